@@ -1,0 +1,3 @@
+from labtune.cli import main
+
+main()

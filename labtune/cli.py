@@ -1,0 +1,55 @@
+"""The `labtune` command. Thin: each area registers its own commands; no logic lives here."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import typer
+from rich.console import Console
+
+from labtune.errors import LabtuneError
+
+app = typer.Typer(
+    name="labtune",
+    help="Turn your notes and chat data into a chat assistant you run yourself.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+data_app = typer.Typer(help="Read, check, convert and render training data.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+# Each module has `register(app, data_app)` adding its commands. Missing modules are skipped so a
+# partial install still gives a working CLI for the rest.
+COMMAND_MODULES = [
+    "labtune.data.commands",
+    "labtune.train.commands",
+    "labtune.eval.commands",
+    "labtune.serve.commands",
+    "labtune.export.commands",
+    "labtune.bench.commands",
+]
+
+for _name in COMMAND_MODULES:
+    try:
+        _module = importlib.import_module(_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != _name:
+            raise
+        continue
+    _module.register(app, data_app)
+
+
+def main() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    try:
+        app()
+    except LabtuneError as exc:
+        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        Console(stderr=True).print("interrupted")
+        sys.exit(130)

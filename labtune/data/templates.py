@@ -1,0 +1,221 @@
+"""Chat templates as data: each renders a Conversation into text segments marked trainable or not.
+
+Masks come from these segment boundaries (never from re-tokenizing substrings with offsets): the
+trainable segments are exactly what the model must generate after the generation prompt, up to and
+including the end-of-turn token that closes each assistant turn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+import jinja2
+import jinja2.sandbox
+
+from labtune.data.conversation import Conversation, Message
+from labtune.errors import LabtuneError
+
+VICUNA_SYSTEM = (
+    "A chat between a curious user and an artificial intelligence assistant. "
+    "The assistant gives helpful, detailed, and polite answers to the user's questions."
+)
+ALPACA_WITH_INPUT = (
+    "Below is an instruction that describes a task, paired with an input that provides further context. "
+    "Write a response that appropriately completes the request.\n\n"
+    "### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:"
+)
+ALPACA_NO_INPUT = (
+    "Below is an instruction that describes a task. "
+    "Write a response that appropriately completes the request.\n\n"
+    "### Instruction:\n{instruction}\n\n### Response:"
+)
+TEMPLATE_EOS = "</s>"  # how FastChat and Stanford Alpaca write the end of an assistant turn
+
+
+@dataclass(frozen=True)
+class Segment:
+    text: str
+    trainable: bool
+
+
+class ChatTemplate:
+    """Base: `segments(conv)` for training, `prompt(messages)` for generation, `stop` strings."""
+
+    name: str
+    eot: str  # end-of-turn text that closes each assistant turn (and stops generation)
+
+    def segments(self, conv: Conversation) -> list[Segment]:
+        raise NotImplementedError
+
+    def prompt(self, messages: list[Message]) -> str:
+        """Text to feed the model so it writes the next assistant turn."""
+        raise NotImplementedError
+
+    def render(self, conv: Conversation) -> str:
+        return "".join(s.text for s in self.segments(conv))
+
+    @property
+    def stop(self) -> list[str]:
+        return [self.eot]
+
+
+def _merge(segments: list[Segment]) -> list[Segment]:
+    out: list[Segment] = []
+    for seg in segments:
+        if not seg.text:
+            continue
+        if out and out[-1].trainable == seg.trainable:
+            out[-1] = Segment(out[-1].text + seg.text, seg.trainable)
+        else:
+            out.append(seg)
+    return out
+
+
+class VicunaTemplate(ChatTemplate):
+    """FastChat's vicuna_v1.1: `SYSTEM USER: u ASSISTANT: a</s>USER: ...`."""
+
+    name = "vicuna_v1.1"
+
+    def __init__(self, eot: str = TEMPLATE_EOS):
+        self.eot = eot
+
+    def segments(self, conv: Conversation) -> list[Segment]:
+        segs = [Segment((conv.system if conv.system is not None else VICUNA_SYSTEM) + " ", False)]
+        for msg in conv.turns:
+            if msg.role == "user":
+                segs.append(Segment(f"USER: {msg.content} ", False))
+            else:
+                segs.append(Segment("ASSISTANT:", False))
+                segs.append(Segment(f" {msg.content}{self.eot}", True))
+        return _merge(segs)
+
+    def prompt(self, messages: list[Message]) -> str:
+        conv = Conversation(list(messages))
+        return "".join(s.text for s in self.segments(conv)) + "ASSISTANT:"
+
+
+class AlpacaTemplate(ChatTemplate):
+    """Stanford Alpaca's prompts; a multi-turn chat repeats the block once per turn."""
+
+    name = "alpaca"
+
+    def __init__(self, eot: str = TEMPLATE_EOS):
+        self.eot = eot
+
+    @staticmethod
+    def _block(msg: Message, alpaca: dict | None) -> str:
+        # An Alpaca record keeps its instruction and input apart (reader meta) so the
+        # "with input" prompt is reproduced exactly; any other user turn is an instruction.
+        if alpaca and alpaca.get("input"):
+            return ALPACA_WITH_INPUT.format(instruction=alpaca["instruction"], input=alpaca["input"])
+        return ALPACA_NO_INPUT.format(instruction=msg.content)
+
+    def segments(self, conv: Conversation) -> list[Segment]:
+        segs: list[Segment] = []
+        if conv.system is not None:
+            segs.append(Segment(conv.system + "\n\n", False))
+        for i, msg in enumerate(conv.turns):
+            if msg.role == "user":
+                segs.append(Segment(self._block(msg, conv.meta.get("alpaca") if i == 0 else None), False))
+            else:
+                segs.append(Segment(f"{msg.content}{self.eot}", True))
+        return _merge(segs)
+
+    def prompt(self, messages: list[Message]) -> str:
+        return "".join(s.text for s in self.segments(Conversation(list(messages))))
+
+
+class JinjaTemplate(ChatTemplate):
+    """A Jinja chat template (the tokenizer's own, or a user file), rendered as HF does.
+
+    Segments come from rendering growing prefixes: the text added by assistant turn i is the
+    rendering of messages[:i+1] minus the rendering of messages[:i] with the generation prompt.
+    The trainable part runs up to and including the first end-of-turn token in it.
+    """
+
+    def __init__(self, source: str, name: str, eot: str, bos_token: str = "", eos_token: str = ""):
+        self.name = name
+        self.source = source
+        self.eot = eot
+        env = jinja2.sandbox.ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True,
+                                                           extensions=["jinja2.ext.loopcontrols"])
+        env.globals["raise_exception"] = _raise
+        self._template = env.from_string(source)
+        self._special = {"bos_token": bos_token, "eos_token": eos_token}
+
+    def _render(self, messages: list[Message], add_generation_prompt: bool) -> str:
+        return self._template.render(messages=[m.to_dict() for m in messages],
+                                     add_generation_prompt=add_generation_prompt, **self._special)
+
+    def prompt(self, messages: list[Message]) -> str:
+        return self._render(list(messages), True)
+
+    def segments(self, conv: Conversation) -> list[Segment]:
+        segs: list[Segment] = []
+        done = ""
+        msgs = conv.messages
+        for i, msg in enumerate(msgs):
+            if msg.role != "assistant":
+                continue
+            before = self._render(msgs[:i], True)
+            after = self._render(msgs[: i + 1], False)
+            if not before.startswith(done) or not after.startswith(before):
+                raise LabtuneError(f"chat template {self.name!r} does not render prefixes consistently; "
+                                   "it cannot be used for masked training")
+            segs.append(Segment(before[len(done):], False))
+            added = after[len(before):]
+            cut = added.find(self.eot)
+            end = len(added) if cut < 0 else cut + len(self.eot)
+            segs.append(Segment(added[:end], True))
+            segs.append(Segment(added[end:], False))
+            done = after
+        full = self._render(msgs, False)
+        if not full.startswith(done):
+            raise LabtuneError(f"chat template {self.name!r} does not render prefixes consistently")
+        segs.append(Segment(full[len(done):], False))
+        return _merge(segs)
+
+
+def _raise(message: str):
+    raise LabtuneError(f"chat template: {message}")
+
+
+def _tokenizer_eot(tokenizer) -> str:
+    """The token that ends an assistant turn: ChatML's <|im_end|> when present, else EOS."""
+    vocab = tokenizer.get_vocab()
+    for candidate in ("<|im_end|>", "<|eot_id|>", "<|end|>"):
+        if candidate in vocab and candidate in (tokenizer.chat_template or ""):
+            return candidate
+    return tokenizer.eos_token
+
+
+TEMPLATE_NAMES = ("tokenizer", "vicuna_v1.1", "alpaca")
+
+
+def get_template(name: str = "tokenizer", tokenizer=None) -> ChatTemplate:
+    """Build a template by name, or from a `.jinja` file path.
+
+    With a tokenizer, the vicuna/alpaca end-of-turn is that tokenizer's EOS token; without one it
+    is the text `</s>` as FastChat and Stanford Alpaca write it.
+    """
+    eos = getattr(tokenizer, "eos_token", None) if tokenizer is not None else None
+    if name == "vicuna_v1.1":
+        return VicunaTemplate(eos or TEMPLATE_EOS)
+    if name == "alpaca":
+        return AlpacaTemplate(eos or TEMPLATE_EOS)
+    if name == "tokenizer":
+        if tokenizer is None or not getattr(tokenizer, "chat_template", None):
+            raise LabtuneError("template 'tokenizer' needs a model whose tokenizer has a chat_template; "
+                               "pass --model, or use --template vicuna_v1.1 or alpaca")
+        return JinjaTemplate(tokenizer.chat_template, "tokenizer", _tokenizer_eot(tokenizer),
+                             tokenizer.bos_token or "", tokenizer.eos_token or "")
+    path = Path(name)
+    if path.suffix in (".jinja", ".j2") or path.is_file():
+        if not path.is_file():
+            raise LabtuneError(f"{path}: template file not found")
+        source = path.read_text(encoding="utf-8")
+        eot = _tokenizer_eot(tokenizer) if tokenizer is not None else TEMPLATE_EOS
+        return JinjaTemplate(source, str(path), eot,
+                             getattr(tokenizer, "bos_token", "") or "", eos or "")
+    raise LabtuneError(f"unknown template {name!r}: use one of {', '.join(TEMPLATE_NAMES)} or a .jinja file")
+

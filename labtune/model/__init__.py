@@ -1,0 +1,1 @@
+"""One model loader for everything: resolve a name to a local HF directory, load model + tokenizer."""
