@@ -24,19 +24,19 @@ app.add_typer(data_app, name="data")
 # Each module has `register(app, data_app)` adding its commands. Missing modules are skipped so a
 # partial install still gives a working CLI for the rest.
 COMMAND_MODULES = [
-    "labtune.data.commands",
-    "labtune.train.commands",
-    "labtune.eval.commands",
-    "labtune.serve.commands",
-    "labtune.export.commands",
-    "labtune.bench.commands",
+    "labtune.data.commands",  # data check / convert / render
+    "labtune.data.notes.commands",  # data import-notes
+    "labtune.train.commands",  # train, bench train
+    "labtune.eval.commands",  # eval, experiment
+    "labtune.serve.commands",  # chat, serve
+    "labtune.demo",  # demo
 ]
 
 for _name in COMMAND_MODULES:
     try:
         _module = importlib.import_module(_name)
     except ModuleNotFoundError as exc:
-        if exc.name != _name:
+        if exc.name is None or not _name.startswith(exc.name):
             raise
         continue
     _module.register(app, data_app)
