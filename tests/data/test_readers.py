@@ -1,0 +1,92 @@
+"""Readers: every supported format becomes the same Conversation, with its origin."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from labtune.data.readers import read_file
+from labtune.errors import LabtuneError
+from conftest import SHARED_DATA
+
+CHAT = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]
+
+
+def write(path, records, jsonl=False):
+    path.write_text("\n".join(json.dumps(r) for r in records) if jsonl else json.dumps(records, indent=2))
+    return path
+
+
+@pytest.mark.parametrize("jsonl", [False, True])
+def test_sharegpt_roles_map_to_user_and_assistant(tmp_path, jsonl):
+    rec = {"id": "c1", "conversations": [{"from": "system", "value": "Be brief."}, {"from": "human", "value": "Hi"},
+                                         {"from": "gpt", "value": "Hello!"}]}
+    result = read_file(write(tmp_path / "d.json", [rec], jsonl))
+    conv = result.conversations[0]
+    assert result.format == "sharegpt"
+    assert [(m.role, m.content) for m in conv.messages] == [("system", "Be brief."), ("user", "Hi"),
+                                                            ("assistant", "Hello!")]
+    assert (conv.id, conv.index, conv.source) == ("c1", 0, str(tmp_path / "d.json"))
+
+
+def test_sharegpt_with_messages_key_and_openai_roles(tmp_path):
+    rec = {"messages": [{"from": "user", "value": "Hi"}, {"from": "assistant", "value": "Yo"}]}
+    result = read_file(write(tmp_path / "d.json", [rec]))
+    assert result.format == "sharegpt"
+    assert [m.role for m in result.conversations[0].messages] == ["user", "assistant"]
+
+
+def test_openai_jsonl_reads_every_line_with_its_index(tmp_path):
+    path = write(tmp_path / "d.jsonl", [{"messages": CHAT}, {"messages": CHAT[:1] + [{"role": "assistant",
+                                                                                  "content": "Other"}]}], True)
+    result = read_file(path)
+    assert result.format == "openai"
+    assert [c.index for c in result.conversations] == [0, 1]
+    assert result.conversations[1].messages[1].content == "Other"
+
+
+def test_alpaca_input_is_appended_and_kept_apart(tmp_path):
+    recs = [{"instruction": "Add", "input": "1 2", "output": "3"}, {"instruction": "Greet", "input": "", "output": "Hi"}]
+    result = read_file(write(tmp_path / "a.json", recs))
+    with_input, without = result.conversations
+    assert result.format == "alpaca"
+    assert with_input.messages[0].content == "Add\n\n1 2"
+    assert with_input.meta["alpaca"] == {"instruction": "Add", "input": "1 2"}
+    assert without.messages[0].content == "Greet" and without.messages[1].content == "Hi"
+
+
+def test_format_override_checks_records_against_that_format(tmp_path):
+    path = write(tmp_path / "a.json", [{"instruction": "Add", "input": "", "output": "3"}])
+    with pytest.raises(LabtuneError, match=r"record 0, field conversations: missing"):
+        read_file(path, format="sharegpt")
+
+
+def test_skip_invalid_keeps_good_records_and_lists_every_bad_one(tmp_path):
+    recs = [{"messages": CHAT}, {"messages": [{"role": "robot", "content": "x"}]}, {"messages": CHAT},
+            {"messages": [{"role": "user", "content": "Hi"}]}]
+    result = read_file(write(tmp_path / "d.jsonl", recs, True), skip_invalid=True)
+    assert [c.index for c in result.conversations] == [0, 2]
+    assert [(p.record, p.field) for p in result.problems] == [(1, "messages[0].role"), (3, "messages")]
+
+
+def test_without_skip_invalid_the_error_summarizes_all_problems(tmp_path):
+    path = tmp_path / "d.jsonl"
+    path.write_text(json.dumps({"messages": CHAT}) + "\n{bad\n" + json.dumps({"messages": []}) + "\n")
+    with pytest.raises(LabtuneError) as info:
+        read_file(path)
+    text = str(info.value)
+    assert text.startswith("2 invalid records")
+    assert "record 1: invalid JSON at line 2 column 2" in text
+    assert "record 2, field messages: empty conversation" in text
+
+
+@pytest.mark.parametrize("name,fmt,count", [("dummy_conversation.json", "sharegpt", 500),
+                                            ("alpaca_5000.json", "alpaca", 5000)])
+def test_shared_peer_files_load_completely(name, fmt, count):
+    path = SHARED_DATA / name
+    if not path.is_file():
+        pytest.skip(f"{path} is absent")
+    result = read_file(path)
+    assert (result.format, result.records, len(result.conversations), result.problems) == (fmt, count, count, [])
+    assert all(c.messages[-1].role == "assistant" for c in result.conversations)
