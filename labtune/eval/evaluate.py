@@ -1,0 +1,187 @@
+"""Evaluate models on knowledge questions and on a general chat set (forgetting).
+
+`evaluate_questions` is the small API the demo uses; `evaluate_model` does everything one model
+needs (answers, general perplexity, general answers) and caches it, so a run's base model is
+evaluated once however many runs share it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from labtune.data.conversation import Conversation
+from labtune.eval.answer import generate_answers
+from labtune.eval.perplexity import perplexity
+from labtune.eval.questions import Question
+from labtune.eval.scoring import score
+from labtune.model.load import read_run_meta
+from labtune.model.resolve import labtune_home, resolve_model
+
+CACHE_VERSION = 1
+
+
+@dataclass
+class QuestionResult:
+    question: str
+    answers: list[str]  # acceptable references
+    answer: str  # what the model said
+    correct: bool
+    kind: str | None = None
+
+
+@dataclass
+class Settings:
+    max_new_tokens: int = 64
+    batch_size: int = 8
+    general_samples: int = 32  # conversations of the general set scored for perplexity
+    general_questions: int = 5  # their first user turns, answered side by side with the base
+    max_length: int = 512
+
+
+@dataclass
+class ModelEval:
+    """Everything generated for one model; scoring is redone from it, so it can be cached."""
+
+    name: str
+    answers: list[str]
+    general_perplexity: dict | None = None
+    general_answers: list[str] = field(default_factory=list)
+    base_model: str | None = None
+    train_seconds: float | None = None
+    eval_seconds: float = 0.0
+    cached: bool = False
+
+
+def evaluate_questions(loaded, questions: list[Question], match: str = "contains", max_new_tokens: int = 64,
+                       batch_size: int = 8) -> list[QuestionResult]:
+    """Answer each question greedily with the model's template and score it."""
+    answers = generate_answers(loaded, [q.prompt for q in questions], max_new_tokens, batch_size)
+    return score_answers(questions, answers, match)
+
+
+def score_answers(questions: list[Question], answers: list[str], match: str) -> list[QuestionResult]:
+    return [QuestionResult(q.text, q.answers, a, score(a, q.answers, match), q.kind)
+            for q, a in zip(questions, answers)]
+
+
+def accuracy(results: list[QuestionResult]) -> dict[str, float]:
+    """Fraction correct per kind (kinds in first-seen order) and "overall"."""
+    by_kind: dict[str, list[bool]] = {}
+    for r in results:
+        if r.kind is not None:
+            by_kind.setdefault(r.kind, []).append(r.correct)
+    out = {kind: sum(v) / len(v) for kind, v in by_kind.items()}
+    out["overall"] = sum(r.correct for r in results) / len(results) if results else float("nan")
+    return out
+
+
+def general_prompts(conversations: list[Conversation], n: int) -> list[list]:
+    """Up to n prompts: each conversation's messages before its first assistant turn."""
+    prompts = []
+    for conv in conversations:
+        first = next((i for i, m in enumerate(conv.messages) if m.role == "assistant"), None)
+        if first and any(m.role == "user" for m in conv.messages[:first]):
+            prompts.append(conv.messages[:first])
+        if len(prompts) == n:
+            break
+    return prompts
+
+
+def train_seconds(meta: dict | None, run_dir: Path | None) -> float | None:
+    """Training wall time as the trainer recorded it (labtune.json, else run.json)."""
+    sources = [meta or {}]
+    if run_dir is not None and (run_dir / "run.json").is_file():
+        try:
+            sources.append(json.loads((run_dir / "run.json").read_text(encoding="utf-8")))
+        except json.JSONDecodeError:
+            pass
+    for source in sources:
+        for key in ("train_seconds", "train_runtime", "elapsed_s", "wall_seconds", "seconds"):
+            value = source.get(key)
+            if isinstance(value, (int, float)):
+                return float(value)
+    return None
+
+
+def base_of(name: str) -> str | None:
+    """A run's base model as recorded in its labtune.json; None for a plain model."""
+    path = Path(name)
+    meta = read_run_meta(path) if path.is_dir() else None
+    return (meta or {}).get("base_model")
+
+
+def fingerprint(name: str) -> list:
+    """Identity of a model's weights on disk: file names, sizes and mtimes (cheap, no hashing)."""
+    path = Path(name)
+    meta = read_run_meta(path) if path.is_dir() else None
+    if meta is None:
+        roots = [resolve_model(name)]
+    else:
+        roots = [p for p in (path / "model", path / "adapter", path / "labtune.json") if p.exists()]
+        if (path / "adapter").is_dir() and meta.get("base_model"):
+            roots.append(resolve_model(meta["base_model"]))
+    stats = []
+    for root in roots:
+        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        stats += [[str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns] for f in files]
+    return stats
+
+
+def cache_key(name: str, questions: list[Question], general: list[Conversation], settings: Settings) -> str:
+    payload = {
+        "version": CACHE_VERSION,
+        "model": fingerprint(name),
+        "prompts": [[m.to_dict() for m in q.prompt] for q in questions],  # references do not change answers
+        "general": [c.to_dict() for c in general],
+        "settings": asdict(settings),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def cache_dir() -> Path:
+    return labtune_home() / "eval-cache"
+
+
+def _device() -> str | None:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else None
+
+
+def evaluate_model(name: str, questions: list[Question], general: list[Conversation], settings: Settings,
+                   use_cache: bool = True, log=print) -> ModelEval:
+    """Answers, general perplexity and general answers for one model or run (from cache when unchanged)."""
+    from labtune.model.load import load
+
+    key = cache_key(name, questions, general, settings)
+    cached = cache_dir() / f"{key}.json"
+    if use_cache and cached.is_file():
+        result = ModelEval(**json.loads(cached.read_text(encoding="utf-8")))
+        result.name, result.cached = name, True
+        log(f"{name}: cached evaluation ({cached.name})")
+        return result
+    started = time.perf_counter()
+    log(f"{name}: loading")
+    loaded = load(name, device=_device())
+    log(f"{name}: answering {len(questions)} questions")
+    answers = generate_answers(loaded, [q.prompt for q in questions], settings.max_new_tokens, settings.batch_size)
+    result = ModelEval(name, answers, base_model=loaded.base_model,
+                       train_seconds=train_seconds(loaded.meta, loaded.run_dir))
+    if general:
+        log(f"{name}: general perplexity on {len(general)} conversations")
+        result.general_perplexity = perplexity(loaded, general, settings.max_length,
+                                               max(1, settings.batch_size // 2)).to_dict()
+        prompts = general_prompts(general, settings.general_questions)
+        result.general_answers = generate_answers(loaded, prompts, settings.max_new_tokens, settings.batch_size)
+    result.eval_seconds = time.perf_counter() - started
+    if use_cache:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_name(f"{cached.name}.tmp{os.getpid()}")
+        tmp.write_text(json.dumps(asdict(result), indent=1), encoding="utf-8")
+        os.replace(tmp, cached)
+    return result

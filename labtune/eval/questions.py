@@ -1,0 +1,149 @@
+"""Read an evaluation questions file and general chat sets.
+
+Questions: JSONL of `{"question": str, "answers": [str, ...], "kind"?: str}` (a single `"answer"`
+string is accepted too), or a ShareGPT / OpenAI-messages file whose last assistant turn is the
+reference and everything before it the prompt.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from labtune.data.conversation import Conversation, Message
+from labtune.errors import DataError, LabtuneError
+
+SHAREGPT_ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant",
+                  "system": "system", "chatgpt": "assistant", "bing": "assistant", "bard": "assistant"}
+
+
+@dataclass
+class Question:
+    prompt: list[Message]  # what the model sees: the question, or a whole conversation before the answer
+    answers: list[str]
+    kind: str | None = None
+    index: int = 0
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return next((m.content for m in reversed(self.prompt) if m.role == "user"), "")
+
+
+def _read_records(path: Path) -> list:
+    """A JSON array, or JSONL (one object per line; blank lines skipped)."""
+    if not path.is_file():
+        raise LabtuneError(f"{path}: file not found")
+    text = path.read_text(encoding="utf-8")
+    if text.lstrip().startswith("["):
+        try:
+            records = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"invalid JSON at line {exc.lineno} column {exc.colno}", str(path)) from None
+        return records
+    records = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise DataError(f"line {number}: invalid JSON ({exc.msg})", str(path)) from None
+    return records
+
+
+def _conversation(record: dict, path: Path, index: int) -> Conversation:
+    """ShareGPT `conversations` or OpenAI `messages` -> Conversation (roles checked)."""
+    key = "conversations" if "conversations" in record else "messages"
+    turns = record.get(key)
+    if not isinstance(turns, list) or not turns:
+        raise DataError(f"'{key}' must be a non-empty list", str(path), index, field=key)
+    messages = []
+    for j, turn in enumerate(turns):
+        if not isinstance(turn, dict):
+            raise DataError("each turn must be an object", str(path), index, field=f"{key}[{j}]")
+        role_key, text_key = ("from", "value") if key == "conversations" else ("role", "content")
+        role = SHAREGPT_ROLES.get(str(turn.get(role_key, "")).lower())
+        if role is None:
+            raise DataError(f"unknown role {turn.get(role_key)!r}", str(path), index, field=f"{key}[{j}].{role_key}")
+        content = turn.get(text_key)
+        if not isinstance(content, str):
+            raise DataError("must be a string", str(path), index, field=f"{key}[{j}].{text_key}")
+        messages.append(Message(role, content))
+    return Conversation(messages, id=record.get("id"), source=str(path), index=index)
+
+
+def _alpaca(record: dict, path: Path, index: int) -> Conversation:
+    for name in ("instruction", "output"):
+        if not isinstance(record.get(name), str):
+            raise DataError("must be a string", str(path), index, field=name)
+    user = record["instruction"] + (f"\n\n{record['input']}" if record.get("input") else "")
+    return Conversation([Message("user", user), Message("assistant", record["output"])], source=str(path),
+                        index=index, meta={"alpaca": {"instruction": record["instruction"],
+                                                      "input": record.get("input") or ""}})
+
+
+def read_conversations(path: str | Path) -> list[Conversation]:
+    """ShareGPT, OpenAI messages or Alpaca records from a JSON/JSONL file, or every such file in a folder."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix in (".json", ".jsonl"))
+        if not files:
+            raise LabtuneError(f"{path}: no .json or .jsonl files")
+        return [conv for file in files for conv in read_conversations(file)]
+    convs = []
+    for index, record in enumerate(_read_records(path)):
+        if not isinstance(record, dict):
+            raise DataError("must be a JSON object", str(path), index)
+        if "conversations" in record or "messages" in record:
+            convs.append(_conversation(record, path, index))
+        elif "instruction" in record:
+            convs.append(_alpaca(record, path, index))
+        else:
+            raise DataError("expected 'conversations', 'messages' or 'instruction'", str(path), index)
+    return convs
+
+
+def _question_record(record: dict, path: Path, index: int) -> Question:
+    question = record.get("question")
+    if not isinstance(question, str) or not question.strip():
+        raise DataError("missing or empty 'question' string", str(path), index, field="question")
+    answers = record.get("answers", record.get("answer"))
+    if isinstance(answers, str):
+        answers = [answers]
+    if not isinstance(answers, list) or not answers or not all(isinstance(a, str) and a.strip() for a in answers):
+        raise DataError("'answers' must be a non-empty list of non-empty strings", str(path), index, field="answers")
+    kind = record.get("kind")
+    if kind is not None and not isinstance(kind, str):
+        raise DataError("'kind' must be a string", str(path), index, field="kind")
+    meta = {k: v for k, v in record.items() if k not in ("question", "answers", "answer", "kind")}
+    return Question([Message("user", question)], answers, kind, index, meta)
+
+
+def _question_from_conversation(conv: Conversation, path: Path) -> Question:
+    last = max((i for i, m in enumerate(conv.messages) if m.role == "assistant"), default=None)
+    if last is None or not any(m.role == "user" for m in conv.messages[:last]):
+        raise DataError("needs a user turn followed by an assistant turn (the reference answer)",
+                        str(path), conv.index, conv.id)
+    return Question(conv.messages[:last], [conv.messages[last].content], None, conv.index or 0)
+
+
+def load_questions(path: str | Path) -> list[Question]:
+    """Questions with acceptable answers; every error names the file, record and field."""
+    path = Path(path)
+    records = _read_records(path)
+    if not records:
+        raise DataError("no questions", str(path))
+    questions = []
+    for index, record in enumerate(records):
+        if not isinstance(record, dict):
+            raise DataError("must be a JSON object", str(path), index)
+        if "question" in record:
+            questions.append(_question_record(record, path, index))
+        elif "conversations" in record or "messages" in record:
+            questions.append(_question_from_conversation(_conversation(record, path, index), path))
+        else:
+            raise DataError("expected 'question' and 'answers' (or a ShareGPT 'conversations' list)",
+                            str(path), index, field="question")
+    return questions
