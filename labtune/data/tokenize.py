@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 
 from labtune.data.conversation import Conversation
 from labtune.data.templates import ChatTemplate, JinjaTemplate
+from labtune.errors import LabtuneError, where
 
 IGNORE_INDEX = -100
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -44,5 +47,65 @@ def encode(conv: Conversation, template: ChatTemplate, tokenizer, max_length: in
 
 
 def encode_prompt(messages, template: ChatTemplate, tokenizer) -> list[int]:
-    """Token ids of the generation prompt, tokenized the same way as in training."""
-    return bos_ids(tokenizer, template) + tokenizer(template.prompt(messages), add_special_tokens=False)["input_ids"]
+    """Token ids of the generation prompt, tokenized the same way as in training.
+
+    Earlier assistant turns are tokenized segment by segment as in `encode`: tokenizing the whole
+    prompt string at once can merge tokens across a boundary (e.g. "\n\n" + "4" becomes "\n", "\n4"),
+    and the model would then see a history it was never trained on.
+    """
+    text = template.prompt(messages)
+    ids = bos_ids(tokenizer, template)
+    history = template.segments(Conversation(list(messages))) if any(m.role == "assistant" for m in messages) else []
+    while history and not history[-1].trainable:
+        history.pop()
+    done = "".join(seg.text for seg in history)
+    if not text.startswith(done):  # a template whose prompt is not an extension of its training text
+        history, done = [], ""
+    for seg in history:
+        ids.extend(tokenizer(seg.text, add_special_tokens=False)["input_ids"])
+    return ids + tokenizer(text[len(done):], add_special_tokens=False)["input_ids"]
+
+
+@dataclass
+class EncodedDataset:
+    """Samples ready for training, and what was lost on the way (so it can be reported)."""
+
+    samples: list[Encoded]
+    conversations: list[Conversation]  # the conversation behind each sample, same order
+    truncated: int = 0  # samples cut at max_length (kept if something trainable is left)
+    dropped: list[Conversation] = field(default_factory=list)  # no trainable token left
+
+    @property
+    def tokens(self) -> int:
+        return sum(len(s.input_ids) for s in self.samples)
+
+    @property
+    def trainable_tokens(self) -> int:
+        return sum(s.trainable_tokens for s in self.samples)
+
+
+def encode_dataset(convs: list[Conversation], template: ChatTemplate, tokenizer,
+                   max_length: int | None = None, warn: bool = True) -> EncodedDataset:
+    """Encode every conversation; drop (and count, and warn about) samples with nothing to learn.
+
+    FastChat silently zeroes such samples; here a sample whose trainable tokens all fell past
+    `max_length` is dropped, counted and named, never trained on as pure padding.
+    """
+    out = EncodedDataset([], [])
+    for conv in convs:
+        try:
+            enc = encode(conv, template, tokenizer, max_length)
+        except LabtuneError as exc:
+            raise LabtuneError(f"{where(conv.source, conv.index, conv.id)}: {exc}") from None
+        out.truncated += enc.truncated
+        if enc.trainable_tokens == 0:
+            out.dropped.append(conv)
+            continue
+        out.samples.append(enc)
+        out.conversations.append(conv)
+    if warn and out.dropped:
+        first = ", ".join(where(c.source, c.index, c.id) or "?" for c in out.dropped[:3])
+        log.warning("dropped %d of %d samples with no trainable token left after truncation at %s tokens "
+                    "(e.g. %s); raise model_max_length or shorten them", len(out.dropped), len(convs),
+                    max_length, first)
+    return out
