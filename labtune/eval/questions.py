@@ -12,10 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from labtune.data.conversation import Conversation, Message
+from labtune.data.readers import read_file
 from labtune.errors import DataError, LabtuneError
-
-SHAREGPT_ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant",
-                  "system": "system", "chatgpt": "assistant", "bing": "assistant", "bard": "assistant"}
 
 
 @dataclass
@@ -53,56 +51,17 @@ def _read_records(path: Path) -> list:
     return records
 
 
-def _conversation(record: dict, path: Path, index: int) -> Conversation:
-    """ShareGPT `conversations` or OpenAI `messages` -> Conversation (roles checked)."""
-    key = "conversations" if "conversations" in record else "messages"
-    turns = record.get(key)
-    if not isinstance(turns, list) or not turns:
-        raise DataError(f"'{key}' must be a non-empty list", str(path), index, field=key)
-    messages = []
-    for j, turn in enumerate(turns):
-        if not isinstance(turn, dict):
-            raise DataError("each turn must be an object", str(path), index, field=f"{key}[{j}]")
-        role_key, text_key = ("from", "value") if key == "conversations" else ("role", "content")
-        role = SHAREGPT_ROLES.get(str(turn.get(role_key, "")).lower())
-        if role is None:
-            raise DataError(f"unknown role {turn.get(role_key)!r}", str(path), index, field=f"{key}[{j}].{role_key}")
-        content = turn.get(text_key)
-        if not isinstance(content, str):
-            raise DataError("must be a string", str(path), index, field=f"{key}[{j}].{text_key}")
-        messages.append(Message(role, content))
-    return Conversation(messages, id=record.get("id"), source=str(path), index=index)
-
-
-def _alpaca(record: dict, path: Path, index: int) -> Conversation:
-    for name in ("instruction", "output"):
-        if not isinstance(record.get(name), str):
-            raise DataError("must be a string", str(path), index, field=name)
-    user = record["instruction"] + (f"\n\n{record['input']}" if record.get("input") else "")
-    return Conversation([Message("user", user), Message("assistant", record["output"])], source=str(path),
-                        index=index, meta={"alpaca": {"instruction": record["instruction"],
-                                                      "input": record.get("input") or ""}})
-
-
 def read_conversations(path: str | Path) -> list[Conversation]:
-    """ShareGPT, OpenAI messages or Alpaca records from a JSON/JSONL file, or every such file in a folder."""
+    """A chat file in any format `labtune.data.readers` reads, or every .json/.jsonl file in a folder."""
     path = Path(path)
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix in (".json", ".jsonl"))
         if not files:
             raise LabtuneError(f"{path}: no .json or .jsonl files")
         return [conv for file in files for conv in read_conversations(file)]
-    convs = []
-    for index, record in enumerate(_read_records(path)):
-        if not isinstance(record, dict):
-            raise DataError("must be a JSON object", str(path), index)
-        if "conversations" in record or "messages" in record:
-            convs.append(_conversation(record, path, index))
-        elif "instruction" in record:
-            convs.append(_alpaca(record, path, index))
-        else:
-            raise DataError("expected 'conversations', 'messages' or 'instruction'", str(path), index)
-    return convs
+    if not path.is_file():
+        raise LabtuneError(f"{path}: file not found")
+    return read_file(path).conversations
 
 
 def _question_record(record: dict, path: Path, index: int) -> Question:
@@ -135,15 +94,15 @@ def load_questions(path: str | Path) -> list[Question]:
     records = _read_records(path)
     if not records:
         raise DataError("no questions", str(path))
+    first = records[0]
+    if isinstance(first, dict) and "question" not in first and ("conversations" in first or "messages" in first):
+        return [_question_from_conversation(conv, path) for conv in read_file(path).conversations]
     questions = []
     for index, record in enumerate(records):
         if not isinstance(record, dict):
             raise DataError("must be a JSON object", str(path), index)
-        if "question" in record:
-            questions.append(_question_record(record, path, index))
-        elif "conversations" in record or "messages" in record:
-            questions.append(_question_from_conversation(_conversation(record, path, index), path))
-        else:
-            raise DataError("expected 'question' and 'answers' (or a ShareGPT 'conversations' list)",
+        if "question" not in record:
+            raise DataError("missing 'question' (expected {\"question\", \"answers\": [...], \"kind\"?})",
                             str(path), index, field="question")
+        questions.append(_question_record(record, path, index))
     return questions

@@ -1,0 +1,56 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from labtune.errors import DataError
+from labtune.eval.questions import load_questions
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_jsonl_questions_with_kinds_and_single_answer(tmp_path):
+    path = tmp_path / "q.jsonl"
+    path.write_text('{"question": "Who?", "answers": ["Alice", "Al"], "kind": "presenter"}\n\n'
+                    '{"question": "When?", "answer": "May 12"}\n')
+    first, second = load_questions(path)
+    assert (first.text, first.answers, first.kind) == ("Who?", ["Alice", "Al"], "presenter")
+    assert (second.text, second.answers, second.kind) == ("When?", ["May 12"], None)
+
+
+def test_sharegpt_reference_is_last_assistant_turn(tmp_path):
+    path = tmp_path / "q.json"
+    path.write_text(json.dumps([{"id": "a", "conversations": [
+        {"from": "human", "value": "Hi"}, {"from": "gpt", "value": "Hello!"},
+        {"from": "human", "value": "Who presented?"}, {"from": "gpt", "value": "Alice"}]}]))
+    (question,) = load_questions(path)
+    assert question.answers == ["Alice"]
+    assert [(m.role, m.content) for m in question.prompt] == [("user", "Hi"), ("assistant", "Hello!"),
+                                                             ("user", "Who presented?")]
+
+
+@pytest.mark.parametrize("line, field", [('{"question": "Who?", "answers": []}', "answers"),
+                                         ('{"question": "Who?", "answers": [3]}', "answers"),
+                                         ('{"question": "", "answers": ["x"]}', "question"),
+                                         ('{"q": "Who?", "answers": ["x"]}', "question")])
+def test_malformed_record_names_file_record_and_field(tmp_path, line, field):
+    path = tmp_path / "q.jsonl"
+    path.write_text('{"question": "ok?", "answers": ["yes"]}\n' + line + "\n")
+    with pytest.raises(DataError) as err:
+        load_questions(path)
+    assert (err.value.file, err.value.record, err.value.field) == (str(path), 1, field)
+
+
+def test_malformed_questions_file_exits_2_with_one_line(tmp_path):
+    path = tmp_path / "q.jsonl"
+    path.write_text('{"question": "Who?", "answers": ["Alice"]}\n{"question": "When?" "answers": 1}\n')
+    proc = subprocess.run([sys.executable, "-m", "labtune", "eval", "smollm2-135m", "--questions", str(path),
+                           "--no-general", "-o", str(tmp_path / "out")],
+                          capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and str(path) in lines[0] and "line 2" in lines[0] and "invalid JSON" in lines[0]
+    assert not (tmp_path / "out").exists()
