@@ -75,7 +75,7 @@ def _load_records(path: Path) -> tuple[list[tuple[int, object]], list[DataError]
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DataError(f"not UTF-8 text (byte {exc.start})", str(path)) from None
+        raise DataError(f"not UTF-8 text (invalid byte at offset {exc.start})", str(path)) from None
     if not text.strip():
         raise DataError("file is empty", str(path))
     if _looks_like_jsonl(text):
