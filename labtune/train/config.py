@@ -1,0 +1,120 @@
+"""The typed training config: FastChat/HF flag names and meanings, a YAML file with the same keys,
+command-line overrides on top. One source of truth for `labtune train` and `labtune bench train`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from labtune.errors import LabtuneError
+from labtune.model.resolve import DEFAULT_MODEL
+
+SCHEDULERS = ("cosine", "linear", "constant", "constant_with_warmup", "cosine_with_restarts", "polynomial",
+              "inverse_sqrt")
+
+
+class TrainConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    # what to train on, and where the run goes
+    data: list[str] = Field(default_factory=list, description="data file[:fraction]; repeat for several")
+    data_format: str | None = Field(None, description="force a reader (sharegpt, alpaca, openai, ...)")
+    skip_invalid: bool = Field(False, description="drop invalid records with a warning instead of failing")
+    model: str = Field(DEFAULT_MODEL, description="smollm2-135m, a local HF model dir, or a .gguf file")
+    template: str = Field("tokenizer", description="tokenizer | vicuna_v1.1 | alpaca | path/to/template.jinja")
+    output_dir: str = Field("runs/latest", description="run directory")
+    overwrite_output_dir: bool = Field(False, description="replace an output dir that holds another run")
+    resume: bool = Field(False, description="continue from the last checkpoint (required to exist)")
+
+    # FastChat / HF TrainingArguments names
+    num_train_epochs: float = Field(3.0, gt=0)
+    max_steps: int = Field(-1, description="stop after this many optimizer steps (-1: use epochs)")
+    per_device_train_batch_size: int = Field(4, ge=1)
+    gradient_accumulation_steps: int = Field(1, ge=1)
+    learning_rate: float | None = Field(None, gt=0, description="default 2e-5 full, 2e-4 LoRA")
+    weight_decay: float = Field(0.0, ge=0)
+    warmup_ratio: float = Field(0.03, ge=0, le=1)
+    lr_scheduler_type: str = "cosine"
+    max_grad_norm: float = Field(1.0, description="gradient clipping (0: off)")
+    save_steps: int = Field(500, ge=1)
+    save_total_limit: int | None = Field(2, ge=1, description="checkpoints kept (newest)")
+    logging_steps: int = Field(1, ge=1)
+    model_max_length: int | None = Field(None, ge=8, description="default: min(2048, model context)")
+    bf16: bool = Field(False, description="bfloat16 autocast (fp32 master weights)")
+    gradient_checkpointing: bool = False
+    seed: int = 42
+    eval_fraction: float = Field(0.0, ge=0, lt=1, description="held-out share; eval loss at saves and end")
+
+    # LoRA (peft)
+    lora: bool = False
+    lora_r: int = Field(8, ge=1)
+    lora_alpha: int = Field(16, ge=1)
+    lora_dropout: float = Field(0.05, ge=0, lt=1)
+    lora_target_modules: list[str] = Field(default_factory=lambda: ["all-linear"])
+    q_lora: bool = Field(False, description="4-bit base model (needs CUDA + bitsandbytes)")
+    merge: bool = Field(False, description="LoRA: also write the merged full model to model/")
+
+    quiet: bool = Field(False, description="log lines instead of a progress bar")
+
+    @field_validator("lr_scheduler_type")
+    @classmethod
+    def _known_scheduler(cls, value: str) -> str:
+        if value not in SCHEDULERS:
+            raise ValueError(f"must be one of {', '.join(SCHEDULERS)}")
+        return value
+
+    @field_validator("lora_target_modules", "data", mode="before")
+    @classmethod
+    def _split_commas(cls, value):
+        # YAML may give one string; the CLI gives repeated values.
+        return [value] if isinstance(value, str) else value
+
+    @property
+    def lr(self) -> float:
+        return self.learning_rate or (2e-4 if self.lora else 2e-5)
+
+    def identity(self) -> dict:
+        """The fields that make two runs the same run (what re-running into an output dir must match)."""
+        return self.model_dump(exclude=PRESENTATION_FIELDS)
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.model_dump(), sort_keys=False)
+
+
+# Changing these does not change what is trained, so a resumed run may differ in them.
+PRESENTATION_FIELDS = {"output_dir", "overwrite_output_dir", "resume", "quiet", "save_steps", "save_total_limit",
+                       "logging_steps", "merge"}
+
+
+def _explain(exc: ValidationError, path: Path | None, overrides: dict) -> LabtuneError:
+    err = exc.errors()[0]
+    field = str(err["loc"][0]) if err["loc"] else "(top level)"
+    if field in overrides or path is None:
+        return LabtuneError(f"option --{field}: {err['msg']}")
+    return LabtuneError(f"{path}: field {field}: {err['msg']}")
+
+
+def load_config(path: str | Path | None = None, overrides: dict | None = None) -> TrainConfig:
+    """Defaults < YAML file < command-line overrides (None means "not given")."""
+    values: dict = {}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise LabtuneError(f"{path}: config file not found")
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise LabtuneError(f"{path}: invalid YAML: {str(exc).splitlines()[0]}") from None
+        if not isinstance(loaded, dict):
+            raise LabtuneError(f"{path}: expected a mapping of option names to values")
+        values.update(loaded)
+    given = {k: v for k, v in (overrides or {}).items() if v is not None and v != []}
+    values.update(given)
+    try:
+        return TrainConfig(**values)
+    except ValidationError as exc:
+        raise _explain(exc, path, given) from None

@@ -1,0 +1,59 @@
+"""The model as training needs it: loaded through the one loader, then LoRA, checkpointing, optimizer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from labtune.model.load import load_model
+from labtune.train.config import TrainConfig
+from labtune.train.lora import add_lora, check_qlora, quantization_config
+
+
+def pick_device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def load_for_training(cfg: TrainConfig, model_dir: Path, device: torch.device):
+    if cfg.q_lora:
+        check_qlora()
+        from transformers import AutoModelForCausalLM
+
+        model = AutoModelForCausalLM.from_pretrained(model_dir, quantization_config=quantization_config(),
+                                                     dtype=torch.bfloat16, device_map={"": device.index or 0})
+    else:
+        model = load_model(model_dir, dtype=torch.float32).to(device)
+    # Training never reads the KV cache; without one, packed position_ids give per-sample attention.
+    model.config.use_cache = False
+    if cfg.gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    if cfg.lora or cfg.q_lora:
+        model = add_lora(model, cfg)
+        if cfg.gradient_checkpointing:
+            model.enable_input_require_grads()
+    model.train()
+    return model
+
+
+def make_optimizer(model, cfg: TrainConfig) -> torch.optim.Optimizer:
+    """AdamW with HF's defaults; no weight decay on biases and norm weights (1-D tensors)."""
+    decay, no_decay = [], []
+    for param in model.parameters():
+        if param.requires_grad:
+            (decay if param.ndim >= 2 else no_decay).append(param)
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.999), eps=1e-8)
+
+
+def make_scheduler(optimizer, cfg: TrainConfig, warmup_steps: int, total_steps: int):
+    from transformers import get_scheduler
+
+    return get_scheduler(cfg.lr_scheduler_type, optimizer, num_warmup_steps=warmup_steps,
+                         num_training_steps=total_steps)
+
+
+def count_parameters(model) -> tuple[int, int]:
+    total = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return trainable, total

@@ -1,0 +1,46 @@
+"""Everything the loop asks of the process group, for one process.
+
+A distributed implementation (DDP/FSDP, `labtune/train/distributed.py`) provides the same methods;
+the loop itself never calls torch.distributed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import torch
+
+
+class SingleProcess:
+    rank = 0
+    world_size = 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    def wrap(self, model):
+        """Return the model to train (DDP/FSDP wrap it); `unwrap` gives back the plain one."""
+        return model
+
+    def unwrap(self, model):
+        return model
+
+    def sync_gradients(self, model, sync: bool):
+        """Context for one micro-batch's backward; `sync` is True only on the window's last one."""
+        return contextlib.nullcontext()
+
+    def sum(self, value: float) -> float:
+        """Sum a number over all processes (token counts, losses)."""
+        return value
+
+    def clip_grad_norm(self, model, max_norm: float) -> float:
+        params = [p for p in model.parameters() if p.grad is not None]
+        if not params:
+            return 0.0
+        if max_norm <= 0:  # report the norm without clipping
+            return float(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(p.grad) for p in params])))
+        return float(torch.nn.utils.clip_grad_norm_(params, max_norm))
+
+    def barrier(self) -> None:
+        pass
