@@ -17,7 +17,7 @@ from rich.text import Text
 from labtune.data.conversation import Conversation
 from labtune.data.readers import problems_error, read_file
 from labtune.data.templates import ChatTemplate
-from labtune.data.tokenize import IGNORE_INDEX, encode
+from labtune.data.tokenize import Encoded, encode
 from labtune.errors import DataError, where
 
 PERCENTILES = (50, 90, 99)
@@ -113,14 +113,14 @@ def check_files(paths: list[str], template: ChatTemplate, tokenizer, model: str,
 
 def _count(stats: Stats, conv: Conversation, template: ChatTemplate, tokenizer, max_length: int) -> None:
     enc = encode(conv, template, tokenizer)  # untruncated, so the length percentiles show what is cut
-    kept = enc.labels[:max_length]
-    trainable = sum(1 for label in kept if label != IGNORE_INDEX)
+    kept = Encoded(enc.input_ids[:max_length], enc.labels[:max_length])  # what training keeps
+    trainable = kept.trainable_tokens
     stats.turns += len(conv.turns)
     stats._lengths.append(len(enc.input_ids))
     stats.tokens += min(len(enc.input_ids), max_length)
     stats.trainable_tokens += trainable
     stats.truncated += len(enc.input_ids) > max_length
-    stats.fully_masked += trainable == 0
+    stats.fully_masked += not kept.learnable
 
 
 def highlighted(conv: Conversation, template: ChatTemplate) -> Text:

@@ -23,6 +23,11 @@ class Encoded:
     def trainable_tokens(self) -> int:
         return sum(1 for label in self.labels if label != IGNORE_INDEX)
 
+    @property
+    def learnable(self) -> bool:
+        """Has a trainable token with a token before it: the first position predicts nothing."""
+        return any(label != IGNORE_INDEX for label in self.labels[1:])
+
 
 def bos_ids(tokenizer, template: ChatTemplate) -> list[int]:
     """BOS the tokenizer would add itself; Jinja templates write their own BOS into the text."""
@@ -98,7 +103,7 @@ def encode_dataset(convs: list[Conversation], template: ChatTemplate, tokenizer,
         except LabtuneError as exc:
             raise LabtuneError(f"{where(conv.source, conv.index, conv.id)}: {exc}") from None
         out.truncated += enc.truncated
-        if enc.trainable_tokens == 0:
+        if not enc.learnable:
             out.dropped.append(conv)
             continue
         out.samples.append(enc)

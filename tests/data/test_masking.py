@@ -99,3 +99,10 @@ def test_valid_data_drops_nothing(tokenizer):
     out = encode_dataset([Conversation(TURNS)] * 3, get_template("tokenizer", tokenizer), tokenizer, 2048)
     assert (out.truncated, out.dropped, len(out.samples)) == (0, [], 3)
     assert out.trainable_tokens < out.tokens
+
+
+def test_a_sample_is_learnable_only_with_a_trainable_token_after_the_first():
+    from labtune.data.tokenize import Encoded
+
+    assert not Encoded([5, 6], [5, IGNORE_INDEX]).learnable  # position 0 predicts nothing
+    assert Encoded([5, 6], [IGNORE_INDEX, 6]).learnable
