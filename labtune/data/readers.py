@@ -78,7 +78,7 @@ def _load_records(path: Path) -> tuple[list[tuple[int, object]], list[DataError]
         raise DataError(f"not UTF-8 text (invalid byte at offset {exc.start})", str(path)) from None
     if not text.strip():
         raise DataError("file is empty", str(path))
-    if _looks_like_jsonl(text):
+    if path.suffix.lower() == ".jsonl" or _looks_like_jsonl(text):
         return _load_jsonl(path, text)
     try:
         data = json.loads(text)

@@ -90,3 +90,11 @@ def test_shared_peer_files_load_completely(name, fmt, count):
     result = read_file(path)
     assert (result.format, result.records, len(result.conversations), result.problems) == (fmt, count, count, [])
     assert all(c.messages[-1].role == "assistant" for c in result.conversations)
+
+
+def test_jsonl_with_a_broken_first_line_still_reads_the_other_lines(tmp_path):
+    path = tmp_path / "d.jsonl"
+    path.write_text('{"messages": [\n' + json.dumps({"messages": CHAT}) + "\n")
+    result = read_file(path, skip_invalid=True)
+    assert [c.index for c in result.conversations] == [1]
+    assert [str(p) for p in result.problems] == [f"{path}: record 0: invalid JSON at line 1 column 15: Expecting value"]
