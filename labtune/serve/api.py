@@ -49,16 +49,9 @@ def create_app(engine: Engine, api_key: str | None = None, limits: Limits = Limi
     async def _api_error(request: Request, exc: ApiError):
         return exc.response()
 
-    @app.middleware("http")
-    async def _guard(request: Request, call_next):
-        if request.url.path.startswith("/v1"):
-            if api_key is not None and not _authorized(request, api_key):
-                return ApiError(401, "invalid or missing API key: send `Authorization: Bearer KEY`",
-                                code="invalid_api_key").response()
-            length = request.headers.get("content-length")
-            if length is not None and length.isdigit() and int(length) > limits.max_body_bytes:
-                return _too_large(limits.max_body_bytes).response()
-        return await call_next(request)
+    # A plain ASGI middleware, not @app.middleware("http"): that one wraps `receive` and hides a
+    # client's disconnect from the endpoint, which must see it to stop the generation.
+    app.add_middleware(_Guard, api_key=api_key, max_body_bytes=limits.max_body_bytes)
 
     @app.get("/health")
     async def health():
@@ -113,6 +106,29 @@ def create_app(engine: Engine, api_key: str | None = None, limits: Limits = Limi
 
 
 # --- request handling ----------------------------------------------------------------------------
+
+
+class _Guard:
+    """On /v1: the API key (when set) and the declared body size, before any work is done."""
+
+    def __init__(self, app, api_key: str | None, max_body_bytes: int):
+        self.app, self.api_key, self.max_body_bytes = app, api_key, max_body_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["path"].startswith("/v1"):
+            request = Request(scope)
+            error = None
+            if self.api_key is not None and not _authorized(request, self.api_key):
+                error = ApiError(401, "invalid or missing API key: send `Authorization: Bearer KEY`",
+                                 code="invalid_api_key")
+            else:
+                length = request.headers.get("content-length", "")
+                if length.isdigit() and int(length) > self.max_body_bytes:
+                    error = _too_large(self.max_body_bytes)
+            if error is not None:
+                await error.response()(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def _authorized(request: Request, api_key: str) -> bool:

@@ -54,7 +54,7 @@ def wrap_engine(tiny_engine):
 
 
 @contextlib.contextmanager
-def live_server(app):
+def _live_server(app):
     """Run `app` with uvicorn on 127.0.0.1 and a free port in a thread; yields the base URL."""
     import uvicorn
 
@@ -76,3 +76,9 @@ def live_server(app):
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    """live_server(app) -> context manager yielding the base URL of the running app."""
+    return _live_server
