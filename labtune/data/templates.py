@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 import jinja2
-import jinja2.sandbox
 
 from labtune.data.conversation import Conversation, Message
 from labtune.errors import LabtuneError
@@ -133,19 +132,27 @@ class JinjaTemplate(ChatTemplate):
     The trainable part runs up to and including the first end-of-turn token in it.
     """
 
-    def __init__(self, source: str, name: str, eot: str, bos_token: str = "", eos_token: str = ""):
+    def __init__(self, source: str, name: str, eot: str, bos_token: str = "", eos_token: str = "",
+                 special_tokens: dict | None = None):
         self.name = name
         self.source = source
         self.eot = eot
-        env = jinja2.sandbox.ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True,
-                                                           extensions=["jinja2.ext.loopcontrols"])
-        env.globals["raise_exception"] = _raise
-        self._template = env.from_string(source)
-        self._special = {"bos_token": bos_token, "eos_token": eos_token}
+        # What HF passes to a chat template: the tokenizer's special tokens (bos_token, eos_token, ...).
+        self._special = {**(special_tokens or {}), "bos_token": bos_token, "eos_token": eos_token}
 
     def _render(self, messages: list[Message], add_generation_prompt: bool) -> str:
-        return self._template.render(messages=[m.to_dict() for m in messages],
-                                     add_generation_prompt=add_generation_prompt, **self._special)
+        """Render exactly as `tokenizer.apply_chat_template` does (same Jinja environment and filters)."""
+        from transformers.utils.chat_template_utils import render_jinja_template
+
+        try:
+            rendered, _ = render_jinja_template([[m.to_dict() for m in messages]], chat_template=self.source,
+                                                add_generation_prompt=add_generation_prompt, **self._special)
+        except jinja2.TemplateSyntaxError as exc:
+            raise LabtuneError(f"chat template {self.name!r}: invalid Jinja at line {exc.lineno}: {exc.message}") \
+                from None
+        except (jinja2.TemplateError, ValueError, TypeError) as exc:
+            raise LabtuneError(f"chat template {self.name!r}: {exc}") from None
+        return rendered[0]
 
     def prompt(self, messages: list[Message]) -> str:
         return self._render(list(messages), True)
@@ -176,10 +183,6 @@ class JinjaTemplate(ChatTemplate):
         return _merge(segs)
 
 
-def _raise(message: str):
-    raise LabtuneError(f"chat template: {message}")
-
-
 def _tokenizer_eot(tokenizer) -> str:
     """The token that ends an assistant turn: ChatML's <|im_end|> when present, else EOS."""
     vocab = tokenizer.get_vocab()
@@ -187,6 +190,10 @@ def _tokenizer_eot(tokenizer) -> str:
         if candidate in vocab and candidate in (tokenizer.chat_template or ""):
             return candidate
     return tokenizer.eos_token
+
+
+def _special_tokens(tokenizer) -> dict:
+    return dict(getattr(tokenizer, "special_tokens_map", None) or {}) if tokenizer is not None else {}
 
 
 TEMPLATE_NAMES = ("tokenizer", "vicuna_v1.1", "alpaca")
@@ -208,14 +215,14 @@ def get_template(name: str = "tokenizer", tokenizer=None) -> ChatTemplate:
             raise LabtuneError("template 'tokenizer' needs a model whose tokenizer has a chat_template; "
                                "pass --model, or use --template vicuna_v1.1 or alpaca")
         return JinjaTemplate(tokenizer.chat_template, "tokenizer", _tokenizer_eot(tokenizer),
-                             tokenizer.bos_token or "", tokenizer.eos_token or "")
+                             tokenizer.bos_token or "", tokenizer.eos_token or "", _special_tokens(tokenizer))
     path = Path(name)
     if path.suffix in (".jinja", ".j2") or path.is_file():
         if not path.is_file():
             raise LabtuneError(f"{path}: template file not found")
         source = path.read_text(encoding="utf-8")
         eot = _tokenizer_eot(tokenizer) if tokenizer is not None else TEMPLATE_EOS
-        return JinjaTemplate(source, str(path), eot,
-                             getattr(tokenizer, "bos_token", "") or "", eos or "")
+        return JinjaTemplate(source, str(path), eot, getattr(tokenizer, "bos_token", "") or "", eos or "",
+                             _special_tokens(tokenizer))
     raise LabtuneError(f"unknown template {name!r}: use one of {', '.join(TEMPLATE_NAMES)} or a .jinja file")
 

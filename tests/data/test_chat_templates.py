@@ -78,3 +78,26 @@ def test_jinja_template_that_reorders_messages_is_refused(tmp_path):
 def test_unknown_template_names_the_choices():
     with pytest.raises(LabtuneError, match="unknown template 'chatml'.*vicuna_v1.1"):
         get_template("chatml")
+
+
+def test_jinja_file_renders_with_hf_features(tmp_path):
+    """`{% generation %}` blocks and HF's tojson (no HTML escaping) work as in apply_chat_template."""
+    path = tmp_path / "hf.jinja"
+    path.write_text("{% for m in messages %}{% if m.role == 'assistant' %}A: {% generation %}{{ m.content | tojson }}"
+                    "{% endgeneration %}</s>{% else %}Q: {{ m.content }}\n{% endif %}{% endfor %}"
+                    "{% if add_generation_prompt %}A: {% endif %}")
+    conv = Conversation([Message("user", "<b>?"), Message("assistant", "a < b & c")])
+    template = get_template(str(path))
+    assert template.render(conv) == 'Q: <b>?\nA: "a < b & c"</s>'
+    assert [s.text for s in template.segments(conv) if s.trainable] == ['"a < b & c"</s>']
+
+
+@pytest.mark.parametrize("source,expected", [
+    ("{% for m in messages %}{{ m.content }}", r"invalid Jinja at line 1: Unexpected end of template"),
+    ("{{ raise_exception('only user/assistant roles') }}", r"chat template '.*bad.jinja': only user/assistant roles"),
+])
+def test_broken_jinja_file_is_a_clear_error(tmp_path, source, expected):
+    path = tmp_path / "bad.jinja"
+    path.write_text(source)
+    with pytest.raises(LabtuneError, match=expected):
+        get_template(str(path)).render(TWO_TURNS)
