@@ -11,6 +11,7 @@ Order of operations, so that no eval conversation is also trained on:
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 import re
@@ -23,6 +24,7 @@ from labtune.errors import DataError, LabtuneError
 
 # Only a trailing `:<number>` is a weight, so `C:\data\x.json` and `a:b.json` stay paths.
 _WEIGHT = re.compile(r"^(?P<path>.+):(?P<weight>\d+(?:\.\d*)?|\.\d+)$")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -98,6 +100,8 @@ def load_dataset(specs: list[str], format: str | None = None, skip_invalid: bool
         per_file.append((report, unique))
     if problems and not skip_invalid:
         raise problems_error(problems)
+    if problems:
+        log.warning("%s", problems_error(problems, hint="skipped (--skip-invalid)"))
 
     pool = [(i, conv) for i, (_, convs) in enumerate(per_file) for conv in convs]
     if not pool:

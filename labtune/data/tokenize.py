@@ -97,11 +97,15 @@ def encode_dataset(convs: list[Conversation], template: ChatTemplate, tokenizer,
     `max_length` is dropped, counted and named, never trained on as pure padding.
     """
     out = EncodedDataset([], [])
+    done: dict[int, Encoded] = {}  # a repeated conversation (weight > 1) is the same object: encode it once
     for conv in convs:
-        try:
-            enc = encode(conv, template, tokenizer, max_length)
-        except LabtuneError as exc:
-            raise LabtuneError(f"{where(conv.source, conv.index, conv.id)}: {exc}") from None
+        if id(conv) not in done:
+            try:
+                done[id(conv)] = encode(conv, template, tokenizer, max_length)
+            except LabtuneError as exc:
+                raise LabtuneError(f"{where(conv.source, conv.index, conv.id)}: {exc}") from None
+        cached = done[id(conv)]
+        enc = Encoded(list(cached.input_ids), list(cached.labels), cached.truncated)
         out.truncated += enc.truncated
         if not enc.learnable:
             out.dropped.append(conv)

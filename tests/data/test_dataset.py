@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
@@ -70,7 +71,7 @@ def test_split_is_seeded_and_eval_never_in_train(tmp_path):
     assert not {c.key() for c in one.eval} & {c.key() for c in one.train}
 
 
-def test_problems_in_all_files_are_reported_together_unless_skipped(tmp_path):
+def test_problems_in_all_files_are_reported_together_unless_skipped(tmp_path, caplog):
     good = chats(tmp_path / "good.json", 2)
     bad1 = tmp_path / "bad1.jsonl"
     bad1.write_text('{"messages": [{"role": "user", "content": ""}]}\n')
@@ -80,5 +81,9 @@ def test_problems_in_all_files_are_reported_together_unless_skipped(tmp_path):
         load_dataset([str(good), str(bad1), str(bad2)])
     assert "2 invalid records in" in str(info.value)
     assert "bad1.jsonl" in str(info.value) and "bad2.json" in str(info.value)
-    split = load_dataset([str(good), str(bad1), str(bad2)], skip_invalid=True)
+    with caplog.at_level(logging.WARNING):
+        split = load_dataset([str(good), str(bad1), str(bad2)], skip_invalid=True)
     assert len(split.train) == 2 and split.skipped == 2
+    assert "2 invalid records" in caplog.text and "skipped (--skip-invalid)" in caplog.text
+    assert "record 0, field messages[0].content: empty content" in caplog.text
+    assert "record 0, field output: wrong type: expected a string, got a number" in caplog.text

@@ -98,6 +98,8 @@ def test_truncation_counts_and_samples_without_trainable_tokens_are_dropped(toke
 def test_valid_data_drops_nothing(tokenizer):
     out = encode_dataset([Conversation(TURNS)] * 3, get_template("tokenizer", tokenizer), tokenizer, 2048)
     assert (out.truncated, out.dropped, len(out.samples)) == (0, [], 3)
+    assert out.samples[0].input_ids == out.samples[2].input_ids  # a repeated conversation is encoded once,
+    assert out.samples[0].input_ids is not out.samples[2].input_ids  # but each sample owns its lists
     assert out.trainable_tokens < out.tokens
 
 
