@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.labtune-installed
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup demo test test-fast bench clean
+.PHONY: setup demo test test-fast bench clean browser
 
 setup: $(STAMP)
 
@@ -21,7 +21,13 @@ $(STAMP): pyproject.toml
 demo: setup
 	$(BIN)/python -m labtune demo
 
-test: setup
+# Headless Chromium for the web-page test (tests/serve/test_web.py); installed only as root, else it skips.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { [ "$$(id -u)" = 0 ] && \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; } || \
+	  echo "chromium not installed: the web-page test will be skipped"
+
+test: setup browser
 	$(BIN)/python -m pytest -q -rs
 
 test-fast: setup

@@ -2,7 +2,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const history = [];  // [{role, content}] sent with every request: the server keeps no state
+const conversation = [];  // [{role, content}] sent with every request: the server keeps no state
 let model = null;
 let controller = null;  // AbortController of the answer being streamed
 
@@ -74,7 +74,7 @@ async function readStream(response, onDelta) {
 }
 
 async function send(text) {
-  history.push({ role: "user", content: text });
+  conversation.push({ role: "user", content: text });
   addMessage("user", text);
   const out = addMessage("assistant", "");
   out.parentElement.classList.add("streaming");
@@ -88,7 +88,7 @@ async function send(text) {
       signal: controller.signal,
       body: JSON.stringify({
         model: model,
-        messages: history,
+        messages: conversation,
         stream: true,
         temperature: Number($("temperature").value),
         max_tokens: Number($("max-tokens").value),
@@ -113,7 +113,7 @@ async function send(text) {
   } finally {
     out.parentElement.classList.remove("streaming");
     out.parentElement.classList.add("done");
-    history.push({ role: "assistant", content: answer });
+    conversation.push({ role: "assistant", content: answer });
     controller = null;
     busy(false);
   }
@@ -138,7 +138,7 @@ $("stop").addEventListener("click", () => controller && controller.abort());
 
 $("reset").addEventListener("click", () => {
   if (controller) controller.abort();
-  history.length = 0;
+  conversation.length = 0;
   $("log").replaceChildren();
   $("status").textContent = "";
   $("input").focus();

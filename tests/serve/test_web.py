@@ -1,0 +1,86 @@
+"""The web chat page in a real headless Chromium: type, watch the answer stream in, reset."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from labtune.serve.api import create_app
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+
+pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER),
+                                reason="needs Debian's chromium and chromium-driver "
+                                       "(apt-get install chromium chromium-driver; `make test` does it as root)")
+
+# Counts how many times the answer's text changed, to tell a stream from one late block.
+COUNT_UPDATES = """
+window.updates = 0;
+new MutationObserver(() => { window.updates += 1; })
+  .observe(document.getElementById('log'), {subtree: true, characterData: true, childList: true});
+"""
+
+
+@pytest.fixture
+def browser():
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is in the dev extra")
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="labtune-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1000,700"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=DRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def test_page_streams_an_answer_and_resets(browser, wrap_engine, live_server):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    engine = wrap_engine(delay=0.03)  # slow enough that the stream is visibly incremental
+    app = create_app(engine, model_name="tiny-test-model")
+    wait = WebDriverWait(browser, 60, poll_frequency=0.1)
+    with live_server(app) as url:
+        browser.get(url + "/")
+        wait.until(lambda d: d.find_element(By.ID, "model-name").text == "tiny-test-model")
+        browser.find_element(By.ID, "max-tokens").clear()
+        browser.find_element(By.ID, "max-tokens").send_keys("12")
+        browser.find_element(By.ID, "temperature").clear()
+        browser.find_element(By.ID, "temperature").send_keys("1.3")
+        browser.execute_script(COUNT_UPDATES)
+        box = browser.find_element(By.ID, "input")
+        box.send_keys("Who presented on 4/14/2023?")
+        box.send_keys(Keys.ENTER)
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".msg.assistant.done"))
+        user = browser.find_element(By.CSS_SELECTOR, ".msg.user .text").text
+        answer = browser.find_element(By.CSS_SELECTOR, ".msg.assistant .text").get_attribute("textContent")
+        assert user == "Who presented on 4/14/2023?"
+        assert answer and "error" not in browser.find_element(By.CSS_SELECTOR, ".msg.assistant").get_attribute("class")
+        assert browser.execute_script("return window.updates") > 3  # many partial updates, not one block
+        # second turn: the page sends the whole history
+        box.send_keys("And the recorder?")
+        box.send_keys(Keys.ENTER)
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".msg.assistant.done")) == 2)
+        assert len(browser.find_elements(By.CSS_SELECTOR, ".msg.user")) == 2
+        prompts = [call for call in engine.model.calls if len(call) > 1]
+        assert "Who presented on 4/14/2023?" in engine.tokenizer.decode(prompts[-1])
+        ARTIFACTS.mkdir(exist_ok=True)
+        assert browser.save_screenshot(str(ARTIFACTS / "serve-web-chat.png"))
+        browser.find_element(By.ID, "reset").click()
+        wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".msg"))
+        assert browser.execute_script("return conversation.length") == 0
