@@ -20,25 +20,33 @@ def write_run(run: Path, model_dir: Path, base: Path, **meta) -> Path:
     return run
 
 
-def teach(model_dir: Path, out: Path, conversations: list[Conversation], steps: int = 60) -> Path:
-    """Overfit a tiny model on a few conversations (assistant tokens only), in seconds."""
+def teach(model_dir: Path, out: Path, conversations: list[Conversation], max_steps: int = 80) -> Path:
+    """Overfit a tiny model on a few conversations (assistant tokens only) until greedy decoding recites
+    them: every assistant token is the argmax under teacher forcing, with some margin (loss < 0.3)."""
     import torch
 
+    from labtune.data.tokenize import IGNORE_INDEX, encode
     from labtune.model.load import load
 
     loaded = load(str(model_dir))
-    from labtune.data.tokenize import encode
-
     model = loaded.model
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
     model.train()
     batch = [encode(c, loaded.template, loaded.tokenizer) for c in conversations]
-    for _ in range(steps):
+    for _ in range(max_steps):
+        learned = True
         for enc in batch:
-            loss = model(input_ids=torch.tensor([enc.input_ids]), labels=torch.tensor([enc.labels])).loss
-            loss.backward()
+            ids, labels = torch.tensor([enc.input_ids]), torch.tensor([enc.labels])
+            output = model(input_ids=ids, labels=labels)
+            output.loss.backward()
             optimizer.step()
             optimizer.zero_grad()
+            targets = labels[0, 1:]
+            scored = targets != IGNORE_INDEX
+            recited = bool((output.logits[0, :-1].argmax(-1)[scored] == targets[scored]).all())
+            learned = learned and recited and output.loss.item() < 0.3
+        if learned:
+            break
     model.save_pretrained(out)
     loaded.tokenizer.save_pretrained(out)
     return out
