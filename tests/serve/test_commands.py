@@ -1,0 +1,75 @@
+"""`labtune serve` wiring and what it refuses to load."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from labtune.errors import LabtuneError
+from labtune.serve.safety import check_safetensors_only
+
+
+@pytest.fixture(scope="module")
+def cli_app():
+    from labtune.cli import app
+
+    return app
+
+
+@pytest.fixture
+def captured_run(monkeypatch):
+    """Replace uvicorn.run: record what `labtune serve` would start instead of blocking."""
+    import uvicorn
+
+    seen = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(app=app, **kw))
+    return seen
+
+
+def test_serve_binds_loopback_by_default_and_takes_the_key_from_the_environment(cli_app, tiny_model_dir,
+                                                                                captured_run, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    monkeypatch.setenv("LABTUNE_API_KEY", "from-env")
+    result = CliRunner().invoke(cli_app, ["serve", str(tiny_model_dir), "--max-tokens", "32", "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    assert (captured_run["host"], captured_run["port"]) == ("127.0.0.1", 8000)
+    api = TestClient(captured_run["app"])
+    assert api.get("/v1/models").status_code == 401
+    models = api.get("/v1/models", headers={"Authorization": "Bearer from-env"}).json()
+    assert models["data"][0]["id"] == str(tiny_model_dir)
+    too_many = api.post("/v1/chat/completions", headers={"Authorization": "Bearer from-env"},
+                        json={"messages": [{"role": "user", "content": "hi"}], "max_tokens": 33})
+    assert too_many.status_code == 400 and too_many.json()["error"]["param"] == "max_tokens"
+
+
+def test_serve_warns_when_exposed_without_a_key(cli_app, tiny_model_dir, captured_run, monkeypatch):
+    monkeypatch.delenv("LABTUNE_API_KEY", raising=False)
+    result = CliRunner().invoke(cli_app, ["serve", str(tiny_model_dir), "--host", "0.0.0.0", "--device", "cpu"])
+    assert result.exit_code == 0
+    assert "without --api-key" in result.output and captured_run["host"] == "0.0.0.0"
+
+
+def test_pickle_only_weights_are_refused(tiny_model_dir, tmp_path):
+    model = tmp_path / "pickled"
+    shutil.copytree(tiny_model_dir, model)
+    for weights in model.glob("*.safetensors"):
+        weights.rename(weights.with_name("pytorch_model.bin"))
+    with pytest.raises(LabtuneError, match="pickle weights .*pytorch_model.bin"):
+        check_safetensors_only(str(model))
+    check_safetensors_only(str(tiny_model_dir))  # safetensors: accepted
+
+
+def test_pickle_only_run_model_is_refused(tiny_model_dir, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(tiny_model_dir, run / "model")
+    (run / "labtune.json").write_text(json.dumps({"template": "tokenizer", "base_model": "x", "kind": "full"}))
+    check_safetensors_only(str(run))
+    for weights in (run / "model").glob("*.safetensors"):
+        weights.unlink()
+    (run / "model" / "pytorch_model.bin").write_bytes(b"not loaded")
+    with pytest.raises(LabtuneError, match="safetensors only"):
+        check_safetensors_only(str(run))
