@@ -134,8 +134,9 @@ def highlighted(conv: Conversation, template: ChatTemplate) -> Text:
 def print_report(report: CheckReport, template: ChatTemplate, console: Console) -> None:
     """One column per file (and a total): fits a terminal however long the paths are."""
     columns = report.files + ([report.total] if len(report.files) > 1 else [])
-    table = Table(title=f"template {report.template}, model {report.model}, "
-                        f"model_max_length {report.model_max_length}", title_justify="left")
+    console.print(f"template {report.template}, model {report.model}, model_max_length {report.model_max_length}",
+                  highlight=False)
+    table = Table()
     table.add_column("")
     for s in columns:
         table.add_column(Path(s.path).name if s is not report.total else "total", justify="right",

@@ -8,6 +8,7 @@ problems instead of stopping at the first, so a user can fix a file in one pass.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +46,7 @@ def problems_error(problems: list[DataError], hint: str = "--skip-invalid drops 
 
 def _reason_kind(reason: str) -> str:
     """The stable first words of a reason ('unknown role', 'invalid JSON', ...) for the summary."""
-    return reason.split(":")[0].split(" (")[0]
+    return re.split(r":| \(| at line ", reason, maxsplit=1)[0]
 
 
 def read_file(path: str | Path, format: str | None = None, skip_invalid: bool = False) -> ReadResult:

@@ -113,6 +113,7 @@ def test_all_problems_are_summarized_not_only_the_first(tmp_path, capsys, monkey
                            capsys, monkeypatch)
     assert code == 2
     assert "3 invalid records in" in err and "--skip-invalid" in err
+    assert "(1 no assistant turn; 1 empty content; 1 unknown role)" in err
     for line in ("record 1, field conversations: no assistant turn", "record 2, field conversations[0].value: "
                  "empty content", "record 3, field conversations[1].from: unknown role 'bot'"):
         assert line in err

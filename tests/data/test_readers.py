@@ -77,6 +77,7 @@ def test_without_skip_invalid_the_error_summarizes_all_problems(tmp_path):
         read_file(path)
     text = str(info.value)
     assert text.startswith("2 invalid records")
+    assert "(1 invalid JSON; 1 empty conversation)" in text
     assert "record 1: invalid JSON at line 2 column 2" in text
     assert "record 2, field messages: empty conversation" in text
 
