@@ -88,9 +88,8 @@ def train(cfg: TrainConfig, world=None, stop_after_step: int | None = None) -> P
     plan = plan_steps(cfg, len(data.train), world.world_size)
     for warning in plan.warnings:
         show.warn(warning)
-    if data.truncated or data.dropped:
-        show.warn(f"{data.truncated} samples cut at model_max_length {seq_len}; {data.dropped} dropped "
-                  "(no trainable token left)")
+    if data.truncated:
+        show.warn(f"{data.truncated} samples cut at model_max_length {seq_len} (trained on what fits)")
     checkpoint.clean_temp(out)
     last = checkpoint.latest(out)
     resuming = check_output_dir(cfg, out, last is not None)

@@ -50,7 +50,7 @@ def hf_chat_template(template: ChatTemplate, tokenizer) -> str:
     from labtune.data.templates import VICUNA_SYSTEM
 
     bos = "{{ bos_token }}" if bos_ids(tokenizer, template) else ""
-    source = VICUNA_JINJA.replace("__SYSTEM__", VICUNA_SYSTEM) if template.name == "vicuna_v1.1" else ALPACA_JINJA
+    source = VICUNA_JINJA.replace("__SYSTEM__", VICUNA_SYSTEM.replace("'", "\\'")) if template.name == "vicuna_v1.1" else ALPACA_JINJA
     return source.replace("__BOS__", bos)
 
 

@@ -27,7 +27,7 @@ def write_chats(path: Path, n: int, seed: int = 0) -> Path:
 
 @pytest.fixture
 def chats(tmp_path) -> Path:
-    return write_chats(tmp_path / "chats.json", 12)
+    return write_chats(tmp_path / "chats.json", 8)
 
 
 @pytest.fixture

@@ -36,8 +36,8 @@ def test_resume_gives_identical_weights_and_loss(make_cfg, tmp_path, lora):
     extra = dict(lora=True, lora_dropout=0.2, lora_r=4) if lora else {}
     whole = train(make_cfg(output_dir=str(tmp_path / "whole"), **extra))
     parts = tmp_path / "parts"
-    train(make_cfg(output_dir=str(parts), **extra), stop_after_step=2)  # mid-epoch, between saves
-    assert [p.name for p in checkpoint.list_checkpoints(parts)] == ["checkpoint-2"]
+    train(make_cfg(output_dir=str(parts), **extra), stop_after_step=1)  # mid-epoch, before any save
+    assert [p.name for p in checkpoint.list_checkpoints(parts)] == ["checkpoint-1"]
     assert not (parts / "labtune.json").exists()
     train(make_cfg(output_dir=str(parts), resume=True, **extra))
     _assert_same_run(whole, parts)
@@ -60,13 +60,13 @@ def test_interrupted_save_keeps_previous_checkpoint_and_resumes(make_cfg, tmp_pa
     with pytest.raises(OSError, match="simulated"):
         train(make_cfg(output_dir=str(out)))
     monkeypatch.setattr(checkpoint.torch, "save", real_save)
-    assert (out / "checkpoint-6.tmp" / checkpoint.WEIGHTS).is_file()  # the half-written save is there...
+    assert (out / "checkpoint-4.tmp" / checkpoint.WEIGHTS).is_file()  # the half-written save is there...
     assert checkpoint.latest(out).name == "checkpoint-3"  # ...but it is not taken as a checkpoint
     train(make_cfg(output_dir=str(out)))  # re-running into the same dir resumes from step 3
-    assert not (out / "checkpoint-6.tmp").exists()
+    assert not (out / "checkpoint-4.tmp").exists()
     _assert_same_run(whole, out)
 
 
 def test_save_total_limit_keeps_newest(make_cfg, tmp_path):
     out = train(make_cfg(output_dir=str(tmp_path / "r"), save_steps=1, save_total_limit=2))
-    assert [p.name for p in checkpoint.list_checkpoints(out)] == ["checkpoint-5", "checkpoint-6"]
+    assert [p.name for p in checkpoint.list_checkpoints(out)] == ["checkpoint-3", "checkpoint-4"]
