@@ -46,7 +46,7 @@ def problems_error(problems: list[DataError], hint: str = "--skip-invalid drops 
 
 def _reason_kind(reason: str) -> str:
     """The stable first words of a reason ('unknown role', 'invalid JSON', ...) for the summary."""
-    return re.split(r":| \(| at line ", reason, maxsplit=1)[0]
+    return re.split(r":| \(| at line | '", reason, maxsplit=1)[0]
 
 
 def read_file(path: str | Path, format: str | None = None, skip_invalid: bool = False) -> ReadResult:
