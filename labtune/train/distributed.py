@@ -1,0 +1,201 @@
+"""Process-group plumbing for running one recipe on 1..N processes (torchrun sets the environment).
+
+Everything here is torch.distributed's own machinery; this module only decides *when* to use it:
+- `init_world()` reads torchrun's RANK/WORLD_SIZE/LOCAL_RANK and starts gloo (CPU) or nccl (CUDA);
+  with no torchrun environment it returns a one-process world and starts nothing.
+- `make_sampler()` shards the data with `DistributedSampler` and a seeded shuffle per epoch.
+- `is_sync_step()` / `gradient_sync()` skip gradient all-reduce inside an accumulation window and
+  sync exactly at each optimizer step, *including the short last window of an epoch*: the lab's
+  FSDP crash ("size of tensor a must match tensor b") was an optimizer step on un-reduced grads.
+- `on_main()` runs a step (a save) on rank 0 only and re-raises its error on every rank, so no
+  rank waits forever and no rank reports success for a checkpoint that failed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+
+from labtune.errors import LabtuneError
+
+# A rank that dies is noticed by torchrun at once; this only bounds a collective that never completes.
+COLLECTIVE_TIMEOUT = timedelta(minutes=30)
+# Set by the `--nproc` launcher: ranks write a user error here so the launcher can print it as one line.
+ERROR_DIR_ENV = "LABTUNE_DIST_ERROR_DIR"
+
+
+@dataclass(frozen=True)
+class World:
+    rank: int = 0
+    local_rank: int = 0
+    size: int = 1
+    device: torch.device = torch.device("cpu")
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def distributed(self) -> bool:
+        return self.size > 1 or dist.is_initialized()
+
+
+def env_world_size() -> int:
+    """World size torchrun announced, readable before anything is initialised (for pre-flight)."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def launched_by_torchrun() -> bool:
+    return "RANK" in os.environ and "WORLD_SIZE" in os.environ and "MASTER_ADDR" in os.environ
+
+
+def pick_device(device: str | None, local_rank: int) -> torch.device:
+    """`device` None/"auto": this rank's GPU when there is one, else CPU."""
+    if device in (None, "auto"):
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    dev = torch.device(device)
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise LabtuneError("--device cuda was asked for but no CUDA GPU is visible")
+        dev = torch.device("cuda", local_rank if dev.index is None else dev.index)
+        torch.cuda.set_device(dev)
+    return dev
+
+
+def init_world(device: str | None = None) -> World:
+    """Join the process group torchrun prepared (idempotent); a plain `python` run is a world of one."""
+    if not launched_by_torchrun():
+        return World(device=pick_device(device, 0))
+    rank, size = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    dev = pick_device(device, local_rank)
+    if not dist.is_initialized():
+        backend = "nccl" if dev.type == "cuda" else "gloo"
+        # device_id binds the NCCL communicator to this rank's GPU up front (no lazy, mismatched init).
+        dist.init_process_group(backend, timeout=COLLECTIVE_TIMEOUT,
+                                device_id=dev if dev.type == "cuda" else None)
+    return World(rank, local_rank, size, dev)
+
+
+def shutdown() -> None:
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def is_main() -> bool:
+    return not dist.is_initialized() or dist.get_rank() == 0
+
+
+def print0(*args, **kwargs) -> None:
+    """print() on rank 0 only: N processes printing the same progress line helps nobody."""
+    if is_main():
+        print(*args, **kwargs)
+
+
+def barrier() -> None:
+    if dist.is_initialized():
+        dist.barrier()
+
+
+def make_sampler(dataset, world: World, seed: int, shuffle: bool = True):
+    """Each rank sees a disjoint 1/N of a permutation seeded by (seed, epoch); call `set_epoch(e)`.
+
+    With N ranks x batch B the first optimizer window covers exactly the samples a single process with
+    batch N*B would see, so runs at any world size follow the same curve. The sampler pads the last
+    round with repeated samples so every rank takes the same number of steps (and the same syncs).
+    """
+    from torch.utils.data import DistributedSampler
+
+    return DistributedSampler(dataset, num_replicas=world.size, rank=world.rank, shuffle=shuffle, seed=seed,
+                              drop_last=False)
+
+
+def is_sync_step(micro_step: int, micro_steps_per_epoch: int, grad_accum: int) -> bool:
+    """True when micro-batch `micro_step` (0-based, within the epoch) ends an optimizer window.
+
+    The last micro-batch of an epoch always closes its window, even if it is shorter than `grad_accum`,
+    so the optimizer never steps on gradients that were not reduced across ranks.
+    """
+    return (micro_step + 1) % grad_accum == 0 or micro_step + 1 == micro_steps_per_epoch
+
+
+@contextlib.contextmanager
+def gradient_sync(model, enabled: bool):
+    """Forward+backward inside this block reduce gradients across ranks only when `enabled`.
+
+    DDP: `no_sync()` when disabled. FSDP2: `set_requires_gradient_sync` (unsharded gradients accumulate
+    locally, one reduce-scatter at the sync step). A one-process model is left alone.
+    """
+    from torch.distributed.fsdp import FSDPModule
+    from torch.nn.parallel import DistributedDataParallel
+
+    if isinstance(model, DistributedDataParallel):
+        with contextlib.nullcontext() if enabled else model.no_sync():
+            yield
+    elif isinstance(model, FSDPModule):
+        model.set_requires_gradient_sync(enabled)
+        try:
+            yield
+        finally:
+            # Leave the default (sync) in place so code outside the loop never accumulates silently.
+            model.set_requires_gradient_sync(True)
+    else:
+        yield
+
+
+def sum_across_ranks(value: float | int | torch.Tensor, world: World) -> torch.Tensor:
+    """All-reduce SUM of a scalar (e.g. trainable-token count of a window) onto every rank.
+
+    DDP and FSDP *average* gradients over ranks, so a loss normalised by the global token count must
+    be multiplied by the world size to give the single-process gradient.
+    """
+    t = torch.as_tensor(value, dtype=torch.float64).to(world.device).clone()
+    if dist.is_initialized():
+        dist.all_reduce(t, op=dist.ReduceOp.SUM)
+    return t
+
+
+def on_main(fn, *args, **kwargs):
+    """Run `fn` on rank 0; every rank returns together or raises rank 0's error (same message).
+
+    Used for saving: the other ranks must not carry on (or report "saved") if rank 0's write or its
+    verification failed, and must not hang in the next collective waiting for a rank that died.
+    """
+    if not dist.is_initialized():
+        return fn(*args, **kwargs)
+    result, error = None, None
+    if dist.get_rank() == 0:
+        try:
+            result = fn(*args, **kwargs)
+        except Exception as exc:  # re-raised below, on this rank unchanged
+            error = exc
+    status = [None if error is None else (isinstance(error, LabtuneError), f"{type(error).__name__}: {error}")]
+    dist.broadcast_object_list(status, src=0)
+    if error is not None:
+        raise error
+    if status[0] is not None:
+        is_user_error, message = status[0]
+        raise (LabtuneError if is_user_error else RuntimeError)(f"rank 0 failed: {message}")
+    return result
+
+
+@contextlib.contextmanager
+def report_errors(world: World):
+    """Record a user error for the `--nproc` launcher so it can end with that one line (exit 2).
+
+    torchrun itself ends every other rank when one exits non-zero; this only carries the message.
+    """
+    try:
+        yield
+    except LabtuneError as exc:
+        error_dir = os.environ.get(ERROR_DIR_ENV)
+        if error_dir:
+            path = Path(error_dir) / f"rank{world.rank}.txt"
+            path.write_text(str(exc), encoding="utf-8")
+        raise
