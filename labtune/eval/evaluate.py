@@ -93,18 +93,16 @@ def general_prompts(conversations: list[Conversation], n: int) -> list[list]:
 
 
 def train_seconds(meta: dict | None, run_dir: Path | None) -> float | None:
-    """Training wall time as the trainer recorded it (labtune.json, else run.json)."""
-    sources = [meta or {}]
+    """Training wall time as the trainer recorded it: run.json timings.train_s (or labtune.json)."""
+    record = {}
     if run_dir is not None and (run_dir / "run.json").is_file():
         try:
-            sources.append(json.loads((run_dir / "run.json").read_text(encoding="utf-8")))
+            record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
         except json.JSONDecodeError:
             pass
-    for source in sources:
-        for key in ("train_seconds", "train_runtime", "elapsed_s", "wall_seconds", "seconds"):
-            value = source.get(key)
-            if isinstance(value, (int, float)):
-                return float(value)
+    for value in ((record.get("timings") or {}).get("train_s"), (meta or {}).get("train_seconds")):
+        if isinstance(value, (int, float)):
+            return float(value)
     return None
 
 

@@ -12,11 +12,12 @@ FACT_QUESTION = "Who presented at the lab meeting on 4/14/2023?"
 FACT_ANSWER = "Alice Smith"
 
 
-def write_run(run: Path, model_dir: Path, base: Path, **meta) -> Path:
+def write_run(run: Path, model_dir: Path, base: Path, train_s: float | None = None, config: dict | None = None) -> Path:
+    """A run directory as `labtune train` writes it: model/, labtune.json, run.json."""
     run.mkdir(parents=True, exist_ok=True)
     shutil.copytree(model_dir, run / "model")
-    (run / "labtune.json").write_text(json.dumps({"template": "tokenizer", "base_model": str(base),
-                                                  "kind": "full", **meta}))
+    (run / "run.json").write_text(json.dumps({"config": config or {}, "timings": {"train_s": train_s}}))
+    (run / "labtune.json").write_text(json.dumps({"template": "tokenizer", "base_model": str(base), "kind": "full"}))
     return run
 
 

@@ -13,7 +13,7 @@ SETTINGS = Settings(max_new_tokens=12, batch_size=4, general_samples=3, general_
 
 @pytest.fixture
 def runs(tmp_path, tiny_model_dir, taught_model_dir):
-    taught = write_run(tmp_path / "runs" / "taught", taught_model_dir, tiny_model_dir, train_seconds=12.0)
+    taught = write_run(tmp_path / "runs" / "taught", taught_model_dir, tiny_model_dir, train_s=12.0)
     untouched = write_run(tmp_path / "runs" / "untouched", tiny_model_dir, tiny_model_dir)
     return taught, untouched
 
