@@ -37,12 +37,50 @@ def bos_ids(tokenizer, template: ChatTemplate) -> list[int]:
     return [tokenizer.bos_token_id] if probe and probe[0] == tokenizer.bos_token_id else []
 
 
+def _ids(tokenizer, text: str) -> list[int]:
+    return tokenizer(text, add_special_tokens=False)["input_ids"]
+
+
+_ANCHORS: dict[int, tuple[object, str | None]] = {}
+
+
+def _anchor(tokenizer) -> str | None:
+    """A special token to tokenize later segments behind, or None when the tokenizer needs none.
+
+    SentencePiece-style tokenizers (LLaMA, Mistral) prepend "▁" to the start of every call, so a
+    segment tokenized alone would begin with a space the full text does not have ("</s>USER" gives
+    "USER", but "USER" alone gives "▁USER"). Behind a special token a segment tokenizes as it does
+    inside the text. Byte-level BPE (GPT-2, SmolLM2) prepends nothing: it gets None.
+    """
+    cached = _ANCHORS.get(id(tokenizer))
+    if cached is not None and cached[0] is tokenizer:
+        return cached[1]
+    anchor = None
+    for special in (tokenizer.eos_token, tokenizer.bos_token, tokenizer.unk_token):
+        if not special or len(_ids(tokenizer, special)) != 1:
+            continue
+        behind = {text: _ids(tokenizer, special + text)[1:] for text in ("x", " x")}
+        if behind["x"] == _ids(tokenizer, "x"):
+            break  # nothing is prepended: plain tokenization is already right
+        if behind[" x"] == _ids(tokenizer, " x"):  # the special token does not swallow the space after it
+            anchor = special
+            break
+    _ANCHORS[id(tokenizer)] = (tokenizer, anchor)
+    return anchor
+
+
+def segment_ids(tokenizer, text: str, first: bool) -> list[int]:
+    """Token ids of one segment: the first as the start of a text, the others as its continuation."""
+    anchor = None if first else _anchor(tokenizer)
+    return _ids(tokenizer, text) if anchor is None else _ids(tokenizer, anchor + text)[1:]
+
+
 def encode(conv: Conversation, template: ChatTemplate, tokenizer, max_length: int | None = None) -> Encoded:
     """Tokenize each segment on its own and concatenate, so label boundaries are exact."""
     input_ids = bos_ids(tokenizer, template)
     labels = [IGNORE_INDEX] * len(input_ids)
-    for seg in template.segments(conv):
-        ids = tokenizer(seg.text, add_special_tokens=False)["input_ids"]
+    for i, seg in enumerate(template.segments(conv)):
+        ids = segment_ids(tokenizer, seg.text, first=i == 0)
         input_ids.extend(ids)
         labels.extend(ids if seg.trainable else [IGNORE_INDEX] * len(ids))
     truncated = max_length is not None and len(input_ids) > max_length
@@ -66,9 +104,9 @@ def encode_prompt(messages, template: ChatTemplate, tokenizer) -> list[int]:
     done = "".join(seg.text for seg in history)
     if not text.startswith(done):  # a template whose prompt is not an extension of its training text
         history, done = [], ""
-    for seg in history:
-        ids.extend(tokenizer(seg.text, add_special_tokens=False)["input_ids"])
-    return ids + tokenizer(text[len(done):], add_special_tokens=False)["input_ids"]
+    for i, seg in enumerate(history):
+        ids.extend(segment_ids(tokenizer, seg.text, first=i == 0))
+    return ids + segment_ids(tokenizer, text[len(done):], first=not history)
 
 
 @dataclass

@@ -108,3 +108,34 @@ def test_a_sample_is_learnable_only_with_a_trainable_token_after_the_first():
 
     assert not Encoded([5, 6], [5, IGNORE_INDEX]).learnable  # position 0 predicts nothing
     assert Encoded([5, 6], [IGNORE_INDEX, 6]).learnable
+
+
+def llama_style_tokenizer(texts: list[str]):
+    """A character-level LLaMA tokenizer (SentencePiece-style "▁" prepended to the start of a text)."""
+    from transformers import LlamaTokenizer
+
+    vocab = {"<unk>": 0, "<s>": 1, "</s>": 2}
+    for ch in sorted(set("".join(texts).replace(" ", "▁").replace("</s>", "")) | {"▁", "x"}):
+        vocab.setdefault(ch, len(vocab))
+    return LlamaTokenizer(vocab=vocab, merges=[])
+
+
+@pytest.mark.parametrize("name", ["vicuna_v1.1", "alpaca"])
+def test_sentencepiece_style_segments_tokenize_as_the_whole_text(name):
+    conv = Conversation([SYSTEM] + TURNS)
+    text = get_template(name).render(conv)
+    tok = llama_style_tokenizer([text])
+    template = get_template(name, tok)
+    naive = [i for s in template.segments(conv) for i in tok(s.text, add_special_tokens=False)["input_ids"]]
+    whole = tok(text)["input_ids"]
+    assert naive != whole  # each segment alone would start with a spurious "▁"
+    enc = encode(conv, template, tok)
+    assert enc.input_ids == whole
+    lead = " " if name == "vicuna_v1.1" else ""
+    trained = "".join(t if l != IGNORE_INDEX else "|" for t, l in zip(tok.convert_ids_to_tokens(enc.input_ids),
+                                                                     enc.labels))
+    # decode() drops a leading "▁"; the tokens themselves show the space exactly.
+    assert [run.replace("▁", " ") for run in trained.split("|") if run] == \
+        [lead + m.content + "</s>" for m in TURNS if m.role == "assistant"]
+    prompt = encode_prompt(conv.messages[:4], template, tok)  # system, user, assistant, user
+    assert enc.input_ids[:len(prompt)] == prompt and enc.labels[len(prompt)] != IGNORE_INDEX
