@@ -139,3 +139,20 @@ def test_sentencepiece_style_segments_tokenize_as_the_whole_text(name):
         [lead + m.content + "</s>" for m in TURNS if m.role == "assistant"]
     prompt = encode_prompt(conv.messages[:4], template, tok)  # system, user, assistant, user
     assert enc.input_ids[:len(prompt)] == prompt and enc.labels[len(prompt)] != IGNORE_INDEX
+
+
+@pytest.mark.parametrize("name", ["dummy_conversation.json", "alpaca_5000.json"])
+def test_shared_peer_data_has_no_fully_masked_sample(tokenizer, name):
+    from conftest import SHARED_DATA
+    from labtune.data.readers import read_file
+
+    path = SHARED_DATA / name
+    if not path.is_file():
+        pytest.skip(f"{path} is absent")
+    convs = read_file(path).conversations[:500]
+    out = encode_dataset(convs, get_template("tokenizer", tokenizer), tokenizer, 2048)
+    assert (len(out.samples), out.dropped, out.truncated) == (500, [], 0)
+    ends = [s.labels[i] for s in out.samples for i in range(1, len(s.labels))
+            if s.labels[i] != IGNORE_INDEX and (i + 1 == len(s.labels) or s.labels[i + 1] == IGNORE_INDEX)]
+    assert len(ends) == sum(len([m for m in c.messages if m.role == "assistant"]) for c in convs)
+    assert set(ends) == {tokenizer.convert_tokens_to_ids("<|im_end|>")}  # every answer ends with end-of-turn
