@@ -81,11 +81,15 @@ def accuracy(results: list[QuestionResult]) -> dict[str, float]:
 
 
 def general_prompts(conversations: list[Conversation], n: int) -> list[list]:
-    """Up to n prompts: each conversation's messages before its first assistant turn."""
-    prompts = []
+    """Up to n distinct prompts: each conversation's messages before its first assistant turn."""
+    prompts, seen = [], set()
     for conv in conversations:
         first = next((i for i, m in enumerate(conv.messages) if m.role == "assistant"), None)
-        if first and any(m.role == "user" for m in conv.messages[:first]):
+        if not first or not any(m.role == "user" for m in conv.messages[:first]):
+            continue
+        key = tuple((m.role, m.content) for m in conv.messages[:first])
+        if key not in seen:
+            seen.add(key)
             prompts.append(conv.messages[:first])
         if len(prompts) == n:
             break

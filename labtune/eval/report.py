@@ -28,7 +28,7 @@ def _seconds(value: float | None) -> str:
 
 def comparison_table(rows: list[ModelRow], kinds: list[str], match: str) -> Table:
     table = Table(title=f"Knowledge accuracy ({match}) and general perplexity")
-    table.add_column("model")
+    table.add_column("model", no_wrap=True)
     for kind in kinds:
         table.add_column(kind, justify="right")
     table.add_column("overall", justify="right", style="bold")
@@ -36,7 +36,7 @@ def comparison_table(rows: list[ModelRow], kinds: list[str], match: str) -> Tabl
     table.add_column("ppl vs base", justify="right")
     table.add_column("train time", justify="right")
     for row in rows:
-        name = short_name(row.name) + (" (base)" if row.is_base else "")
+        name = short_name(row.name) + (" [dim](base)[/]" if row.is_base else "")
         ppl = "—" if row.general_perplexity is None else f"{row.general_perplexity:.2f}"
         table.add_row(name, *[_pct(row.accuracy.get(k)) for k in kinds], _pct(row.accuracy["overall"]), ppl,
                       _change(row.perplexity_change), _seconds(row.train_seconds))
