@@ -37,7 +37,8 @@ def chat(
     run_or_model: Annotated[str, typer.Argument(help="Run directory, model directory, .gguf file or smollm2-135m.")],
     style: Annotated[Style, typer.Option(help="rich: live Markdown; simple: plain streamed text.")] = Style.rich,
     temperature: Annotated[float, typer.Option(min=0.0, help="0 = greedy.")] = 0.7,
-    top_p: Annotated[float, typer.Option(min=0.0, max=1.0)] = 1.0,
+    top_p: Annotated[float, typer.Option(min=0.01, max=1.0,
+                                         help="Nucleus sampling: keep the likeliest tokens up to this mass.")] = 1.0,
     max_new_tokens: Annotated[int, typer.Option(min=1)] = 512,
     repetition_penalty: Annotated[float, typer.Option(min=0.01)] = 1.0,
     seed: Annotated[Optional[int], typer.Option(help="Seed for sampling (reproducible answers).")] = None,
@@ -72,6 +73,10 @@ def chat(
     if prompts is not None:
         answer_prompts(session, prompts)
     else:
+        try:
+            import readline  # noqa: F401  (line editing and history for input(), where available)
+        except ImportError:
+            pass
         repl(session, lambda: console.input("[bold green]user:[/] "))
 
 

@@ -24,6 +24,7 @@ class Stats:
     waiting: int = 0
     completed: int = 0
     cancelled: int = 0
+    failed: int = 0
     rejected: int = 0
 
 
@@ -67,8 +68,10 @@ class Scheduler:
                 finally:
                     with self._count_lock:
                         self.stats.running -= 1
-                        cancelled = job.cancel.is_set() or (job.generation and job.generation.finish_reason == "cancelled")
-                        if cancelled:
+                        finished = job.generation is not None and job.generation.finish_reason != "cancelled"
+                        if job.error is not None:
+                            self.stats.failed += 1
+                        elif job.cancel.is_set() or not finished:
                             self.stats.cancelled += 1
                         else:
                             self.stats.completed += 1

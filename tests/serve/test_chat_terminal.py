@@ -1,0 +1,53 @@
+"""`labtune chat` in a real pseudo-terminal: prompt, streamed answer, Ctrl-C at the prompt, !!exit."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+
+def read_until(fd: int, marker: bytes, seen: bytearray, start: int = 0, timeout: float = 120) -> int:
+    """Read into `seen` until `marker` appears after `start`; returns where it ends."""
+    deadline = time.monotonic() + timeout
+    while marker not in seen[start:]:
+        remaining = deadline - time.monotonic()
+        assert remaining > 0, f"timed out waiting for {marker!r}; got {bytes(seen)[-500:]!r}"
+        ready, _, _ = select.select([fd], [], [], min(remaining, 1.0))
+        if ready:
+            try:
+                seen += os.read(fd, 4096)
+            except OSError:  # the child closed the terminal
+                break
+    return seen.index(marker, start) + len(marker)
+
+
+@pytest.mark.slow  # a real process on a pty: ~10 s alone, over a minute on a busy CPU
+def test_terminal_session_answers_survives_ctrl_c_and_exits(tiny_model_dir):
+    leader, follower = pty.openpty()
+    cmd = [sys.executable, "-m", "labtune", "chat", str(tiny_model_dir), "--style", "simple", "--temperature", "0",
+           "--max-new-tokens", "4", "--debug", "--device", "cpu"]
+    child = subprocess.Popen(cmd, stdin=follower, stdout=follower, stderr=follower, start_new_session=True,
+                             env={**os.environ, "TERM": "dumb", "COLUMNS": "100"})
+    os.close(follower)
+    seen = bytearray()
+    try:
+        at = read_until(leader, b"user:", seen)
+        os.write(leader, b"hello there\n")
+        at = read_until(leader, b"prompt tokens", seen, at)  # the answer finished and --debug reported it
+        at = read_until(leader, b"user:", seen, at)
+        os.kill(child.pid, signal.SIGINT)  # Ctrl-C at the prompt: the session goes on
+        at = read_until(leader, b"Ctrl-D to quit", seen, at)
+        os.write(leader, b"!!exit\n")
+        assert child.wait(timeout=60) == 0, bytes(seen)
+        assert b"Traceback" not in seen
+    finally:
+        if child.poll() is None:
+            child.kill()
+        os.close(leader)
