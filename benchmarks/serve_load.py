@@ -108,12 +108,12 @@ def report(results: list[Result], wall: float, clients: int) -> dict:
     return summary
 
 
-def start_server(model: str, max_waiting: int, max_tokens: int) -> tuple[subprocess.Popen, str]:
+def start_server(model: str, max_waiting: int, max_tokens: int, threads: int | None) -> tuple[subprocess.Popen, str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     cmd = [sys.executable, "-m", "labtune", "serve", model, "--port", str(port), "--max-waiting", str(max_waiting),
-           "--max-tokens", str(max(max_tokens, 1))]
+           "--max-tokens", str(max(max_tokens, 1))] + (["--threads", str(threads)] if threads else [])
     server = subprocess.Popen(cmd, env={**os.environ, "HF_HUB_OFFLINE": "1"})
     url = f"http://127.0.0.1:{port}"
     for _ in range(600):  # bounded: model load can take a few minutes on a busy CPU
@@ -138,6 +138,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=16)
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--max-waiting", type=int, default=8, help="with --serve: the server's wait line")
+    parser.add_argument("--threads", type=int, help="with --serve: the server's torch CPU threads")
     parser.add_argument("--api-key", default=os.environ.get("LABTUNE_API_KEY"))
     parser.add_argument("--json", help="also write the summary here")
     args = parser.parse_args()
@@ -145,7 +146,7 @@ def main() -> None:
     server = None
     url = args.url
     if args.serve:
-        server, url = start_server(args.serve, args.max_waiting, args.max_tokens)
+        server, url = start_server(args.serve, args.max_waiting, args.max_tokens, args.threads)
     try:
         results, wall = asyncio.run(run_load(url.rstrip("/"), args.clients, args.requests, args.max_tokens,
                                              args.api_key))

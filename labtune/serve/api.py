@@ -66,15 +66,14 @@ def create_app(engine: Engine, api_key: str | None = None, limits: Limits = Limi
         body = await _parse(request, ChatCompletionRequest, limits.max_body_bytes)
         _check_model(body.model, model_id)
         messages = [Message("system" if m.role == "developer" else m.role, m.text()) for m in body.messages]
-        prompt_ids = engine.chat_prompt_ids(messages)
+        prompt_ids = await asyncio.to_thread(engine.chat_prompt_ids, messages)  # a big prompt takes a while
         sampling = _sampling(body, len(prompt_ids), max_prompt, limits, engine)
         job = _admit(scheduler, lambda cancel: engine.generate(prompt_ids, sampling, cancel,
                                                                stops=tuple(engine.template.stop)))
         ident, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
         if body.stream:
             return _sse(_chat_chunks(job, ident, created, model_id, body.include_usage()))
-        text = await _collect(job, request)
-        gen = job.generation
+        text, gen = await _collect(job, request)
         return {"id": ident, "object": "chat.completion", "created": created, "model": model_id,
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
                              "finish_reason": gen.finish_reason, "logprobs": None}],
@@ -84,14 +83,13 @@ def create_app(engine: Engine, api_key: str | None = None, limits: Limits = Limi
     async def completions(request: Request):
         body = await _parse(request, CompletionRequest, limits.max_body_bytes)
         _check_model(body.model, model_id)
-        prompt_ids = engine.text_prompt_ids(body.prompt_text())
+        prompt_ids = await asyncio.to_thread(engine.text_prompt_ids, body.prompt_text())
         sampling = _sampling(body, len(prompt_ids), max_prompt, limits, engine)
         job = _admit(scheduler, lambda cancel: engine.generate(prompt_ids, sampling, cancel))
         ident, created = f"cmpl-{uuid.uuid4().hex}", int(time.time())
         if body.stream:
             return _sse(_completion_chunks(job, ident, created, model_id, body.include_usage()))
-        text = await _collect(job, request)
-        gen = job.generation
+        text, gen = await _collect(job, request)
         return {"id": ident, "object": "text_completion", "created": created, "model": model_id,
                 "choices": [{"index": 0, "text": text, "finish_reason": gen.finish_reason, "logprobs": None}],
                 "usage": _usage(gen)}
@@ -194,7 +192,7 @@ def _admit(scheduler: Scheduler, make) -> Job:
     return scheduler.start(make)
 
 
-async def _collect(job: Job, request: Request) -> str:
+async def _collect(job: Job, request: Request) -> tuple[str, Generation]:
     """The whole text of a non-streaming job, cancelling it if the client disconnects meanwhile."""
 
     async def watch():
@@ -206,11 +204,14 @@ async def _collect(job: Job, request: Request) -> str:
 
     watcher = asyncio.create_task(watch())
     try:
-        return await job.text()
+        text = await job.text()
     except Exception as exc:
         raise ApiError(500, f"generation failed: {exc}", kind="server_error") from None
     finally:
         watcher.cancel()
+    if job.generation is None:  # cancelled while waiting: the client is gone, nobody reads this
+        raise ApiError(499, "request cancelled", code="cancelled")
+    return text, job.generation
 
 
 def _usage(gen: Generation) -> dict:

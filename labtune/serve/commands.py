@@ -19,10 +19,12 @@ class Style(str, Enum):
     simple = "simple"
 
 
-def _engine(name: str, template: str | None, device: str | None):
+def _engine(name: str, template: str | None, device: str | None, threads: int | None = None):
     """Load a run or model for inference, refusing pickle weights (only safetensors are read)."""
     import torch
 
+    if threads:
+        torch.set_num_threads(threads)
     from labtune.model.load import load
     from labtune.serve.generate import Engine
     from labtune.serve.safety import check_safetensors_only
@@ -48,6 +50,8 @@ def chat(
     template: Annotated[Optional[str], typer.Option(help="Template for a plain model (runs use their own).")] = None,
     device: Annotated[Optional[str], typer.Option(help="cpu, cuda, cuda:1 ... (default: cuda if present).")] = None,
     debug: Annotated[bool, typer.Option(help="Show token counts and tokens/s after each answer.")] = False,
+    threads: Annotated[Optional[int], typer.Option(min=1, help="CPU threads for torch (default: all cores; "
+                                                   "1 is faster when the CPU is shared).")] = None,
 ) -> None:
     """Chat with a run or a model in the terminal (streaming, multi-turn, !! commands)."""
     from rich.console import Console
@@ -69,7 +73,8 @@ def chat(
         style = Style.simple
     sampling = Sampling(temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens,
                         repetition_penalty=repetition_penalty, seed=seed)
-    session = ChatSession(_engine(run_or_model, template, device), sampling, console, system, style.value, debug)
+    engine = _engine(run_or_model, template, device, threads)
+    session = ChatSession(engine, sampling, console, system, style.value, debug)
     if prompts is not None:
         answer_prompts(session, prompts)
     else:
@@ -96,6 +101,8 @@ def serve(
                                                       "(default: RUN_OR_MODEL).")] = None,
     template: Annotated[Optional[str], typer.Option(help="Template for a plain model (runs use their own).")] = None,
     device: Annotated[Optional[str], typer.Option(help="cpu, cuda, cuda:1 ... (default: cuda if present).")] = None,
+    threads: Annotated[Optional[int], typer.Option(min=1, help="CPU threads for torch (default: all cores; "
+                                                   "1 is faster when the CPU is shared).")] = None,
 ) -> None:
     """Serve an OpenAI-compatible API and a web chat page (http://HOST:PORT/)."""
     import uvicorn
@@ -107,7 +114,7 @@ def serve(
     if host not in LOOPBACK and not api_key:
         console.print(f"[yellow]warning:[/] binding {host} without --api-key: anyone who can reach this "
                       "port can use the model")
-    engine = _engine(run_or_model, template, device)
+    engine = _engine(run_or_model, template, device, threads)
     limits = Limits(max_body_bytes=max_body_bytes, max_prompt_tokens=max_prompt_tokens, max_tokens=max_tokens,
                     max_waiting=max_waiting)
     app = create_app(engine, api_key=api_key, limits=limits, model_name=model_name)

@@ -47,9 +47,18 @@ def browser():
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def test_page_streams_an_answer_and_resets(browser, wrap_engine, live_server):
+def ask(browser, wait, text: str, answers: int) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
+
+    box = browser.find_element(By.ID, "input")
+    box.send_keys(text)
+    box.send_keys(Keys.ENTER)
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".msg.assistant.done")) == answers)
+
+
+def test_page_streams_an_answer_and_resets(browser, wrap_engine, live_server):
+    from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     engine = wrap_engine(delay=0.03)  # slow enough that the stream is visibly incremental
@@ -63,19 +72,14 @@ def test_page_streams_an_answer_and_resets(browser, wrap_engine, live_server):
         browser.find_element(By.ID, "temperature").clear()
         browser.find_element(By.ID, "temperature").send_keys("1.3")
         browser.execute_script(COUNT_UPDATES)
-        box = browser.find_element(By.ID, "input")
-        box.send_keys("Who presented on 4/14/2023?")
-        box.send_keys(Keys.ENTER)
-        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".msg.assistant.done"))
+        ask(browser, wait, "Who presented on 4/14/2023?", answers=1)
         user = browser.find_element(By.CSS_SELECTOR, ".msg.user .text").text
         answer = browser.find_element(By.CSS_SELECTOR, ".msg.assistant .text").get_attribute("textContent")
         assert user == "Who presented on 4/14/2023?"
         assert answer and "error" not in browser.find_element(By.CSS_SELECTOR, ".msg.assistant").get_attribute("class")
         assert browser.execute_script("return window.updates") > 3  # many partial updates, not one block
         # second turn: the page sends the whole history
-        box.send_keys("And the recorder?")
-        box.send_keys(Keys.ENTER)
-        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".msg.assistant.done")) == 2)
+        ask(browser, wait, "And the recorder?", answers=2)
         assert len(browser.find_elements(By.CSS_SELECTOR, ".msg.user")) == 2
         prompts = [call for call in engine.model.calls if len(call) > 1]
         assert "Who presented on 4/14/2023?" in engine.tokenizer.decode(prompts[-1])
@@ -84,3 +88,27 @@ def test_page_streams_an_answer_and_resets(browser, wrap_engine, live_server):
         browser.find_element(By.ID, "reset").click()
         wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".msg"))
         assert browser.execute_script("return conversation.length") == 0
+
+
+def test_page_drops_the_oldest_exchange_when_the_context_is_full(browser, wrap_engine, live_server):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from labtune.data.conversation import Message
+
+    engine = wrap_engine()
+    first = "Who presented on 4/14/2023?"
+    # room for one exchange and 12 new tokens, not for two
+    engine.context_length = len(engine.chat_prompt_ids([Message("user", first)])) + 12 + 5
+    wait = WebDriverWait(browser, 60, poll_frequency=0.1)
+    with live_server(create_app(engine, model_name="tiny")) as url:
+        browser.get(url + "/")
+        wait.until(lambda d: d.find_element(By.ID, "model-name").text == "tiny")
+        browser.find_element(By.ID, "max-tokens").clear()
+        browser.find_element(By.ID, "max-tokens").send_keys("12")
+        ask(browser, wait, first, answers=1)
+        ask(browser, wait, "And the recorder?", answers=2)
+        assert "error" not in browser.find_elements(By.CSS_SELECTOR, ".msg.assistant")[1].get_attribute("class")
+        assert "oldest messages dropped" in browser.find_element(By.ID, "status").text
+        last_prompt = engine.tokenizer.decode([c for c in engine.model.calls if len(c) > 1][-1])
+        assert "And the recorder?" in last_prompt and first not in last_prompt

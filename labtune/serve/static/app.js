@@ -73,6 +73,40 @@ async function readStream(response, onDelta) {
   return finish;
 }
 
+let first = 0;  // index of the oldest message still sent: older ones no longer fit the context
+let trimmed = false;  // whether the answer being streamed needed older messages dropped
+
+function body() {
+  return JSON.stringify({
+    model: model,
+    messages: conversation.slice(first),
+    stream: true,
+    temperature: Number($("temperature").value),
+    max_tokens: Number($("max-tokens").value),
+  });
+}
+
+// Sends the history; when the server says it exceeds the context, drops the oldest exchange and
+// tries again, as `labtune chat` trims its history.
+async function requestAnswer() {
+  for (;;) {
+    const response = await fetch("/v1/chat/completions", {
+      method: "POST", headers: headers(), signal: controller.signal, body: body(),
+    });
+    if (response.ok) return response;
+    const error = await response.json().catch(() => ({}));
+    const info = error.error || {};
+    const nextUser = conversation.findIndex((m, i) => i > first && m.role === "user");
+    if (info.code === "context_length_exceeded" && nextUser > first) {
+      first = nextUser;
+      trimmed = true;
+      $("status").textContent = "(oldest messages dropped: the history no longer fits the model's context)";
+      continue;
+    }
+    throw new Error(info.message || response.statusText);
+  }
+}
+
 async function send(text) {
   conversation.push({ role: "user", content: text });
   addMessage("user", text);
@@ -81,29 +115,16 @@ async function send(text) {
   busy(true);
   controller = new AbortController();
   let answer = "";
+  trimmed = false;
   try {
-    const response = await fetch("/v1/chat/completions", {
-      method: "POST",
-      headers: headers(),
-      signal: controller.signal,
-      body: JSON.stringify({
-        model: model,
-        messages: conversation,
-        stream: true,
-        temperature: Number($("temperature").value),
-        max_tokens: Number($("max-tokens").value),
-      }),
-    });
-    if (!response.ok) {
-      const error = await response.json().catch(() => ({}));
-      throw new Error((error.error && error.error.message) || response.statusText);
-    }
+    const response = await requestAnswer();
     const finish = await readStream(response, (piece) => {
       answer += piece;
       out.textContent = answer;
       $("log").scrollTop = $("log").scrollHeight;
     });
-    $("status").textContent = finish === "length" ? "(stopped at max tokens)" : "";
+    $("status").textContent = [trimmed ? "(oldest messages dropped to fit the context)" : "",
+                               finish === "length" ? "(stopped at max tokens)" : ""].join(" ").trim();
   } catch (err) {
     if (err.name !== "AbortError") {
       out.parentElement.classList.add("error");
@@ -139,6 +160,7 @@ $("stop").addEventListener("click", () => controller && controller.abort());
 $("reset").addEventListener("click", () => {
   if (controller) controller.abort();
   conversation.length = 0;
+  first = 0;
   $("log").replaceChildren();
   $("status").textContent = "";
   $("input").focus();
