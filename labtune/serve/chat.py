@@ -119,6 +119,12 @@ class ChatSession:
             self.messages = kept
             self.console.print(f"[yellow](history trimmed: the {dropped} oldest messages no longer fit the "
                                f"{self.engine.context_length}-token context)[/]")
+        prompt_tokens = len(self.engine.chat_prompt_ids(self.messages))
+        if prompt_tokens + 1 > self.engine.context_length:
+            self.messages.pop()  # a question that cannot be answered stays out of the history
+            self.console.print(f"[red]that message is {prompt_tokens} tokens with the prompt; the model's context "
+                               f"is {self.engine.context_length}[/]")
+            return ""
         generation = self.engine.chat(self.messages, self.sampling)
         text, interrupted = self._show(generation)
         self.messages.append(Message("assistant", text))

@@ -32,7 +32,7 @@ class Generation:
     """One generation: iterate it for text pieces; afterwards read why and how much it produced."""
 
     prompt_tokens: int
-    pieces: Iterator[str] = field(repr=False, default=iter(()))
+    pieces: Iterator[str] = field(repr=False, default_factory=lambda: iter(()))
     text: str = ""
     completion_tokens: int = 0
     finish_reason: str | None = None  # "stop" | "length" | "cancelled"

@@ -143,6 +143,15 @@ def test_long_history_is_trimmed_with_a_notice(wrap_engine):
     assert len(session.messages) < 15
 
 
+def test_a_message_longer_than_the_context_is_refused_not_sent(wrap_engine):
+    engine = copy.copy(wrap_engine())
+    engine.context_length = 60
+    session, out = session_on(engine)
+    session.handle("word " * 100)
+    assert session.messages == [] and engine.model.calls == []
+    assert "the model's context is 60" in out.getvalue()
+
+
 def test_rich_style_renders_and_debug_shows_speed(wrap_engine):
     session, out = session_on(wrap_engine(), style="rich", debug=True)
     session.handle("hi")
