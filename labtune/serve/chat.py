@@ -77,7 +77,7 @@ class ChatSession:
         path = Path(arg).expanduser()
         data = json.dumps({"messages": [m.to_dict() for m in self.messages]}, ensure_ascii=False, indent=2)
         try:
-            fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.")
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(data + "\n")
             os.replace(tmp, path)

@@ -119,3 +119,24 @@ def test_fit_history_drops_oldest_exchanges_keeps_system_and_last_question(tiny_
     assert kept[1].role == "user"
     assert kept[1:] == messages[len(messages) - len(kept) + 1:]
     assert len(engine.chat_prompt_ids(kept)) <= engine.context_length - 10
+
+
+def test_a_lora_run_generates_with_its_saved_template(tiny_model_dir, tmp_path):
+    import json
+
+    from peft import LoraConfig, get_peft_model
+
+    from labtune.model.load import load, load_model
+    from labtune.serve.generate import Engine
+
+    run = tmp_path / "run"
+    lora = get_peft_model(load_model(tiny_model_dir), LoraConfig(r=2, target_modules=["q_proj", "v_proj"]))
+    lora.save_pretrained(run / "adapter")
+    (run / "labtune.json").write_text(json.dumps({"template": "vicuna_v1.1", "base_model": str(tiny_model_dir),
+                                                  "kind": "lora"}))
+    engine = Engine(load(str(run)))
+    assert engine.template.name == "vicuna_v1.1"
+    generation = engine.chat(QUESTION, Sampling(temperature=0, max_new_tokens=5)).run()
+    assert generation.prompt_tokens == len(encode_prompt(QUESTION, engine.template, engine.tokenizer))
+    assert engine.tokenizer.decode(engine.chat_prompt_ids(QUESTION)).endswith("ASSISTANT:")
+    assert generation.completion_tokens <= 5 and generation.finish_reason in ("stop", "length")
