@@ -68,14 +68,12 @@ def test_max_new_tokens_ends_with_length(tiny_engine):
 
 
 def test_greedy_is_deterministic_and_a_seed_reproduces_sampling(tiny_engine):
-    greedy = [tiny_engine.chat(QUESTION, GREEDY).run().text for _ in range(2)]
+    greedy = [tiny_engine.chat(QUESTION, Sampling(temperature=0, max_new_tokens=6)).run().text for _ in range(2)]
     assert greedy[0] == greedy[1]
-    sampled = Sampling(temperature=1.5, max_new_tokens=12, seed=7)
-    runs = [tiny_engine.chat(QUESTION, sampled).run().text for _ in range(2)]
+    runs = [tiny_engine.chat(QUESTION, Sampling(temperature=1.5, max_new_tokens=6, seed=seed)).run().text
+            for seed in (7, 7, 8)]
     assert runs[0] == runs[1]
-    others = {tiny_engine.chat(QUESTION, Sampling(temperature=1.5, max_new_tokens=12, seed=s)).run().text
-              for s in range(3)}
-    assert len(others) > 1  # the seed really drives the sampling
+    assert runs[0] != runs[2]  # the seed really drives the sampling (vocabulary of 49k: a clash is unlikely)
 
 
 def test_tiny_top_p_keeps_only_the_most_likely_token(tiny_engine):
