@@ -39,7 +39,7 @@ class Position:
 def trainable_state(model) -> dict[str, torch.Tensor]:
     """The weights that training changes (all of them for full fine-tuning, the adapter for LoRA).
 
-    A distributed wrapper replaces this to gather shards on rank 0.
+    Under torchrun, `dist_world` gathers them on rank 0 and passes them to `save` instead.
     """
     return {name: p.detach().cpu().contiguous() for name, p in model.named_parameters() if p.requires_grad}
 
@@ -81,13 +81,16 @@ def latest(out: Path) -> Path | None:
     return checkpoints[-1] if checkpoints else None
 
 
-def save(out: Path, model, optimizer, scheduler, position: Position, keep: int | None = None) -> Path:
+def save(out: Path, model, optimizer, scheduler, position: Position, keep: int | None = None,
+         weights: dict | None = None, optimizer_state: dict | None = None) -> Path:
+    """`weights`/`optimizer_state`: given when a distributed world gathered them; default: this process's."""
     final = out / f"{PREFIX}{position.step}"
     tmp = out / f"{final.name}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    save_file(trainable_state(model), tmp / WEIGHTS)
-    torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "rng": rng_state()},
+    save_file(trainable_state(model) if weights is None else weights, tmp / WEIGHTS)
+    optimizer_state = optimizer.state_dict() if optimizer_state is None else optimizer_state
+    torch.save({"optimizer": optimizer_state, "scheduler": scheduler.state_dict(), "rng": rng_state()},
                tmp / "optimizer.pt")
     # The state file is written last: its presence marks the checkpoint complete.
     (tmp / STATE).write_text(json.dumps(asdict(position), indent=1), encoding="utf-8")
@@ -100,11 +103,16 @@ def save(out: Path, model, optimizer, scheduler, position: Position, keep: int |
     return final
 
 
-def load(path: Path, model, optimizer, scheduler) -> Position:
-    load_trainable_state(model, load_file(path / WEIGHTS))
+def load(path: Path, model, optimizer, scheduler, restore=None) -> Position:
+    """`restore(weights, optimizer_state)` puts them into the model/optimizer (a distributed world scatters)."""
+    weights = load_file(path / WEIGHTS)
     # weights_only=False: the file holds Python RNG state (a tuple) that we wrote ourselves.
     extra = torch.load(path / "optimizer.pt", weights_only=False)
-    optimizer.load_state_dict(extra["optimizer"])
+    if restore is None:
+        load_trainable_state(model, weights)
+        optimizer.load_state_dict(extra["optimizer"])
+    else:
+        restore(weights, extra["optimizer"])
     scheduler.load_state_dict(extra["scheduler"])
     set_rng_state(extra["rng"])
     return Position(**json.loads((path / STATE).read_text(encoding="utf-8")))

@@ -60,11 +60,24 @@ class TrainConfig(BaseModel):
 
     quiet: bool = Field(False, description="log lines instead of a progress bar")
 
+    # several processes (torchrun); see labtune/train/dist_world.py
+    nproc: int | None = Field(None, ge=1, description="launch torchrun with this many processes on this machine")
+    distributed: str | None = Field(None, description="ddp | fsdp under torchrun (default: ddp for LoRA, "
+                                    "fsdp for full fine-tuning)")
+    cpu_offload: bool = Field(False, description="FSDP: keep parameter shards, gradients and optimizer on CPU")
+
     @field_validator("lr_scheduler_type")
     @classmethod
     def _known_scheduler(cls, value: str) -> str:
         if value not in SCHEDULERS:
             raise ValueError(f"must be one of {', '.join(SCHEDULERS)}")
+        return value
+
+    @field_validator("distributed")
+    @classmethod
+    def _known_strategy(cls, value: str | None) -> str | None:
+        if value not in (None, "ddp", "fsdp"):
+            raise ValueError("must be ddp or fsdp")
         return value
 
     @field_validator("lora_target_modules", "data", mode="before")
@@ -87,7 +100,7 @@ class TrainConfig(BaseModel):
 
 # Changing these does not change what is trained, so a resumed run may differ in them.
 PRESENTATION_FIELDS = {"output_dir", "overwrite_output_dir", "resume", "quiet", "save_steps", "save_total_limit",
-                       "logging_steps", "merge"}
+                       "logging_steps", "merge", "nproc", "distributed", "cpu_offload"}
 
 
 def _explain(exc: ValidationError, path: Path | None, overrides: dict) -> LabtuneError:

@@ -3,10 +3,11 @@
 Everything here is torch.distributed's own machinery; this module only decides *when* to use it:
 - `init_world()` reads torchrun's RANK/WORLD_SIZE/LOCAL_RANK and starts gloo (CPU) or nccl (CUDA);
   with no torchrun environment it returns a one-process world and starts nothing.
-- `make_sampler()` shards the data with `DistributedSampler` and a seeded shuffle per epoch.
-- `is_sync_step()` / `gradient_sync()` skip gradient all-reduce inside an accumulation window and
-  sync exactly at each optimizer step, *including the short last window of an epoch*: the lab's
-  FSDP crash ("size of tensor a must match tensor b") was an optimizer step on un-reduced grads.
+- `gradient_sync()` skips the gradient reduction inside an accumulation window; the loop syncs on
+  the last micro-batch of every window, *including the short last window of an epoch*
+  (`batching.accumulation_windows`): the lab's FSDP crash ("size of tensor a must match tensor b")
+  was an optimizer step on gradients that were never reduced.
+- `dist_world.DistributedWorld` builds on these for `loop.train` (the methods of `world.SingleProcess`).
 - `on_main()` runs a step (a save) on rank 0 only and re-raises its error on every rank, so no
   rank waits forever and no rank reports success for a checkpoint that failed.
 """
@@ -40,15 +41,6 @@ class World:
     @property
     def is_main(self) -> bool:
         return self.rank == 0
-
-    @property
-    def distributed(self) -> bool:
-        return self.size > 1 or dist.is_initialized()
-
-
-def env_world_size() -> int:
-    """World size torchrun announced, readable before anything is initialised (for pre-flight)."""
-    return int(os.environ.get("WORLD_SIZE", "1"))
 
 
 def launched_by_torchrun() -> bool:
@@ -86,43 +78,6 @@ def init_world(device: str | None = None) -> World:
 def shutdown() -> None:
     if dist.is_initialized():
         dist.destroy_process_group()
-
-
-def is_main() -> bool:
-    return not dist.is_initialized() or dist.get_rank() == 0
-
-
-def print0(*args, **kwargs) -> None:
-    """print() on rank 0 only: N processes printing the same progress line helps nobody."""
-    if is_main():
-        print(*args, **kwargs)
-
-
-def barrier() -> None:
-    if dist.is_initialized():
-        dist.barrier()
-
-
-def make_sampler(dataset, world: World, seed: int, shuffle: bool = True):
-    """Each rank sees a disjoint 1/N of a permutation seeded by (seed, epoch); call `set_epoch(e)`.
-
-    With N ranks x batch B the first optimizer window covers exactly the samples a single process with
-    batch N*B would see, so runs at any world size follow the same curve. The sampler pads the last
-    round with repeated samples so every rank takes the same number of steps (and the same syncs).
-    """
-    from torch.utils.data import DistributedSampler
-
-    return DistributedSampler(dataset, num_replicas=world.size, rank=world.rank, shuffle=shuffle, seed=seed,
-                              drop_last=False)
-
-
-def is_sync_step(micro_step: int, micro_steps_per_epoch: int, grad_accum: int) -> bool:
-    """True when micro-batch `micro_step` (0-based, within the epoch) ends an optimizer window.
-
-    The last micro-batch of an epoch always closes its window, even if it is shorter than `grad_accum`,
-    so the optimizer never steps on gradients that were not reduced across ranks.
-    """
-    return (micro_step + 1) % grad_accum == 0 or micro_step + 1 == micro_steps_per_epoch
 
 
 @contextlib.contextmanager
@@ -186,7 +141,7 @@ def on_main(fn, *args, **kwargs):
 
 
 @contextlib.contextmanager
-def report_errors(world: World):
+def report_errors():
     """Record a user error for the `--nproc` launcher so it can end with that one line (exit 2).
 
     torchrun itself ends every other rank when one exits non-zero; this only carries the message.
@@ -196,6 +151,5 @@ def report_errors(world: World):
     except LabtuneError as exc:
         error_dir = os.environ.get(ERROR_DIR_ENV)
         if error_dir:
-            path = Path(error_dir) / f"rank{world.rank}.txt"
-            path.write_text(str(exc), encoding="utf-8")
+            (Path(error_dir) / f"rank{os.environ.get('RANK', '0')}.txt").write_text(str(exc), encoding="utf-8")
         raise

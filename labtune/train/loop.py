@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -23,6 +24,7 @@ from labtune.model.resolve import resolve_model
 from labtune.train import checkpoint
 from labtune.train.batching import MicroBatch, accumulation_windows, epoch_order, pack, rank_micro_batches
 from labtune.train.config import TrainConfig
+from labtune.train.dist_world import make_world
 from labtune.train.metrics import Metrics, plot_loss
 from labtune.train.model import count_parameters, load_for_training, make_optimizer, make_scheduler, pick_device
 from labtune.train.output import write_meta, write_model, write_run_json
@@ -55,7 +57,8 @@ def backward_window(model, batches: list[MicroBatch], world, autocast) -> tuple[
     for k, batch in enumerate(batches):
         with world.sync_gradients(model, sync=k == len(batches) - 1):
             loss = loss_sum(model, batch, autocast) / max(n_tokens, 1)
-            loss.backward()
+            # DDP/FSDP average gradients over processes; the loss is already the mean over all of them.
+            (loss * world.world_size).backward()
         loss_total += loss.item()
     return world.sum(loss_total), n_tokens
 
@@ -72,9 +75,15 @@ def evaluate(model, samples, batch_size: int, device, autocast) -> float:
     return total / max(tokens, 1)
 
 
-def train(cfg: TrainConfig, world=None, stop_after_step: int | None = None) -> Path:
-    """Run (or resume) training; returns the output dir. `stop_after_step` saves and returns early."""
-    world = world or SingleProcess()
+def train(cfg: TrainConfig, world=None, stop_after_step: int | None = None,
+          on_step: Callable[[dict], None] | None = None) -> Path:
+    """Run (or resume) training; returns the output dir.
+
+    `stop_after_step` saves a checkpoint and returns early; `on_step(row)` sees every step's metrics
+    (the benchmark reads its timings there).
+    """
+    world = world or make_world(cfg.distributed, cfg.bf16, cfg.cpu_offload, lora=cfg.lora or cfg.q_lora) \
+        or SingleProcess()
     started = time.time()
     out = Path(cfg.output_dir)
     show = TrainProgress(0, 0, quiet=True, enabled=world.is_main)
@@ -104,16 +113,16 @@ def train(cfg: TrainConfig, world=None, stop_after_step: int | None = None) -> P
     device = pick_device()
     load_started = time.time()
     model = load_for_training(cfg, model_dir, device)
+    train_model = world.wrap(model)  # before the optimizer: FSDP replaces the parameters by their shards
     optimizer = make_optimizer(model, cfg)
     scheduler = make_scheduler(optimizer, cfg, plan.warmup_steps, plan.total_steps)
-    pos = checkpoint.load(last, model, optimizer, scheduler) if resuming else checkpoint.Position()
+    pos = world.load_checkpoint(last, train_model, optimizer, scheduler) if resuming else checkpoint.Position()
     load_s = time.time() - load_started
     trainable, total_params = count_parameters(model)
     show.info(f"{len(data.train)} samples, {data.tokens} tokens ({data.trainable_tokens} trainable); "
               f"{plan.total_steps} steps of {plan.gradient_accumulation_steps} x {cfg.per_device_train_batch_size}"
               f" x {world.world_size} samples; {trainable:,} of {total_params:,} parameters trained on {device}"
               + (f"; resuming at step {pos.step}" if resuming else ""))
-    train_model = world.wrap(model)
     autocast = torch.autocast(device.type, dtype=torch.bfloat16) if cfg.bf16 else contextlib.nullcontext()
     metrics = Metrics(out, pos.step, tensorboard=world.is_main) if world.is_main else None
     show = TrainProgress(plan.total_steps, pos.step, cfg.quiet, enabled=world.is_main)
@@ -145,13 +154,15 @@ def train(cfg: TrainConfig, world=None, stop_after_step: int | None = None) -> P
                        "loss": window_loss, "lr": lr, "grad_norm": grad_norm,
                        "tokens_per_s": (pos.tokens - last_log_tokens) / max(now - last_log_time, 1e-9),
                        "trainable_tokens": pos.trainable_tokens, "tokens": pos.tokens,
-                       "total_steps": plan.total_steps}
+                       "elapsed_s": round(pos.elapsed_s, 3), "total_steps": plan.total_steps}
                 log_now = pos.step % cfg.logging_steps == 0 or pos.step == plan.total_steps
                 if log_now:
                     last_log_time, last_log_tokens = now, pos.tokens
                     if metrics:
                         metrics.log(row)
                 show.step(row, log_now)
+                if on_step:
+                    on_step(row)
                 done = pos.step >= plan.total_steps
                 if pos.step % cfg.save_steps == 0 or done or pos.step == stop_after_step:
                     if data.eval:
@@ -159,7 +170,7 @@ def train(cfg: TrainConfig, world=None, stop_after_step: int | None = None) -> P
                         if metrics:
                             metrics.log({"step": pos.step, "eval_loss": eval_loss})
                         show.info(f"step {pos.step}: eval loss {eval_loss:.4f}")
-                    save_checkpoint(out, world, model, optimizer, scheduler, pos, cfg.save_total_limit)
+                    world.save_checkpoint(out, train_model, optimizer, scheduler, pos, cfg.save_total_limit)
                 if done or pos.step == stop_after_step:
                     break
             else:
@@ -169,7 +180,7 @@ def train(cfg: TrainConfig, world=None, stop_after_step: int | None = None) -> P
     except KeyboardInterrupt:
         # The model only changes at optimizer steps, so the state now is exactly that of pos.step.
         if pos.step > 0:
-            save_checkpoint(out, world, model, optimizer, scheduler, pos, cfg.save_total_limit)
+            world.save_checkpoint(out, train_model, optimizer, scheduler, pos, cfg.save_total_limit)
             show.info(f"interrupted: saved step {pos.step}; run the same command again to resume")
         raise
     finally:
@@ -179,9 +190,10 @@ def train(cfg: TrainConfig, world=None, stop_after_step: int | None = None) -> P
 
     if pos.step < plan.total_steps:
         return out  # stopped early on request; the checkpoint is there to resume from
+    save_started = time.time()
+    final_model = world.model_to_save(train_model)  # FSDP: gathers the shards on the main process
     if world.is_main:
-        save_started = time.time()
-        written = write_model(out, model, tokenizer, template, lora=cfg.lora or cfg.q_lora, merge=cfg.merge)
+        written = write_model(out, final_model, tokenizer, template, lora=cfg.lora or cfg.q_lora, merge=cfg.merge)
         plot_loss(out)
         timings = {"load_s": round(load_s, 2), "train_s": round(pos.elapsed_s, 2),
                    "save_s": round(time.time() - save_started, 2), "total_s": round(time.time() - started, 2)}
@@ -196,12 +208,6 @@ def train(cfg: TrainConfig, world=None, stop_after_step: int | None = None) -> P
         show.info(f"done: {pos.step} steps in {pos.elapsed_s:.0f}s, wrote {', '.join(written)} to {out}")
     world.barrier()
     return out
-
-
-def save_checkpoint(out: Path, world, model, optimizer, scheduler, pos, keep) -> None:
-    if world.is_main:
-        checkpoint.save(out, model, optimizer, scheduler, pos, keep)
-    world.barrier()
 
 
 def clear_run(out: Path) -> None:

@@ -10,6 +10,8 @@ import contextlib
 
 import torch
 
+from labtune.train import checkpoint
+
 
 class SingleProcess:
     rank = 0
@@ -44,3 +46,13 @@ class SingleProcess:
 
     def barrier(self) -> None:
         pass
+
+    def save_checkpoint(self, out, model, optimizer, scheduler, position, keep) -> None:
+        checkpoint.save(out, model, optimizer, scheduler, position, keep)
+
+    def load_checkpoint(self, path, model, optimizer, scheduler) -> checkpoint.Position:
+        return checkpoint.load(path, model, optimizer, scheduler)
+
+    def model_to_save(self, model):
+        """The plain model with its full weights on the main process (gathered under FSDP), else None."""
+        return model
