@@ -121,24 +121,18 @@ def test_ddp_through_the_nproc_launcher_follows_single_process(single, recipe, t
     assert_same_weights(single, tmp_path / "run", atol=1e-5)
 
 
-def test_fsdp_resume_after_a_stop_mid_run_gives_the_same_weights(fsdp, recipe, tmp_path):
-    cfg = {**recipe, "output_dir": str(tmp_path / "run"), "distributed": "fsdp"}
-    proc = run([*TORCHRUN, str(WORKER), "stop_then_resume", json.dumps(cfg), "3"])  # step 3: mid-epoch 2
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "resuming at step 3" in proc.stderr
-    assert losses(tmp_path / "run") == pytest.approx(losses(fsdp), abs=1e-6)
-    assert_same_weights(fsdp, tmp_path / "run", atol=1e-6)
-
-
 @pytest.fixture(scope="module")
 def checks(recipe, tmp_path_factory) -> dict[str, dict[int, dict]]:
-    """One launch: the sync/error primitives, the 3-sample run with and without pre-flight, LoRA."""
+    """One launch: the sync/error primitives, the 3-sample run with and without pre-flight, LoRA under
+    DDP and FSDP, and an FSDP run stopped at step 3 (mid-epoch 2) then resumed."""
     tmp = tmp_path_factory.mktemp("three")
     data = write_chats(tmp / "three.json", 3)
     cfg = {**recipe, "data": [str(data)], "per_device_train_batch_size": 1, "gradient_accumulation_steps": 16,
            "num_train_epochs": 2, "output_dir": str(tmp / "run")}
     lora = {**recipe, **LORA, "output_dir": str(tmp / "lora")}
-    proc = run([*TORCHRUN, str(WORKER), "checks", json.dumps(cfg), json.dumps(lora)])
+    resumed = {**recipe, "output_dir": str(tmp / "resumed"), "distributed": "fsdp"}
+    proc = run([*TORCHRUN, str(WORKER), "checks", json.dumps(cfg), json.dumps(lora), json.dumps(resumed), "3"],
+               timeout=480)
     assert proc.returncode == 0, proc.stderr[-3000:]
     by_scenario: dict[str, dict[int, dict]] = {}
     for row in results(proc):
@@ -158,6 +152,12 @@ def test_three_samples_accumulation_16_on_two_ranks(checks):
     # ends in a synced optimizer step, so both epochs train and the model is written
     assert rank0["forced_steps"] == [1, 2]
     assert (checks["dir"] / "run-forced" / "model" / "model.safetensors").is_file()
+
+
+def test_fsdp_resume_after_a_stop_mid_run_gives_the_same_weights(fsdp, checks):
+    assert "resuming at step 3" in checks["stderr"]
+    assert losses(checks["dir"] / "resumed") == pytest.approx(losses(fsdp), abs=1e-6)
+    assert_same_weights(fsdp, checks["dir"] / "resumed", atol=1e-6)
 
 
 def test_lora_under_ddp_and_fsdp_gives_the_single_process_adapter(checks, recipe, tmp_path):

@@ -142,8 +142,9 @@ if __name__ == "__main__":
         primitives()
         tiny_dataset(args[0])
         lora_both_ways(args[1])
+        stop_then_resume(args[2], args[3])
     else:
-        {"stop_then_resume": stop_then_resume, "fail_on_rank1": fail_on_rank1}[scenario](*args)
+        fail_on_rank1()
     from labtune.train.distributed import shutdown
 
     shutdown()
