@@ -36,7 +36,15 @@ def test_resume_gives_identical_weights_and_loss(make_cfg, tmp_path, lora):
     extra = dict(lora=True, lora_dropout=0.2, lora_r=4) if lora else {}
     whole = train(make_cfg(output_dir=str(tmp_path / "whole"), **extra))
     parts = tmp_path / "parts"
-    train(make_cfg(output_dir=str(parts), **extra), stop_after_step=1)  # mid-epoch, before any save
+    if lora:  # Ctrl-C after step 1: the interrupt handler saves the state of the last finished step
+        def ctrl_c(row):
+            if row["step"] == 1:
+                raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            train(make_cfg(output_dir=str(parts), **extra), on_step=ctrl_c)
+    else:
+        train(make_cfg(output_dir=str(parts), **extra), stop_after_step=1)  # mid-epoch, before any save
     assert [p.name for p in checkpoint.list_checkpoints(parts)] == ["checkpoint-1"]
     assert not (parts / "labtune.json").exists()
     train(make_cfg(output_dir=str(parts), resume=True, **extra))
