@@ -67,12 +67,14 @@ def test_cli_lora_run_with_merge_loads_everywhere(monkeypatch, capsys, tmp_path,
     (tmp_path / "c.yaml").write_text(f"model: {tiny_model_dir}\ndata: [{chats}]\nlora: true\nlora_r: 4\n")
     out = tmp_path / "run"
     code, err = _cli(monkeypatch, capsys, "train", str(tmp_path / "c.yaml"), "-o", str(out), "--max_steps", "2",
-                     "--learning_rate", "1e-2", "--merge", "--quiet", "--lora_target_modules", "q_proj,v_proj")
+                     "--learning_rate", "1e-2", "--merge", "--quiet", "--lora_target_modules", "q_proj,v_proj",
+                     "--eval_fraction", "0.25")
     assert code in (0, None), err
     meta = json.loads((out / "labtune.json").read_text())
     assert (meta["template"], meta["kind"], meta["base_model"]) == ("tokenizer", "lora", str(tiny_model_dir))
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
-    assert [r["step"] for r in rows] == [1, 2]
+    assert [r["step"] for r in rows if "loss" in r] == [1, 2]
+    assert [r["step"] for r in rows if "eval_loss" in r] == [2]  # held-out loss at the end of the run
     assert {"loss", "lr", "grad_norm", "tokens_per_s", "trainable_tokens"} <= rows[0].keys()
     run = json.loads((out / "run.json").read_text())
     assert list(run["data_sha256"]) == [str(chats)] and run["versions"]["torch"] == torch.__version__
