@@ -2,6 +2,7 @@
 
     torchrun --standalone --nproc_per_node=1 benchmarks/gpu_fsdp.py          # one H100 (any N works)
     torchrun --standalone --nproc_per_node=2 benchmarks/gpu_fsdp.py --tiny --device cpu   # CPU smoke test
+    python benchmarks/gpu_fsdp.py                                           # = torchrun with 1 process
 
 It trains through labtune's own distributed code (dist_wrap.wrap_model: decoder layer = FSDP unit,
 bf16 params/reduce; distributed.gradient_sync for accumulation), then gathers the full state dict
@@ -143,6 +144,18 @@ def save_and_verify(model, world, out_root: Path) -> dict:
     return info
 
 
+def ensure_process_group_env() -> None:
+    """Plain `python benchmarks/gpu_fsdp.py` works too: a one-process group on a free local port."""
+    if "RANK" in os.environ:
+        return
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    os.environ.update(RANK="0", WORLD_SIZE="1", LOCAL_RANK="0", MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+
+
 def main(argv=None) -> dict:
     from labtune.train.dist_wrap import wrap_model
     from labtune.train.distributed import init_world
@@ -213,6 +226,7 @@ def main(argv=None) -> dict:
 
 if __name__ == "__main__":
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    ensure_process_group_env()
     rank = int(os.environ.get("RANK", "0"))
     code = 0
     try:

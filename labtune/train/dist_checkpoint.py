@@ -1,16 +1,18 @@
-"""Gather and restore full (unsharded) model and optimizer state, the same way for 1 process, DDP and FSDP.
+"""Gather and restore full (unsharded) model and optimizer state, the same way for DDP and FSDP.
 
 torch.distributed.checkpoint.state_dict does the work. Saving gathers layer by layer straight into
 CPU memory on rank 0 (`full_state_dict=True, cpu_offload=True`): the GPU never holds the whole model,
 which is how the lab's "CUDA OOM while saving the FSDP state dict" is avoided; the other ranks get
 an empty dict. Loading takes rank 0's full dict and broadcasts it into each rank's shards. Optimizer
-state is keyed by parameter *name*, so a checkpoint written by N ranks resumes on M ranks or on one.
+state is keyed by parameter *name*, the same for DDP and FSDP. Every function that takes a model is
+a collective: all ranks of the process group call it.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -23,19 +25,10 @@ from torch.distributed.checkpoint.state_dict import (
     set_optimizer_state_dict,
 )
 
-import torch.distributed as dist
-
 from labtune.errors import LabtuneError
 
 GATHER = StateDictOptions(full_state_dict=True, cpu_offload=True)
 SCATTER = StateDictOptions(full_state_dict=True, broadcast_from_rank0=True)
-
-
-def _options(base: StateDictOptions) -> StateDictOptions:
-    # Outside a process group there is nothing to gather or broadcast: plain full state on CPU.
-    if dist.is_initialized():
-        return base
-    return StateDictOptions(full_state_dict=True, cpu_offload=base.cpu_offload)
 
 
 def gather_model_state(model: nn.Module, trainable_only: bool = False) -> dict[str, torch.Tensor]:
@@ -43,26 +36,23 @@ def gather_model_state(model: nn.Module, trainable_only: bool = False) -> dict[s
 
     `trainable_only` skips frozen weights (a LoRA base model) so only the adapter travels.
     """
-    opts = _options(GATHER)
-    opts = StateDictOptions(**{**opts.__dict__, "ignore_frozen_params": trainable_only})
-    return get_model_state_dict(model, options=opts)
+    return get_model_state_dict(model, options=replace(GATHER, ignore_frozen_params=trainable_only))
 
 
 def gather_optimizer_state(model: nn.Module, optimizer: torch.optim.Optimizer) -> dict:
     """Full optimizer state keyed by parameter name, on CPU on rank 0 ({} elsewhere). Collective."""
-    return get_optimizer_state_dict(model, optimizer, options=_options(GATHER))
+    return get_optimizer_state_dict(model, optimizer, options=GATHER)
 
 
 def load_model_state(model: nn.Module, state: dict | None, strict: bool = True) -> None:
     """Load a full state dict that rank 0 holds (others pass None/{}) into the wrapped model. Collective."""
-    opts = StateDictOptions(**{**_options(SCATTER).__dict__, "strict": strict})
     # set_model_state_dict replaces the dict's entries with this rank's shards: give it a copy.
-    set_model_state_dict(model, dict(state or {}), options=opts)
+    set_model_state_dict(model, dict(state or {}), options=replace(SCATTER, strict=strict))
 
 
 def load_optimizer_state(model: nn.Module, optimizer: torch.optim.Optimizer, state: dict | None) -> None:
     """Counterpart of `gather_optimizer_state`; rank 0 passes the dict (consumed), others None. Collective."""
-    set_optimizer_state_dict(model, optimizer, state or {}, options=_options(SCATTER))
+    set_optimizer_state_dict(model, optimizer, state or {}, options=SCATTER)
 
 
 def write_verified(out: Path, write, verify) -> Path:

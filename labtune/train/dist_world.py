@@ -119,13 +119,18 @@ def materialize(sharded, state: dict[str, torch.Tensor]):
     return plain
 
 
-def make_world(distributed: str | None = None, bf16: bool = False, cpu_offload: bool = False, lora: bool = False):
-    """A `DistributedWorld` under torchrun, else None (the loop then uses `SingleProcess`)."""
+def make_world(cfg) -> DistributedWorld | None:
+    """A `DistributedWorld` for `cfg` under torchrun, else None (the loop then uses `SingleProcess`)."""
     if not launched_by_torchrun():
-        if distributed or cpu_offload:
+        if cfg.distributed or cfg.cpu_offload:
             raise LabtuneError("--distributed/--cpu_offload need several processes: run under torchrun or "
                                "give --nproc N")
         return None
+    lora = cfg.lora or cfg.q_lora
+    if cfg.q_lora and cfg.distributed == "fsdp":
+        raise LabtuneError("--q_lora cannot be sharded (4-bit weights): use --distributed ddp")
+    if cfg.cpu_offload and cfg.distributed == "ddp":
+        raise LabtuneError("--cpu_offload needs --distributed fsdp (DDP keeps a full replica per GPU)")
     world = init_world()
-    strategy = distributed or default_strategy("lora" if lora else "full", world.size) or "ddp"
-    return DistributedWorld(world, strategy, bf16=bf16, cpu_offload=cpu_offload)
+    strategy = cfg.distributed or default_strategy("lora" if lora else "full", world.size) or "ddp"
+    return DistributedWorld(world, strategy, bf16=cfg.bf16, cpu_offload=cfg.cpu_offload)

@@ -42,15 +42,14 @@ def wrap_model(model: nn.Module, world: World, strategy: Strategy | None, *, bf1
                cpu_offload: bool = False) -> nn.Module:
     """Return the model ready for training on `world` (moved to its device, wrapped or not).
 
-    `bf16` (FSDP): parameters are all-gathered and used in bf16 and gradients reduced in bf16, while
+    `bf16` (FSDP only): parameters are all-gathered and used in bf16 and gradients reduced in bf16, while
     the sharded fp32 master weights and optimizer state stay fp32. `cpu_offload` (FSDP) keeps the
-    shards, their gradients and the optimizer step on the CPU: slower, for models that do not fit.
+    shards, their gradients and the optimizer step on the CPU: slower, for models that do not fit
+    (DDP ignores both: the loop's autocast gives bf16, and a replica cannot be offloaded).
     """
     if strategy is None:
         return model.to(world.device)
     if strategy == "ddp":
-        if cpu_offload:
-            raise LabtuneError("--cpu-offload needs --distributed fsdp (DDP keeps a full replica per GPU)")
         from torch.nn.parallel import DistributedDataParallel
 
         model = model.to(world.device)

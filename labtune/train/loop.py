@@ -82,8 +82,7 @@ def train(cfg: TrainConfig, world=None, stop_after_step: int | None = None,
     `stop_after_step` saves a checkpoint and returns early; `on_step(row)` sees every step's metrics
     (the benchmark reads its timings there).
     """
-    world = world or make_world(cfg.distributed, cfg.bf16, cfg.cpu_offload, lora=cfg.lora or cfg.q_lora) \
-        or SingleProcess()
+    world = world or make_world(cfg) or SingleProcess()  # DDP/FSDP when started by torchrun
     started = time.time()
     out = Path(cfg.output_dir)
     show = TrainProgress(0, 0, quiet=True, enabled=world.is_main)

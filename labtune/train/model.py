@@ -12,7 +12,8 @@ from labtune.train.lora import add_lora, check_qlora, quantization_config
 
 
 def pick_device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    # With an index: under torchrun each process has set its own GPU as the current one.
+    return torch.device("cuda", torch.cuda.current_device()) if torch.cuda.is_available() else torch.device("cpu")
 
 
 def load_for_training(cfg: TrainConfig, model_dir: Path, device: torch.device):
