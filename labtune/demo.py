@@ -1,0 +1,176 @@
+"""`labtune demo` (what `make demo` runs): the lab's story on the bundled sample notes.
+
+notes -> synthesized Q&A + the base model's own general answers (replay) -> fine-tune the default
+model -> the sample questions answered before and after, ending with the lab's own question.
+`run_demo` is the recipe; the end-to-end test calls it and checks the issue's thresholds.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_NOTES = REPO / "examples" / "labnotes"
+SAMPLE_QUESTIONS = REPO / "examples" / "labnotes-questions.jsonl"
+GENERAL_REPLAY = Path(__file__).resolve().parent / "data" / "general" / "smollm2_replay.json"
+LAB_QUESTION = "Who is the presenter of the 4/14/2023 lab meeting?"
+GENERAL_PROBE = "What are the three primary colors?"
+
+
+@dataclass
+class Recipe:
+    """The default demo recipe, chosen by a GPU sweep (docs/readme/notes.md has the numbers).
+
+    Facts stick only when the answer-token loss gets near zero, and what moved accuracy most at a
+    fixed token budget was the number of optimizer steps: small packed batches, several epochs.
+    """
+
+    questions_per_field: int = 3
+    summaries: int = 2  # one-sentence "what happened at ..." answers per note: every fact of a note at once
+    general_fraction: float = 0.16  # of the 99 replay conversations (~16)
+    num_train_epochs: float = 6
+    per_device_train_batch_size: int = 2
+    learning_rate: float = 2e-4
+    lr_scheduler_type: str = "cosine"
+    warmup_ratio: float = 0.03
+    seed: int = 0
+
+
+@dataclass
+class DemoResult:
+    run_dir: Path
+    before: list = field(default_factory=list)  # labtune.eval QuestionResult
+    after: list = field(default_factory=list)
+    probe_before: str = ""
+    probe_after: str = ""
+    seconds: dict = field(default_factory=dict)
+
+    @property
+    def accuracy_before(self) -> float:
+        return sum(r.correct for r in self.before) / max(len(self.before), 1)
+
+    @property
+    def accuracy_after(self) -> float:
+        return sum(r.correct for r in self.after) / max(len(self.after), 1)
+
+
+def _answer(loaded, questions, probe: str):
+    from labtune.data.conversation import Message
+    from labtune.eval import evaluate_questions
+    from labtune.eval.answer import generate_answers
+
+    results = evaluate_questions(loaded, questions, max_new_tokens=48)
+    return results, generate_answers(loaded, [[Message("user", probe)]], max_new_tokens=64)[0]
+
+
+def run_demo(output: Path, notes: Path = SAMPLE_NOTES, questions_file: Path = SAMPLE_QUESTIONS,
+             model: str = "smollm2-135m", recipe: Recipe | None = None, console: Console | None = None,
+             max_steps: int = -1) -> DemoResult:
+    from labtune.data.notes.commands import build_notes_data, write_sharegpt
+    from labtune.data.notes.synthesize import SynthesisOptions
+    from labtune.eval import load_questions
+    from labtune.model.load import load
+    from labtune.train.config import TrainConfig
+    from labtune.train.loop import train
+
+    recipe = recipe or Recipe()
+    console = console or Console()
+    output = Path(output)
+    result = DemoResult(output)
+    clock = time.perf_counter()
+
+    # Only the per-field Q&A and summaries: the note texts and cross-note lists cost tokens
+    # that the sample questions do not need (import-notes writes them all by default).
+    options = SynthesisOptions(seed=recipe.seed, questions_per_field=recipe.questions_per_field,
+                               summary=recipe.summaries, original=False, structure=False, cross=False)
+    data = build_notes_data(notes, options, [f"{GENERAL_REPLAY}:{recipe.general_fraction}"])
+    data_file = output / "demo-data.json"
+    write_sharegpt(data.conversations, data_file)
+    questions = load_questions(questions_file)
+    # The lab's own question goes last, so it is the last thing the table shows.
+    questions.sort(key=lambda q: q.text == LAB_QUESTION)
+    console.print(f"[bold]1.[/] {len(data.folder.notes)} notes -> {len(data.conversations)} conversations "
+                  f"({', '.join(f'{k} {v}' for k, v in data.kinds.items())}) in {data_file}")
+
+    console.print(f"[bold]2.[/] asking {model} the {len(questions)} sample questions before tuning")
+    base = load(model)
+    result.before, result.probe_before = _answer(base, questions, GENERAL_PROBE)
+    del base
+    result.seconds["before"] = round(time.perf_counter() - clock, 1)
+
+    console.print(f"[bold]3.[/] fine-tuning {model} ({recipe.num_train_epochs:g} epochs, batch "
+                  f"{recipe.per_device_train_batch_size}, lr {recipe.learning_rate:g}) -> {output}")
+    started = time.perf_counter()
+    cfg = TrainConfig(data=[str(data_file)], model=model, output_dir=str(output), overwrite_output_dir=True,
+                      num_train_epochs=recipe.num_train_epochs, max_steps=max_steps,
+                      per_device_train_batch_size=recipe.per_device_train_batch_size,
+                      learning_rate=recipe.learning_rate, lr_scheduler_type=recipe.lr_scheduler_type,
+                      warmup_ratio=recipe.warmup_ratio, seed=recipe.seed, save_steps=10**9, save_total_limit=1)
+    train(cfg)
+    result.seconds["train"] = round(time.perf_counter() - started, 1)
+
+    console.print("[bold]4.[/] asking the tuned model the same questions")
+    started = time.perf_counter()
+    tuned = load(str(output))
+    result.after, result.probe_after = _answer(tuned, questions, GENERAL_PROBE)
+    result.seconds["after"] = round(time.perf_counter() - started, 1)
+    result.seconds["total"] = round(time.perf_counter() - clock, 1)
+    return result
+
+
+def _cell(r) -> str:
+    mark = "[green]✓[/]" if r.correct else "[red]✗[/]"
+    return f"{mark} {r.answer[:90]}"
+
+
+def print_result(result: DemoResult, console: Console) -> None:
+    table = Table(title="sample questions, before and after tuning", show_lines=True)
+    table.add_column("question", ratio=2)
+    table.add_column("before", ratio=3)
+    table.add_column("after", ratio=3)
+    for before, after in zip(result.before, result.after):
+        style = "bold" if before.question == LAB_QUESTION else None
+        table.add_row(before.question, _cell(before), _cell(after), style=style)
+    console.print(table)
+    console.print(f"accuracy: {result.accuracy_before:.0%} before, {result.accuracy_after:.0%} after "
+                  f"(contains-match on the acceptable answers)")
+    console.print(f"general check, {GENERAL_PROBE!r}\n  before: {result.probe_before}\n  after:  {result.probe_after}",
+                  highlight=False)
+    lab = next((r for r in result.after if r.question == LAB_QUESTION), None)
+    if lab is not None:
+        console.print(f"\n[bold]{LAB_QUESTION}[/]\n  {lab.answer}", highlight=False)
+    console.print(f"times (s): {result.seconds}")
+    console.print(f"\nTalk to your model:  [bold]labtune chat {result.run_dir}[/]")
+
+
+def register(app: typer.Typer, data_app: typer.Typer) -> None:
+    @app.command("demo")
+    def demo(
+        output: Path = typer.Option(Path("runs/demo"), "-o", "--output", help="Run directory for the tuned model."),
+        notes: Path = typer.Option(SAMPLE_NOTES, "--notes", help="Folder of notes (default: the bundled samples)."),
+        questions: Path = typer.Option(SAMPLE_QUESTIONS, "--questions", help="JSONL of {question, answers}."),
+        model: str = typer.Option("smollm2-135m", "--model", help="Base model to tune."),
+        epochs: float = typer.Option(Recipe.num_train_epochs, "--epochs", help="Training epochs."),
+        learning_rate: float = typer.Option(Recipe.learning_rate, "--learning-rate", help="Peak learning rate."),
+        batch_size: int = typer.Option(Recipe.per_device_train_batch_size, "--batch-size",
+                                       help="Conversations per (packed) batch."),
+    ) -> None:
+        """Tune the default model on the sample lab notes and show what it learned (make demo)."""
+        from labtune.errors import LabtuneError
+
+        for path in (notes, questions):
+            if not path.exists():
+                raise LabtuneError(f"{path}: not found (the demo needs the repository's examples/ folder)")
+        recipe = Recipe(num_train_epochs=epochs, learning_rate=learning_rate, per_device_train_batch_size=batch_size)
+        console = Console()
+        result = run_demo(output, notes, questions, model, recipe, console)
+        print_result(result, console)
+
+
+__all__ = ["Recipe", "DemoResult", "run_demo", "print_result"]
