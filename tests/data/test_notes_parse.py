@@ -1,0 +1,99 @@
+"""The note parser on the layouts real labs write: it must not depend on our sample notes' style."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from labtune.data.notes.parse import find_date, parse_note, read_notes
+from labtune.errors import LabtuneError
+
+
+def parse(text: str, name: str = "note.md"):
+    return parse_note(Path(name), text)
+
+
+def test_plain_key_value_note_gives_title_date_fields_outline_and_questions():
+    note = parse("Lab meeting on 4/14/2023\n\nPresenter: Ada Quill\nRecorder: Bo Tran\nTopic: Soil fungi\n\n"
+                 "1. Sampling design\n2. First results\n\nQuestions:\n- Why so few spores?\n")
+    assert note.title == "Lab meeting on 4/14/2023"
+    assert note.date == date(2023, 4, 14)
+    assert note.fields == {"Presenter": "Ada Quill", "Recorder": "Bo Tran", "Topic": "Soil fungi"}
+    assert note.items == ["Sampling design", "First results"]
+    assert note.questions == ["Why so few spores?"]
+
+
+@pytest.mark.parametrize("line", ["**Presenter**: Ada Quill", "**Presenter:** Ada Quill", "Presenter - Ada Quill",
+                                  "presenter: Ada Quill", "- Presenter: Ada Quill", "__Speaker__: Ada Quill",
+                                  "Presented by: Ada Quill", "Presenter – Ada Quill"])
+def test_field_spellings_all_map_to_the_canonical_key(line):
+    note = parse(f"# Meeting 2023-04-14\n{line}\n")
+    assert note.fields == {"Presenter": "Ada Quill"}
+
+
+def test_crlf_line_endings_parse_like_lf():
+    lf = "Lab meeting on 3/24/2023\n\nPresenter: Ada Quill\nRecorder: Bo Tran\n\n1. Aim one\n2. Aim two\n"
+    crlf = parse(lf.replace("\n", "\r\n"))
+    assert crlf.fields == parse(lf).fields and crlf.items == ["Aim one", "Aim two"]
+    assert "\r" not in crlf.text
+
+
+def test_empty_fields_are_reported_not_kept():
+    note = parse("Lab meeting 5/5/2023\nPresenter: Ada Quill\nRecorder:\nGuests:   \n")
+    assert note.fields == {"Presenter": "Ada Quill"}
+    assert note.empty_fields == ["Recorder", "Guests"]
+
+
+def test_date_comes_from_the_file_name_when_the_text_has_none():
+    note = parse("# Diatom counts\nPresenter: Ada Quill\n", name="2023-03-10-diatoms.md")
+    assert note.title == "Diatom counts" and note.date == date(2023, 3, 10)
+
+
+def test_note_without_any_date_keeps_its_title():
+    note = parse("Sediment cores\nPresenter: Ada Quill\n", name="cores.txt")
+    assert note.date is None and note.title == "Sediment cores"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Lab meeting on 4/14/2023", date(2023, 4, 14)), ("April 14, 2023", date(2023, 4, 14)),
+    ("14 April 2023", date(2023, 4, 14)), ("2023-04-14", date(2023, 4, 14)), ("Sept. 5, 2022", date(2022, 9, 5)),
+    ("meeting 4/14/23", date(2023, 4, 14)), ("no date here", None), ("13/45/2023", None),
+])
+def test_find_date_reads_the_common_spellings(text, expected):
+    assert find_date(text) == expected
+
+
+def test_action_items_and_numbered_steps_with_colons_are_not_fields():
+    note = parse("Lab meeting on 6/9/2023\nPresenter: Ada Quill\n\n1. Step one: book the boat\n\n"
+                 "## Action items\n- [ ] Bo: order filters\n- Ada: share the slides\nTODO: clean the freezer\n")
+    assert note.fields == {"Presenter": "Ada Quill"}
+    assert note.items == ["Step one: book the boat"]
+    assert note.actions == ["Bo: order filters", "Ada: share the slides", "clean the freezer"]
+    assert note.sections["Action items"] == note.actions
+
+
+def test_read_notes_is_recursive_sorted_by_date_and_reports_undecodable_files(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.md").write_text("Lab meeting on 5/1/2023\nPresenter: B\n", encoding="utf-8")
+    (tmp_path / "a.txt").write_text("Lab meeting on 4/1/2023\nPresenter: A\n", encoding="utf-8")
+    (tmp_path / "latin1.md").write_bytes("Réunion 3/1/2023\nPresenter: Zoé\n".encode("latin-1"))
+    (tmp_path / "image.png").write_bytes(b"\x89PNG")
+    folder = read_notes(tmp_path)
+    assert [n.fields["Presenter"] for n in folder.notes] == ["A", "B"]
+    assert folder.undecodable == [tmp_path / "latin1.md"]
+
+
+def test_read_notes_refuses_a_missing_folder(tmp_path):
+    with pytest.raises(LabtuneError, match="not a directory"):
+        read_notes(tmp_path / "missing")
+
+
+def test_sample_notes_all_have_date_presenter_recorder_and_topic():
+    folder = read_notes(Path(__file__).resolve().parents[2] / "examples" / "labnotes")
+    assert len(folder.notes) >= 12
+    assert any(n.date == date(2023, 4, 14) for n in folder.notes)
+    for note in folder.notes:
+        assert note.date is not None, note.path
+        assert {"Presenter", "Recorder", "Topic"} <= set(note.fields), note.path

@@ -1,0 +1,90 @@
+"""Synthesized conversations: deterministic, every field and date spelling covered, sample questions unseen."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from labtune.data.notes.parse import parse_note, read_notes
+from labtune.data.notes.synthesize import SynthesisOptions, synthesize
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def notes():
+    return read_notes(REPO / "examples" / "labnotes").notes
+
+
+def texts(made):
+    return [[(m.role, m.content) for m in c.messages] for c in made.conversations]
+
+
+def test_same_seed_same_output_other_seed_other_output(notes):
+    assert texts(synthesize(notes, SynthesisOptions(seed=3))) == texts(synthesize(notes, SynthesisOptions(seed=3)))
+    assert texts(synthesize(notes, SynthesisOptions(seed=3))) != texts(synthesize(notes, SynthesisOptions(seed=4)))
+
+
+def test_every_field_is_asked_in_every_date_spelling_and_answered_with_date_and_value(notes):
+    made = synthesize(notes, SynthesisOptions(questions_per_field=4, original=False, structure=False, cross=False,
+                                              summary=0))
+    note = next(n for n in notes if n.date == date(2023, 4, 14))
+    about = [c for c in made.conversations if c.source == str(note.path)]
+    assert len(about) == 4 * len(note.fields)
+    spellings = ["4/14/2023", "April 14, 2023", "2023-04-14", "April 14 "]
+    for key, value in note.fields.items():
+        answers = [c.messages[1].content for c in about if value.lower() in c.messages[1].content.lower()]
+        assert len(answers) == 4, key
+        for spelling in spellings:  # each date spelling once per field, question and answer alike
+            assert sum(spelling in a for a in answers) == 1, (key, spelling)
+        assert all(a.startswith(f"The {key.lower()} of ") for a in answers)
+    questions = {c.messages[0].content for c in about}
+    assert len(questions) == len(about)  # no question repeated
+
+
+def test_kinds_original_cross_structure_summary(notes):
+    made = synthesize(notes, SynthesisOptions())
+    assert made.kinds["original"] == len(notes)
+    original = next(c for c in made.conversations if c.meta["kind"] == "original" and "4/14/2023" in c.messages[0].content)
+    assert original.messages[0].content == "Lab meeting on 4/14/2023"
+    assert "Presenter: Hana Kowalczyk" in original.messages[1].content
+    qa = {c.messages[0].content: c.messages[1].content for c in made.conversations}
+    assert qa["When did Mateo Lindqvist present?"].count("lab meeting") == 2  # presented twice
+    assert "Hana Kowalczyk" in qa["What topics did the lab cover in April 2023?"]
+    recorded = [n.fields["Recorder"] for n in notes]
+    top = max(recorded.count(r) for r in recorded)
+    leaders = {r for r in recorded if recorded.count(r) == top}
+    assert all(name in qa["Who recorded the most lab meetings?"] for name in leaders)
+    summary = [c.messages[1].content for c in made.conversations if c.meta["kind"] == "summary"]
+    assert any("Hana Kowalczyk presented on nitrogen fixation" in s and "Tomasz Adeyemi recorded" in s
+               for s in summary)
+    assert made.kinds["structure"] > 0
+
+
+def test_generic_keys_and_undated_notes_get_questions_too():
+    note = parse_note(Path("x.md"), "Field day\nLocation: North dock\nPresenter: Ada Quill\n")
+    made = synthesize([note], SynthesisOptions(questions_per_field=2, summary=1))
+    qa = {c.messages[0].content: c.messages[1].content for c in made.conversations}
+    location = [a for a in qa.values() if a.startswith("The location of")]
+    assert location and all('the meeting "Field day"' in a and "North dock" in a for a in location)
+    assert qa['Lab meeting: Field day'].startswith("Field day")
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.sub(r"[^\w/]+", " ", text.lower()).split())
+
+
+@pytest.mark.parametrize("options", [SynthesisOptions(), SynthesisOptions(questions_per_field=3, summary=2,
+                                                                           original=False, structure=False,
+                                                                           cross=False)])
+def test_sample_questions_never_appear_verbatim_in_the_training_data(notes, options):
+    corpus = _norm("\n".join(m.content for c in synthesize(notes, options).conversations for m in c.messages))
+    questions = [json.loads(line)["question"] for line in (REPO / "examples" / "labnotes-questions.jsonl")
+                 .read_text().splitlines() if line.strip()]
+    assert len(questions) >= 3 * len(notes)
+    leaked = [q for q in questions if _norm(q) in corpus]
+    assert not leaked
