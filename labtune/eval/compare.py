@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from labtune.data.conversation import Conversation
+from labtune.errors import LabtuneError
 from labtune.eval.evaluate import (ModelEval, QuestionResult, Settings, accuracy, base_of, evaluate_model,
                                    general_prompts, score_answers)
 from labtune.eval.questions import Question
@@ -36,7 +36,7 @@ def _same_model(a: str, b: str) -> bool:
         return True
     try:
         return resolve_model(a).resolve() == resolve_model(b).resolve()
-    except Exception:  # an unresolvable name is simply not the same model
+    except LabtuneError:  # a name that does not resolve is simply not the same model
         return False
 
 
@@ -71,7 +71,7 @@ def compare(names: list[str], questions: list[Question], general: list[Conversat
         change = None
         base = base_for.get(name)
         base_ppl = (evals[base].general_perplexity or {}).get("perplexity") if base else None
-        if ppl is not None and base_ppl and not math.isnan(base_ppl):
+        if ppl is not None and base_ppl:
             change = (ppl - base_ppl) / base_ppl
         rows.append(ModelRow(name, name in base_names, accuracy(results), results, ppl, change,
                              ev.general_answers, base, ev.train_seconds, ev.eval_seconds, ev.cached))

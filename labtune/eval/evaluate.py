@@ -17,7 +17,7 @@ from pathlib import Path
 from labtune.data.conversation import Conversation
 from labtune.eval.answer import generate_answers
 from labtune.eval.perplexity import perplexity
-from labtune.eval.questions import Question
+from labtune.eval.questions import Question, question_from_dict
 from labtune.eval.scoring import score
 from labtune.model.load import read_run_meta
 from labtune.model.resolve import labtune_home, resolve_model
@@ -57,9 +57,13 @@ class ModelEval:
     cached: bool = False
 
 
-def evaluate_questions(loaded, questions: list[Question], match: str = "contains", max_new_tokens: int = 64,
+def evaluate_questions(loaded, questions: list[Question | dict], match: str = "contains", max_new_tokens: int = 64,
                        batch_size: int = 8) -> list[QuestionResult]:
-    """Answer each question greedily with the model's template and score it."""
+    """Answer each question greedily with the model's template and score it.
+
+    `questions`: from `load_questions`, or dicts as in a questions file ({"question", "answers", "kind"?}).
+    """
+    questions = [q if isinstance(q, Question) else question_from_dict(q) for q in questions]
     answers = generate_answers(loaded, [q.prompt for q in questions], max_new_tokens, batch_size)
     return score_answers(questions, answers, match)
 

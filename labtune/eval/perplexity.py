@@ -15,7 +15,7 @@ from labtune.data.tokenize import IGNORE_INDEX, encode
 
 @dataclass
 class Perplexity:
-    value: float
+    value: float | None  # None when no conversation had a scored token
     nll: float  # summed negative log-likelihood, nats
     tokens: int  # assistant tokens scored
     conversations: int  # conversations that had at least one scored token
@@ -51,5 +51,5 @@ def perplexity(loaded, conversations, max_length: int = 512, batch_size: int = 4
                               ignore_index=IGNORE_INDEX, reduction="sum")
         total_nll += nll.item()
         total_tokens += int((shifted != IGNORE_INDEX).sum())
-    value = math.exp(total_nll / total_tokens) if total_tokens else float("nan")
+    value = math.exp(total_nll / total_tokens) if total_tokens else None
     return Perplexity(value, total_nll, total_tokens, len(encoded))

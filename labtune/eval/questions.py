@@ -80,6 +80,11 @@ def _question_record(record: dict, path: Path, index: int) -> Question:
     return Question([Message("user", question)], answers, kind, index, meta)
 
 
+def question_from_dict(record: dict, source: str = "<questions>", index: int = 0) -> Question:
+    """One `{"question", "answers", "kind"?}` record, checked as in a questions file."""
+    return _question_record(record, Path(source), index)
+
+
 def _question_from_conversation(conv: Conversation, path: Path) -> Question:
     last = max((i for i, m in enumerate(conv.messages) if m.role == "assistant"), default=None)
     if last is None or not any(m.role == "user" for m in conv.messages[:last]):

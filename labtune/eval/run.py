@@ -53,6 +53,8 @@ def run_eval(models: list[str], questions_path: Path, general: Path | None = Non
     settings = settings or Settings()
     questions = load_questions(questions_path)
     conversations = general_set(general, settings.general_samples, skip_general)
+    out_dir = Path(out_dir) if out_dir else default_out_dir()
+    out_dir.mkdir(parents=True, exist_ok=True)  # before the long part: an unwritable -o fails now
     rows = compare(models, questions, conversations, match, settings, use_cache,
                    log=lambda msg: console.print(f"[dim]{msg}[/]", highlight=False))
     kinds = kinds_of(questions)
@@ -62,8 +64,6 @@ def run_eval(models: list[str], questions_path: Path, general: Path | None = Non
         console.print(general_answers_table(rows, prompts))
     if show_wrong:
         print_wrong(console, rows)
-    out_dir = Path(out_dir) if out_dir else default_out_dir()
-    out_dir.mkdir(parents=True, exist_ok=True)
     info = {"questions": str(questions_path), "match": match, "kinds": kinds,
             "general": None if not conversations else str(general or default_general()),
             "general_prompts": prompts, "settings": vars(settings)}

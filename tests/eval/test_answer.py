@@ -22,3 +22,9 @@ def test_evaluate_questions_scores_each_answer(taught_model_dir, questions_file)
     results = evaluate_questions(loaded, load_questions(questions_file), match="contains", max_new_tokens=12)
     assert [(r.answer, r.correct, r.kind) for r in results][0] == (FACT_ANSWER, True, "presenter")
     assert results[1].correct is False and results[1].kind == "recorder"
+
+
+def test_evaluate_questions_takes_plain_records(taught_model_dir):
+    (result,) = evaluate_questions(load(str(taught_model_dir)), [{"question": FACT_QUESTION, "answers": ["alice"]}],
+                                   match="f1", max_new_tokens=12)
+    assert result.correct and result.answer == FACT_ANSWER
