@@ -49,3 +49,14 @@ def test_demo_recipe_learns_the_notes_and_keeps_general_answers(tmp_path):
     colours = result.probe_after.lower()
     assert "red" in colours and "blue" in colours and ("yellow" in colours or "green" in colours), colours
     assert result.seconds["total"] <= 600
+
+
+def test_demo_with_missing_notes_is_one_error_line_and_exit_2(tmp_path):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "labtune", "demo", "--notes", str(tmp_path / "none"),
+                           "-o", str(tmp_path / "run")], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: ") and str(tmp_path / "none") in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and not (tmp_path / "run").exists()
