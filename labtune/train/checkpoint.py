@@ -18,6 +18,8 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
+from labtune.errors import LabtuneError
+
 PREFIX = "checkpoint-"
 WEIGHTS = "trainable.safetensors"
 STATE = "trainer_state.json"
@@ -109,6 +111,9 @@ def load(path: Path, model, optimizer, scheduler, restore=None) -> Position:
     # weights_only=False: the file holds Python RNG state (a tuple) that we wrote ourselves.
     extra = torch.load(path / "optimizer.pt", weights_only=False)
     if restore is None:
+        if keyed_by_name(extra["optimizer"]):
+            raise LabtuneError(f"{path}: this checkpoint was written under torchrun; resume it with the same "
+                               "number of processes (--nproc)")
         load_trainable_state(model, weights)
         optimizer.load_state_dict(extra["optimizer"])
     else:
@@ -116,6 +121,11 @@ def load(path: Path, model, optimizer, scheduler, restore=None) -> Position:
     scheduler.load_state_dict(extra["scheduler"])
     set_rng_state(extra["rng"])
     return Position(**json.loads((path / STATE).read_text(encoding="utf-8")))
+
+
+def keyed_by_name(optimizer_state: dict) -> bool:
+    """Distributed checkpoints key optimizer state by parameter name, one process by index."""
+    return isinstance(next(iter(optimizer_state.get("state", {})), None), str)
 
 
 def rotate(out: Path, keep: int | None) -> None:

@@ -79,7 +79,7 @@ class DistributedWorld:
         from labtune.train.dist_checkpoint import load_model_state, load_optimizer_state
 
         def restore(weights, optimizer_state):
-            if not isinstance(next(iter(optimizer_state.get("state", {})), ""), str):
+            if optimizer_state.get("state") and not checkpoint.keyed_by_name(optimizer_state):
                 raise LabtuneError(f"{path}: this checkpoint was written by a single process; resume it "
                                    "with a single process (or start a new run)")
             # strict=False: only trainable tensors are in the file; frozen ones come from the model dir.

@@ -113,6 +113,17 @@ def test_fsdp_follows_single_process_and_saves_the_same_model(single, fsdp):
     assert ckpt["model.embed_tokens.weight"].shape == weights(fsdp)["model.embed_tokens.weight"].shape
 
 
+def test_one_process_refuses_to_resume_a_torchrun_checkpoint(fsdp, recipe, tmp_path):
+    import shutil
+
+    from labtune.errors import LabtuneError
+    from labtune.train.config import TrainConfig
+
+    shutil.copytree(fsdp, tmp_path / "run")
+    with pytest.raises(LabtuneError, match="written under torchrun; resume it with the same number of processes"):
+        train(TrainConfig(**{**recipe, "output_dir": str(tmp_path / "run"), "resume": True}))
+
+
 def test_ddp_through_the_nproc_launcher_follows_single_process(single, recipe, tmp_path):
     config = write_config(tmp_path / "config.yaml", {**recipe, "output_dir": str(tmp_path / "run")})
     proc = run([sys.executable, "-m", "labtune", "train", str(config), "--nproc", "2", "--distributed", "ddp"])
