@@ -36,6 +36,7 @@ class Position:
     tokens: int = 0
     trainable_tokens: int = 0
     elapsed_s: float = 0.0
+    world_size: int = 1  # processes that wrote it: `window` counts steps of a world of that size
 
 
 def trainable_state(model) -> dict[str, torch.Tensor]:

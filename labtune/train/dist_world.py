@@ -11,6 +11,8 @@ implemented with DDP or FSDP2. The loop never calls torch.distributed itself.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import torch
 import torch.distributed as dist
 
@@ -72,8 +74,8 @@ class DistributedWorld:
         names = self._trainable_names(model)
         weights = {k: v for k, v in gather_model_state(model, trainable_only=True).items() if k in names}
         optim = gather_optimizer_state(model, optimizer)
-        on_main(checkpoint.save, out, unwrap(model), optimizer, scheduler, position, keep,
-                weights=weights, optimizer_state=optim)
+        on_main(checkpoint.save, out, unwrap(model), optimizer, scheduler,
+                replace(position, world_size=self.world_size), keep, weights=weights, optimizer_state=optim)
 
     def load_checkpoint(self, path, model, optimizer, scheduler) -> checkpoint.Position:
         from labtune.train.dist_checkpoint import load_model_state, load_optimizer_state
@@ -86,7 +88,11 @@ class DistributedWorld:
             load_model_state(model, weights if self.is_main else None, strict=False)
             load_optimizer_state(model, optimizer, optimizer_state if self.is_main else None)
 
-        return checkpoint.load(path, model, optimizer, scheduler, restore=restore)
+        position = checkpoint.load(path, model, optimizer, scheduler, restore=restore)
+        if position.world_size != self.world_size:  # the data order is laid out per world size
+            raise LabtuneError(f"{path}: written by {position.world_size} processes; resume it with "
+                               f"{position.world_size} (--nproc {position.world_size})")
+        return position
 
     def model_to_save(self, model):
         """The plain model with full weights on rank 0 (None elsewhere). Collective."""

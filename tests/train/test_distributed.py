@@ -167,6 +167,8 @@ def test_three_samples_accumulation_16_on_two_ranks(checks):
 
 def test_fsdp_resume_after_a_stop_mid_run_gives_the_same_weights(fsdp, checks):
     assert "resuming at step 3" in checks["stderr"]
+    for rank in checks["stop_then_resume"].values():  # and a checkpoint of another world size is refused
+        assert "written by 4 processes; resume it with 4 (--nproc 4)" in rank["refused"]
     assert losses(checks["dir"] / "resumed") == pytest.approx(losses(fsdp), abs=1e-6)
     assert_same_weights(fsdp, checks["dir"] / "resumed", atol=1e-6)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 
 __test__ = False  # pytest: nothing to collect here
 
@@ -22,10 +23,25 @@ def stop_then_resume(cfg_json: str, stop_after: str) -> None:
     from labtune.train.config import TrainConfig
     from labtune.train.loop import train
 
+    from labtune.errors import LabtuneError
+    from labtune.train import checkpoint
+
     cfg = TrainConfig(**json.loads(cfg_json))
     train(cfg, stop_after_step=int(stop_after))
     train(cfg.model_copy(update={"resume": True}))
-    result("stop_then_resume", done=True)
+    # a checkpoint from another world size is refused: its data position means other samples
+    if int(os.environ["RANK"]) == 0:
+        state = checkpoint.latest(Path(cfg.output_dir)) / checkpoint.STATE
+        state.write_text(json.dumps({**json.loads(state.read_text()), "world_size": 4}))
+    import torch.distributed as dist
+
+    dist.barrier()
+    try:
+        train(cfg.model_copy(update={"resume": True}))
+        refused = None
+    except LabtuneError as exc:
+        refused = str(exc)
+    result("stop_then_resume", refused=refused)
 
 
 def tiny_dataset(cfg_json: str) -> None:
@@ -48,7 +64,7 @@ def tiny_dataset(cfg_json: str) -> None:
 
     loop.plan_steps = no_adjustment
     loop.train(forced)
-    steps = [r["step"] for r in read_metrics(__import__("pathlib").Path(forced.output_dir)) if "loss" in r]
+    steps = [r["step"] for r in read_metrics(Path(forced.output_dir)) if "loss" in r]
     result("tiny_dataset", planned_accumulation=planned.gradient_accumulation_steps, warnings=planned.warnings, forced_steps=steps)
 
 
