@@ -76,3 +76,22 @@ def test_second_evaluation_comes_from_cache(tmp_path, runs, loads, questions_fil
     assert all(row.cached for row in second)
     assert [r.general_perplexity for r in second] == [r.general_perplexity for r in first]
     assert second[1].results[0].answer == first[1].results[0].answer
+
+
+def test_lora_run_is_compared_with_its_base(tmp_path, loads, questions_file, general_file, tiny_model_dir):
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    run = tmp_path / "lora-run"
+    # A fresh adapter (B = 0) leaves the model unchanged: same answers, same perplexity as the base.
+    adapter = get_peft_model(AutoModelForCausalLM.from_pretrained(tiny_model_dir),
+                             LoraConfig(r=4, target_modules="all-linear"))
+    adapter.save_pretrained(run / "adapter")
+    (run / "labtune.json").write_text(json.dumps({"template": "tokenizer", "base_model": str(tiny_model_dir),
+                                                  "kind": "lora"}))
+    base, lora = run_eval([str(run)], questions_file, general_file, "contains", tmp_path / "out", SETTINGS,
+                          console=Console(file=open("/dev/null", "w")))
+    assert loads == [str(tiny_model_dir), str(run)]
+    assert lora.base_model == str(tiny_model_dir) and base.is_base
+    assert lora.perplexity_change == pytest.approx(0.0, abs=1e-6)
+    assert [r.answer for r in lora.results] == [r.answer for r in base.results]
