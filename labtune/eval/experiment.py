@@ -74,7 +74,8 @@ def read_grid(path: str | Path) -> Grid:
         raise LabtuneError(f"{path}: expected a mapping with output_dir, train, mixes, grid, eval")
     unknown = set(spec) - {"output_dir", "train", "mixes", "grid", "eval"}
     if unknown:
-        raise LabtuneError(f"{path}: unknown key {sorted(unknown)[0]!r} (expected output_dir, train, mixes, grid, eval)")
+        raise LabtuneError(f"{path}: unknown key {sorted(unknown)[0]!r} "
+                           "(expected output_dir, train, mixes, grid, eval)")
     train, mixes, grid, evaluation = (spec.get(k) or {} for k in ("train", "mixes", "grid", "eval"))
     for key, value in (("train", train), ("mixes", mixes), ("grid", grid), ("eval", evaluation)):
         if not isinstance(value, dict):
