@@ -116,3 +116,20 @@ def test_saved_chat_template_renders_what_training_saw(tokenizer, name):
                                            add_generation_prompt=True,
                                            chat_template=hf_chat_template(template, tokenizer))
     assert prompt == template.prompt(Conversation.from_messages([{"role": "user", "content": "Hi"}]).messages)
+
+
+def test_jinja_template_file_is_saved_in_the_run_and_reloaded(tmp_path, tokenizer):
+    from labtune.model.load import template_from_meta
+    from labtune.train.config import TrainConfig
+    from labtune.train.output import template_spec
+
+    path = tmp_path / "mine.jinja"
+    path.write_text("{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}<|im_end|>{% endfor %}"
+                    "{% if add_generation_prompt %}<assistant>{% endif %}")
+    template = get_template(str(path), tokenizer)
+    spec = template_spec(TrainConfig(template=str(path)), template)
+    assert spec["jinja"] == path.read_text()  # the run keeps the source, not a path that may move
+    path.unlink()
+    again = template_from_meta({"template": spec}, tokenizer)
+    conv = Conversation.from_messages([{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}])
+    assert again.render(conv) == template.render(conv) == "<user>Hi<|im_end|><assistant>Yo<|im_end|>"
