@@ -12,8 +12,7 @@ os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
 # The default model's safetensors cache is kept between runs in the repo (ignored by git).
 os.environ.setdefault("LABTUNE_HOME", str(Path(__file__).resolve().parents[1] / ".labtune-home"))
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-REPO = Path(__file__).resolve().parents[1]
+from testpaths import REPO, SHARED_DATA  # noqa: E402,F401  (re-exported for older imports)
 
 
 @pytest.fixture(scope="session")

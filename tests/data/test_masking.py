@@ -143,7 +143,7 @@ def test_sentencepiece_style_segments_tokenize_as_the_whole_text(name):
 
 @pytest.mark.parametrize("name", ["dummy_conversation.json", "alpaca_5000.json"])
 def test_shared_peer_data_has_no_fully_masked_sample(tokenizer, name):
-    from conftest import SHARED_DATA
+    from testpaths import SHARED_DATA
     from labtune.data.readers import read_file
 
     path = SHARED_DATA / name

@@ -8,7 +8,7 @@ import pytest
 
 from labtune.data.readers import read_file
 from labtune.errors import LabtuneError
-from conftest import SHARED_DATA
+from testpaths import SHARED_DATA
 
 CHAT = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]
 
