@@ -88,3 +88,17 @@ def test_sample_questions_never_appear_verbatim_in_the_training_data(notes, opti
     assert len(questions) >= 3 * len(notes)
     leaked = [q for q in questions if _norm(q) in corpus]
     assert not leaked
+
+
+def test_chained_turns_hold_the_same_qa_each_conversation_about_different_notes(notes):
+    plain = SynthesisOptions(questions_per_field=4, summary=2, original=False, structure=False, cross=False)
+    chained = SynthesisOptions(questions_per_field=4, summary=2, original=False, structure=False, cross=False, turns=3)
+    single, multi = synthesize(notes, plain).conversations, synthesize(notes, chained).conversations
+    pairs = lambda convs: sorted((c.messages[i].content, c.messages[i + 1].content)
+                                 for c in convs for i in range(0, len(c.messages), 2))
+    assert pairs(multi) == pairs(single)  # nothing lost or added, only regrouped
+    assert len(multi) == -(-len(single) // 3) and all(len(c.messages) <= 6 for c in multi)
+    note_of = {c.messages[1].content: c.source for c in single}
+    for conv in multi:
+        sources = [note_of[m.content] for m in conv.messages[1::2]]
+        assert len(set(sources)) == len(sources), "one conversation never asks twice about the same note"

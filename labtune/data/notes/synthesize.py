@@ -38,7 +38,7 @@ ANSWERS = {"Presenter": "The presenter of {ref} was {value}.", "Recorder": "The 
 GENERIC_ANSWER = "The {key} of {ref} was {value}."
 DATE_STYLES = ("slash", "long", "iso", "day")
 REF_FORMS = ("the {d} lab meeting", "the lab meeting on {d}", "the {d} meeting")
-KINDS = ("original", "field", "summary", "structure", "cross")
+KINDS = ("original", "field", "summary", "chained", "structure", "cross")
 SUMMARY_QUESTIONS = ["What happened at {ref}?", "Summarize {ref}.", "Give me an overview of {ref}.",
                      "What do the notes say about {ref}?"]
 
@@ -51,6 +51,10 @@ class SynthesisOptions:
     structure: bool = True  # outline, questions and action items of each note
     summary: int = 2  # "What happened at the ... meeting?" -> all fields in one sentence, per note
     cross: bool = True  # reverse and list questions over all notes
+    # >1: field and summary Q&A of DIFFERENT notes are chained into conversations of this many turns.
+    # They then share one system prompt (SmolLM2's default is ~20 tokens, a third of a single Q&A),
+    # and no answer can be copied from an earlier turn about the same meeting.
+    turns: int = 1
 
 
 @dataclass
@@ -208,6 +212,21 @@ def cross_conversations(notes: list[Note], start: int) -> list[Conversation]:
     return out
 
 
+def chain_turns(convs: list[Conversation], turns: int, rng: random.Random) -> list[Conversation]:
+    """Shuffled single-turn Q&A, `turns` at a time, no two about the same note in one conversation."""
+    convs = list(convs)
+    rng.shuffle(convs)
+    groups: list[list[Conversation]] = []
+    for conv in convs:
+        group = next((g for g in groups if len(g) < turns and all(c.source != conv.source for c in g)), None)
+        if group is None:
+            groups.append([conv])
+        else:
+            group.append(conv)
+    return [Conversation([m for c in g for m in c.messages], id=f"notes-chained-{i}", meta={"kind": "chained"})
+            for i, g in enumerate(groups)]
+
+
 def synthesize(notes: list[Note], options: SynthesisOptions | None = None) -> Synthesized:
     """All conversations for `notes`; the same notes and seed always give the same output."""
     options = options or SynthesisOptions()
@@ -218,12 +237,14 @@ def synthesize(notes: list[Note], options: SynthesisOptions | None = None) -> Sy
     fields: list[Conversation] = []
     for note in notes:
         fields += field_conversations(note, rng, options.questions_per_field, len(fields))
-    convs += fields
     if options.summary:
         summaries: list[Conversation] = []
         for note in notes:
             summaries += summary_conversations(note, rng, options.summary, len(summaries))
-        convs += summaries
+        fields += summaries
+    if options.turns > 1:
+        fields = chain_turns(fields, options.turns, rng)
+    convs += fields
     if options.structure:
         structure: list[Conversation] = []
         for note in notes:
