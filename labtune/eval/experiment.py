@@ -21,11 +21,11 @@ import json
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-import yaml
 from rich.console import Console
 
 from labtune.errors import LabtuneError
 from labtune.eval.evaluate import Settings
+from labtune.yamlfile import read_mapping
 
 # Short names for the usual grid keys, so run directories read like "notes-ep3".
 SHORT_KEYS = {"num_train_epochs": "ep", "learning_rate": "lr", "per_device_train_batch_size": "bs",
@@ -64,14 +64,7 @@ def run_name(mix: str, combo: dict) -> str:
 
 def read_grid(path: str | Path) -> Grid:
     path = Path(path)
-    if not path.is_file():
-        raise LabtuneError(f"{path}: grid file not found")
-    try:
-        spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise LabtuneError(f"{path}: invalid YAML: {str(exc).splitlines()[0]}") from None
-    if not isinstance(spec, dict):
-        raise LabtuneError(f"{path}: expected a mapping with output_dir, train, mixes, grid, eval")
+    spec = read_mapping(path, "grid file with output_dir, train, mixes, grid, eval")
     unknown = set(spec) - {"output_dir", "train", "mixes", "grid", "eval"}
     if unknown:
         raise LabtuneError(f"{path}: unknown key {sorted(unknown)[0]!r} "

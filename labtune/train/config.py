@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from labtune.errors import LabtuneError
 from labtune.model.resolve import DEFAULT_MODEL
+from labtune.yamlfile import read_mapping
 
 SCHEDULERS = ("cosine", "linear", "constant", "constant_with_warmup", "cosine_with_restarts", "polynomial",
               "inverse_sqrt")
@@ -116,15 +117,7 @@ def load_config(path: str | Path | None = None, overrides: dict | None = None) -
     values: dict = {}
     if path is not None:
         path = Path(path)
-        if not path.is_file():
-            raise LabtuneError(f"{path}: config file not found")
-        try:
-            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise LabtuneError(f"{path}: invalid YAML: {str(exc).splitlines()[0]}") from None
-        if not isinstance(loaded, dict):
-            raise LabtuneError(f"{path}: expected a mapping of option names to values")
-        values.update(loaded)
+        values.update(read_mapping(path, "config file of option names to values"))
     given = {k: v for k, v in (overrides or {}).items() if v is not None and v != []}
     values.update(given)
     try:
