@@ -31,16 +31,16 @@ class Recipe:
     fixed token budget was the number of optimizer steps: small packed batches, several epochs.
     """
 
-    questions_per_field: int = 3
-    summaries: int = 2  # one-sentence "what happened at ..." answers per note: every fact of a note at once
-    # >1 chains Q&A of different notes per conversation (shared system prompt); measured worse on CPU
-    # (28% with 4 q/field, 4 summaries, turns 3, batch 1, lr 5e-4 linear, 5 epochs), so off.
-    turns: int = 1
+    questions_per_field: int = 4  # every field in all four date spellings
+    summaries: int = 8  # one-sentence "what happened at ..." answers per note: every fact of a note at once
+    # Q&A of different notes chained per conversation: one system prompt for three facts, and no
+    # answer can be copied from an earlier turn. Best measured so far (62%, docs/readme/notes.md).
+    turns: int = 3
     general_fraction: float = 0.16  # of the 99 replay conversations (~16)
-    num_train_epochs: float = 6
-    per_device_train_batch_size: int = 2
-    learning_rate: float = 2e-4
-    lr_scheduler_type: str = "cosine"
+    num_train_epochs: float = 4
+    per_device_train_batch_size: int = 1  # one chained conversation per optimizer step: many steps
+    learning_rate: float = 5e-4
+    lr_scheduler_type: str = "linear"
     warmup_ratio: float = 0.03
     seed: int = 0
 
