@@ -1,7 +1,7 @@
 """Demo-recipe sweep: data shape x hyperparameters -> accuracy on examples/labnotes-questions.jsonl.
 
 Mirrors labtune.train.loop (packed batches, loss = mean NLL over trainable tokens, AdamW, HF schedule,
-clip 1.0) in a plain loop so many recipes run in one process on one GPU. Results in docs/readme/notes.md.
+clip 1.0) in a plain loop so many recipes run in one process on one GPU. Results in README.md (notes section).
 
     OUT=/tmp/out python scripts/notes_recipe_sweep.py MODEL_DIR labtune/data/general/smollm2_replay.json [NAME_FILTER]
 """
