@@ -42,6 +42,7 @@ class Recipe:
     learning_rate: float = 5e-4
     lr_scheduler_type: str = "linear"
     warmup_ratio: float = 0.03
+    frozen_parameters: tuple[str, ...] = ()
     seed: int = 0
 
 
@@ -115,7 +116,8 @@ def run_demo(output: Path, notes: Path = SAMPLE_NOTES, questions_file: Path = SA
                       num_train_epochs=recipe.num_train_epochs, max_steps=max_steps,
                       per_device_train_batch_size=recipe.per_device_train_batch_size,
                       learning_rate=recipe.learning_rate, lr_scheduler_type=recipe.lr_scheduler_type,
-                      warmup_ratio=recipe.warmup_ratio, seed=recipe.seed, save_steps=10**9, save_total_limit=1)
+                      warmup_ratio=recipe.warmup_ratio, seed=recipe.seed,
+                      frozen_parameters=list(recipe.frozen_parameters), save_steps=10**9, save_total_limit=1)
     train(cfg)
     result.seconds["train"] = round(time.perf_counter() - started, 1)
 

@@ -16,7 +16,7 @@ import typer
 from labtune.train.config import TrainConfig, load_config
 
 SHORT = {"output_dir": "-o", "data": "-d", "model": "-m"}
-LISTS = ("data", "lora_target_modules")
+LISTS = ("data", "lora_target_modules", "frozen_parameters")
 
 
 def _base_type(annotation):

@@ -4,6 +4,7 @@ command-line overrides on top. One source of truth for `labtune train` and `labt
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -47,6 +48,8 @@ class TrainConfig(BaseModel):
     model_max_length: int | None = Field(None, ge=8, description="default: min(2048, model context)")
     bf16: bool = Field(False, description="bfloat16 autocast (fp32 master weights)")
     gradient_checkpointing: bool = False
+    frozen_parameters: list[str] = Field(default_factory=list, description="regexes of parameter names not to "
+                                         "train (full fine-tune), e.g. 'embed_tokens' or 'layers\\.[0-9]\\.'")
     seed: int = 42
     eval_fraction: float = Field(0.0, ge=0, lt=1, description="held-out share; eval loss at saves and end")
 
@@ -81,7 +84,17 @@ class TrainConfig(BaseModel):
             raise ValueError("must be ddp or fsdp")
         return value
 
-    @field_validator("lora_target_modules", "data", mode="before")
+    @field_validator("frozen_parameters")
+    @classmethod
+    def _valid_patterns(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a regular expression ({exc})") from None
+        return value
+
+    @field_validator("lora_target_modules", "data", "frozen_parameters", mode="before")
     @classmethod
     def _split_commas(cls, value):
         # YAML may give one string; the CLI gives repeated values.

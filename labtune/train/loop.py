@@ -25,6 +25,7 @@ from labtune.train import checkpoint
 from labtune.train.batching import MicroBatch, accumulation_windows, epoch_order, pack, rank_micro_batches
 from labtune.train.config import TrainConfig
 from labtune.train.dist_world import make_world
+from labtune.train.host_memory import return_freed_memory
 from labtune.train.metrics import Metrics, plot_loss
 from labtune.train.model import count_parameters, load_for_training, make_optimizer, make_scheduler, pick_device
 from labtune.train.output import write_meta, write_model, write_run_json
@@ -110,6 +111,8 @@ def train(cfg: TrainConfig, world=None, stop_after_step: int | None = None,
 
     torch.manual_seed(cfg.seed)
     device = pick_device()
+    if device.type == "cpu":
+        return_freed_memory()
     load_started = time.time()
     model = load_for_training(cfg, model_dir, device)
     train_model = world.wrap(model)  # before the optimizer: FSDP replaces the parameters by their shards

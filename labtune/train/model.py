@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import torch
 
+from labtune.errors import LabtuneError
 from labtune.model.load import load_model
+from labtune.train.attention import use_packed_attention
 from labtune.train.config import TrainConfig
 from labtune.train.lora import add_lora, check_qlora, quantization_config
 
@@ -25,16 +28,32 @@ def load_for_training(cfg: TrainConfig, model_dir: Path, device: torch.device):
                                                      dtype=torch.bfloat16, device_map={"": device.index or 0})
     else:
         model = load_model(model_dir, dtype=torch.float32).to(device)
-    # Training never reads the KV cache; without one, packed position_ids give per-sample attention.
+    # Training never reads the KV cache; packed rows get per-sample causal attention (attention.py).
     model.config.use_cache = False
+    if not cfg.q_lora and model.config._attn_implementation in ("sdpa", "eager"):
+        use_packed_attention(model)
     if cfg.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    freeze(model, cfg.frozen_parameters)
     if cfg.lora or cfg.q_lora:
         model = add_lora(model, cfg)
         if cfg.gradient_checkpointing:
             model.enable_input_require_grads()
     model.train()
     return model
+
+
+def freeze(model, patterns: list[str]) -> None:
+    """Parameters whose name matches a pattern get no gradient, no optimizer state and no update."""
+    if not patterns:
+        return
+    matched = [name for name, param in model.named_parameters() if any(re.search(p, name) for p in patterns)]
+    if not matched:
+        raise LabtuneError(f"frozen_parameters {patterns} match no parameter of the model "
+                           f"(names look like {next(iter(model.state_dict()))})")
+    for name, param in model.named_parameters():
+        if name in matched:
+            param.requires_grad_(False)
 
 
 def make_optimizer(model, cfg: TrainConfig) -> torch.optim.Optimizer:

@@ -16,6 +16,7 @@ from pathlib import Path
 from labtune.data.templates import ChatTemplate, JinjaTemplate
 from labtune.data.tokenize import bos_ids
 from labtune.model.load import RUN_META
+from labtune.train.attention import standard_attention
 from labtune.train.config import TrainConfig
 
 # The same text the built-in templates render, for users who load model/ with plain transformers.
@@ -85,6 +86,7 @@ def _set_stop_tokens(model, tokenizer, template: ChatTemplate) -> None:
 def write_model(out: Path, model, tokenizer, template: ChatTemplate, lora: bool, merge: bool) -> list[str]:
     """Write adapter/ and/or model/; returns the names written."""
     written = []
+    standard_attention(model)
     if lora:
         _save_dir(out / "adapter", lambda p: (model.save_pretrained(p), save_tokenizer(tokenizer, template, p)))
         written.append("adapter")

@@ -38,7 +38,8 @@ def test_import_notes_writes_readable_sharegpt_and_prints_a_summary(tmp_path):
 def test_bad_input_is_one_line_and_exit_code_2(tmp_path):
     cases = [[str(tmp_path / "missing"), "-o", str(tmp_path / "o.json")],
              [str(tmp_path), "-o", str(tmp_path / "o.json")],  # no notes in it
-             [str(NOTES), "-o", str(tmp_path / "o.json"), "--mix", str(tmp_path / "nope.json")]]
+             [str(NOTES), "-o", str(tmp_path / "o.json"), "--mix", str(tmp_path / "nope.json")],
+             [str(NOTES), "-o", str(tmp_path / "o.json"), "--answer-date", "tomorrow"]]
     for args in cases:
         proc = subprocess.run([sys.executable, "-m", "labtune", "data", "import-notes", *args],
                               capture_output=True, text=True, cwd=REPO)

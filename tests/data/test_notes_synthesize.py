@@ -29,21 +29,40 @@ def test_same_seed_same_output_other_seed_other_output(notes):
     assert texts(synthesize(notes, SynthesisOptions(seed=3))) != texts(synthesize(notes, SynthesisOptions(seed=4)))
 
 
-def test_every_field_is_asked_in_every_date_spelling_and_answered_with_date_and_value(notes):
+def field_qa(notes, **options):
     made = synthesize(notes, SynthesisOptions(questions_per_field=4, original=False, structure=False, cross=False,
-                                              summary=0))
+                                              summary=0, **options))
     note = next(n for n in notes if n.date == date(2023, 4, 14))
-    about = [c for c in made.conversations if c.source == str(note.path)]
+    return note, [c for c in made.conversations if c.source == str(note.path)]
+
+
+SPELLINGS = [r"4/14/2023", r"April 14, 2023", r"2023-04-14", r"April 14(?!, 2023)"]
+
+
+def test_every_field_is_asked_in_every_date_spelling_and_answered_in_one(notes):
+    note, about = field_qa(notes)
     assert len(about) == 4 * len(note.fields)
-    spellings = ["4/14/2023", "April 14, 2023", "2023-04-14", "April 14 "]
     for key, value in note.fields.items():
-        answers = [c.messages[1].content for c in about if value.lower() in c.messages[1].content.lower()]
-        assert len(answers) == 4, key
-        for spelling in spellings:  # each date spelling once per field, question and answer alike
-            assert sum(spelling in a for a in answers) == 1, (key, spelling)
-        assert all(a.startswith(f"The {key.lower()} of ") for a in answers)
+        asked = [c for c in about if value.lower() in c.messages[1].content.lower()]
+        assert len(asked) == 4, key
+        for spelling in SPELLINGS:  # each date spelling once per field in the questions
+            assert sum(bool(re.search(spelling, c.messages[0].content)) for c in asked) == 1, (key, spelling)
+        # ...and one sentence per fact in the answers, whatever the question's spelling
+        assert {c.messages[1].content.lower() for c in asked} == {
+            f"the {key.lower()} of the lab meeting on april 14, 2023 was {value.lower()}."}
     questions = {c.messages[0].content for c in about}
     assert len(questions) == len(about)  # no question repeated
+
+
+def test_answers_can_echo_the_questions_date_spelling(notes):
+    note, about = field_qa(notes, answer_date="question")
+    for key, value in note.fields.items():
+        answers = [c.messages[1].content for c in about if value.lower() in c.messages[1].content.lower()]
+        for spelling in SPELLINGS:
+            assert sum(bool(re.search(spelling, a)) for a in answers) == 1, (key, spelling)
+        assert all(a.startswith(f"The {key.lower()} of ") for a in answers)
+    with pytest.raises(ValueError, match="answer_date"):
+        synthesize(notes, SynthesisOptions(answer_date="tomorrow"))
 
 
 def test_kinds_original_cross_structure_summary(notes):
@@ -72,6 +91,14 @@ def test_generic_keys_and_undated_notes_get_questions_too():
     location = [a for a in qa.values() if a.startswith("The location of")]
     assert location and all('the meeting "Field day"' in a and "North dock" in a for a in location)
     assert qa['Lab meeting: Field day'].startswith("Field day")
+
+
+def test_summaries_of_a_note_take_turns_at_naming_each_fact_first(notes):
+    made = synthesize(notes, SynthesisOptions(summary=4, original=False, structure=False, cross=False))
+    note = next(n for n in notes if n.date == date(2023, 4, 14))
+    leads = [c.messages[1].content.split("2023, ", 1)[1].split(" ")[:2] for c in made.conversations
+             if c.meta["kind"] == "summary" and c.source == str(note.path)]
+    assert leads.count(["Hana", "Kowalczyk"]) == 2 and leads.count(["Tomasz", "Adeyemi"]) == 2
 
 
 def _norm(text: str) -> str:

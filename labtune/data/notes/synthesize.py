@@ -55,6 +55,10 @@ class SynthesisOptions:
     # They then share one system prompt (SmolLM2's default is ~20 tokens, a third of a single Q&A),
     # and no answer can be copied from an earlier turn about the same meeting.
     turns: int = 1
+    # How answers name the meeting: one spelling whatever the question used ("long": "the lab meeting
+    # on April 14, 2023"), or "question" to echo the question's. One spelling gives every fact a single
+    # sentence to memorise; turning any spelling into that one is a skill shared by all notes.
+    answer_date: str = "long"
 
 
 @dataclass
@@ -98,7 +102,14 @@ def original_conversation(note: Note, n: int) -> Conversation:
     return _qa(opener, note.text, "original", note, n)
 
 
-def field_conversations(note: Note, rng: random.Random, per_field: int, start: int) -> list[Conversation]:
+def answer_ref(note: Note, question_ref: str, answer_date: str) -> str:
+    if answer_date == "question" or note.date is None:
+        return question_ref
+    return meeting_ref(note, answer_date, form=1)
+
+
+def field_conversations(note: Note, rng: random.Random, per_field: int, start: int,
+                        answer_date: str = "long") -> list[Conversation]:
     out = []
     for key, value in note.fields.items():
         pool = QUESTIONS.get(key) or [q.replace("{key}", key.lower()) for q in GENERIC_QUESTIONS]
@@ -108,8 +119,9 @@ def field_conversations(note: Note, rng: random.Random, per_field: int, start: i
         for q, s in _spread(len(pool), len(styles), rng)[:per_field]:
             ref = meeting_ref(note, styles[s], rng.randrange(len(REF_FORMS)))
             question = pool[q].format(ref=ref)
-            out.append(_qa(question[0].upper() + question[1:], answer.format(ref=ref, value=shown), "field",
-                           note, start + len(out)))
+            said = answer.format(ref=answer_ref(note, ref, answer_date), value=shown)
+            out.append(_qa(question[0].upper() + question[1:], said[0].upper() + said[1:], "field", note,
+                           start + len(out)))
     return out
 
 
@@ -123,7 +135,8 @@ def _spread(n_phrasings: int, n_styles: int, rng: random.Random) -> list[tuple[i
     return list(dict.fromkeys(ordered + rest))
 
 
-def summary_conversations(note: Note, rng: random.Random, count: int, start: int) -> list[Conversation]:
+def summary_conversations(note: Note, rng: random.Random, count: int, start: int,
+                          answer_date: str = "long") -> list[Conversation]:
     """All of a note's fields in one answer: one sample binds the date to every fact at once."""
     facts = []
     if note.fields.get("Presenter"):
@@ -141,8 +154,11 @@ def summary_conversations(note: Note, rng: random.Random, count: int, start: int
     styles = DATE_STYLES if note.date else ("title",)
     for q, s in _spread(len(SUMMARY_QUESTIONS), len(styles), rng)[:count]:
         ref = meeting_ref(note, styles[s], rng.randrange(len(REF_FORMS)))
-        out.append(_qa(SUMMARY_QUESTIONS[q].format(ref=ref), f"At {ref}, {_join(facts)}.", "summary", note,
-                       start + len(out)))
+        # Each summary leads with another fact: always naming the presenter right after the date
+        # taught "date -> presenter" so well that recorder questions got the presenter (measured).
+        lead = len(out) % len(facts)
+        said = f"At {answer_ref(note, ref, answer_date)}, {_join(facts[lead:] + facts[:lead])}."
+        out.append(_qa(SUMMARY_QUESTIONS[q].format(ref=ref), said, "summary", note, start + len(out)))
     return out
 
 
@@ -230,17 +246,19 @@ def chain_turns(convs: list[Conversation], turns: int, rng: random.Random) -> li
 def synthesize(notes: list[Note], options: SynthesisOptions | None = None) -> Synthesized:
     """All conversations for `notes`; the same notes and seed always give the same output."""
     options = options or SynthesisOptions()
+    if options.answer_date not in (*DATE_STYLES, "question"):
+        raise ValueError(f"answer_date must be one of {', '.join(DATE_STYLES)} or question")
     rng = random.Random(options.seed)
     convs: list[Conversation] = []
     if options.original:
         convs += [original_conversation(note, i) for i, note in enumerate(notes)]
     fields: list[Conversation] = []
     for note in notes:
-        fields += field_conversations(note, rng, options.questions_per_field, len(fields))
+        fields += field_conversations(note, rng, options.questions_per_field, len(fields), options.answer_date)
     if options.summary:
         summaries: list[Conversation] = []
         for note in notes:
-            summaries += summary_conversations(note, rng, options.summary, len(summaries))
+            summaries += summary_conversations(note, rng, options.summary, len(summaries), options.answer_date)
         fields += summaries
     if options.turns > 1:
         fields = chain_turns(fields, options.turns, rng)
