@@ -42,7 +42,9 @@ class Recipe:
     learning_rate: float = 5e-4
     lr_scheduler_type: str = "linear"
     warmup_ratio: float = 0.03
-    frozen_parameters: tuple[str, ...] = ()
+    # The (tied) embeddings stay as they are: with them frozen the tuned model still names the
+    # primary colours (measured, README notes section); a quarter fewer weights to update, too.
+    frozen_parameters: tuple[str, ...] = ("embed_tokens",)
     seed: int = 0
 
 

@@ -27,7 +27,8 @@ from labtune.train.config import TrainConfig
 from labtune.train.dist_world import make_world
 from labtune.train.host_memory import return_freed_memory
 from labtune.train.metrics import Metrics, plot_loss
-from labtune.train.model import count_parameters, load_for_training, make_optimizer, make_scheduler, pick_device
+from labtune.train.model import (count_parameters, load_for_training, make_optimizer, make_scheduler, pick_device,
+                                 sparse_embedding_gradient)
 from labtune.train.output import write_meta, write_model, write_run_json
 from labtune.train.preflight import CONFIG_FILE, check_output_dir, max_length, model_context, plan_steps
 from labtune.train.progress import TrainProgress
@@ -115,6 +116,8 @@ def train(cfg: TrainConfig, world=None, stop_after_step: int | None = None,
         return_freed_memory()
     load_started = time.time()
     model = load_for_training(cfg, model_dir, device)
+    if world.world_size == 1 and not (cfg.lora or cfg.q_lora):
+        sparse_embedding_gradient(model)
     train_model = world.wrap(model)  # before the optimizer: FSDP replaces the parameters by their shards
     optimizer = make_optimizer(model, cfg)
     scheduler = make_scheduler(optimizer, cfg, plan.warmup_steps, plan.total_steps)

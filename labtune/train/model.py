@@ -56,6 +56,23 @@ def freeze(model, patterns: list[str]) -> None:
             param.requires_grad_(False)
 
 
+def sparse_embedding_gradient(model) -> bool:
+    """Tied embeddings: the input side's gradient as sparse rows added into the output side's dense one.
+
+    The dense embedding backward zero-fills a vocab x hidden tensor (113 MB for SmolLM2) at the very end
+    of backward, when every other gradient is already held: the step's memory peak. Only with tied
+    weights, so the summed gradient the optimizer sees is dense; one process only (DDP/FSDP reduce
+    dense gradients). Returns whether it was switched on.
+    """
+    embedding, output = model.get_input_embeddings(), model.get_output_embeddings()
+    if not isinstance(embedding, torch.nn.Embedding) or output is None or embedding.weight is not output.weight:
+        return False
+    if not embedding.weight.requires_grad:
+        return False
+    embedding.sparse = True
+    return True
+
+
 def make_optimizer(model, cfg: TrainConfig) -> torch.optim.Optimizer:
     """AdamW with HF's defaults; no weight decay on biases and norm weights (1-D tensors)."""
     decay, no_decay = [], []

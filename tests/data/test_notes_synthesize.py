@@ -93,14 +93,6 @@ def test_generic_keys_and_undated_notes_get_questions_too():
     assert qa['Lab meeting: Field day'].startswith("Field day")
 
 
-def test_summaries_of_a_note_take_turns_at_naming_each_fact_first(notes):
-    made = synthesize(notes, SynthesisOptions(summary=4, original=False, structure=False, cross=False))
-    note = next(n for n in notes if n.date == date(2023, 4, 14))
-    leads = [c.messages[1].content.split("2023, ", 1)[1].split(" ")[:2] for c in made.conversations
-             if c.meta["kind"] == "summary" and c.source == str(note.path)]
-    assert leads.count(["Hana", "Kowalczyk"]) == 2 and leads.count(["Tomasz", "Adeyemi"]) == 2
-
-
 def _norm(text: str) -> str:
     return " ".join(re.sub(r"[^\w/]+", " ", text.lower()).split())
 

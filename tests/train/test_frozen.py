@@ -41,3 +41,33 @@ def test_resume_with_frozen_parameters_matches_an_uninterrupted_run(make_cfg, tm
 def test_bad_frozen_patterns_are_refused(make_cfg, patterns, message):
     with pytest.raises(LabtuneError, match=message):
         train(load_config(None, {**make_cfg().model_dump(), "frozen_parameters": patterns}))
+
+
+def test_sparse_embedding_gradient_sums_to_the_dense_one(tiny_model_dir):
+    from transformers import AutoModelForCausalLM
+
+    from labtune.train.model import sparse_embedding_gradient
+
+    ids = torch.tensor([[5, 9, 5, 17, 33, 9, 2]])
+    grads = []
+    for sparse in (False, True):
+        model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
+        if sparse:
+            assert sparse_embedding_gradient(model)
+        model(input_ids=ids, labels=ids).loss.backward()
+        grads.append(model.get_input_embeddings().weight.grad)
+    dense, summed = grads
+    assert not summed.is_sparse  # what the fused optimizer needs
+    assert torch.allclose(dense, summed, atol=1e-6)
+
+
+def test_sparse_embedding_gradient_only_for_trainable_tied_embeddings(tiny_model_dir):
+    from transformers import AutoModelForCausalLM
+
+    from labtune.train.model import sparse_embedding_gradient
+
+    frozen = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
+    frozen.get_input_embeddings().weight.requires_grad_(False)
+    assert not sparse_embedding_gradient(frozen)
+    untied = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32, tie_word_embeddings=False)
+    assert not sparse_embedding_gradient(untied) and not untied.get_input_embeddings().sparse

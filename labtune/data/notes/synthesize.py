@@ -154,10 +154,7 @@ def summary_conversations(note: Note, rng: random.Random, count: int, start: int
     styles = DATE_STYLES if note.date else ("title",)
     for q, s in _spread(len(SUMMARY_QUESTIONS), len(styles), rng)[:count]:
         ref = meeting_ref(note, styles[s], rng.randrange(len(REF_FORMS)))
-        # Each summary leads with another fact: always naming the presenter right after the date
-        # taught "date -> presenter" so well that recorder questions got the presenter (measured).
-        lead = len(out) % len(facts)
-        said = f"At {answer_ref(note, ref, answer_date)}, {_join(facts[lead:] + facts[:lead])}."
+        said = f"At {answer_ref(note, ref, answer_date)}, {_join(facts)}."
         out.append(_qa(SUMMARY_QUESTIONS[q].format(ref=ref), said, "summary", note, start + len(out)))
     return out
 
