@@ -7,6 +7,7 @@ module-scoped fixtures and each launch checks as much as it can.
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -45,7 +46,9 @@ def run(cmd: list[str], timeout: int = 240) -> subprocess.CompletedProcess:
 
 
 def results(proc: subprocess.CompletedProcess) -> list[dict]:
-    return [json.loads(line[len("RESULT "):]) for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    # Each rank writes whole lines; still parse by marker, not by line, in case two arrive glued together.
+    decoder = json.JSONDecoder()
+    return [decoder.raw_decode(proc.stdout, match.end())[0] for match in re.finditer(r"RESULT ", proc.stdout)]
 
 
 def losses(out: Path) -> list[float]:

@@ -15,7 +15,11 @@ __test__ = False  # pytest: nothing to collect here
 
 
 def result(scenario: str, **values) -> None:
-    print("RESULT " + json.dumps({"scenario": scenario, "rank": int(os.environ["RANK"]), **values}), flush=True)
+    # One write() of the whole line: ranks share the pipe, and print() writes the text and the newline
+    # separately, so two ranks' lines could interleave (seen under load).
+    line = "RESULT " + json.dumps({"scenario": scenario, "rank": int(os.environ["RANK"]), **values}) + "\n"
+    sys.stdout.write(line)
+    sys.stdout.flush()
 
 
 def stop_then_resume(cfg_json: str, stop_after: str) -> None:
