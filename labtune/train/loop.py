@@ -27,8 +27,8 @@ from labtune.train.config import TrainConfig
 from labtune.train.dist_world import make_world
 from labtune.train.host_memory import return_freed_memory
 from labtune.train.metrics import Metrics, plot_loss
-from labtune.train.model import (count_parameters, load_for_training, make_optimizer, make_scheduler, pick_device,
-                                 sparse_embedding_gradient)
+from labtune.train.model import (check_frozen_patterns, count_parameters, load_for_training, make_optimizer,
+                                 make_scheduler, pick_device, sparse_embedding_gradient)
 from labtune.train.output import write_meta, write_model, write_run_json
 from labtune.train.preflight import CONFIG_FILE, check_output_dir, max_length, model_context, plan_steps
 from labtune.train.progress import TrainProgress
@@ -94,6 +94,7 @@ def train(cfg: TrainConfig, world=None, stop_after_step: int | None = None,
     tokenizer = load_tokenizer(model_dir)
     template = get_template(cfg.template, tokenizer)
     seq_len = max_length(cfg, model_context(model_dir))
+    check_frozen_patterns(model_dir, cfg.frozen_parameters)
     data = load_samples(cfg, template, tokenizer, seq_len)
     plan = plan_steps(cfg, len(data.train), world.world_size)
     for warning in plan.warnings:

@@ -43,16 +43,30 @@ def load_for_training(cfg: TrainConfig, model_dir: Path, device: torch.device):
     return model
 
 
-def freeze(model, patterns: list[str]) -> None:
-    """Parameters whose name matches a pattern get no gradient, no optimizer state and no update."""
+def frozen(name: str, patterns: list[str]) -> bool:
+    return any(re.search(p, name) for p in patterns)
+
+
+def check_frozen_patterns(model_dir: Path, patterns: list[str]) -> None:
+    """Before the model loads: every pattern must name some weight in the checkpoint's safetensors."""
     if not patterns:
         return
-    matched = [name for name, param in model.named_parameters() if any(re.search(p, name) for p in patterns)]
-    if not matched:
-        raise LabtuneError(f"frozen_parameters {patterns} match no parameter of the model "
-                           f"(names look like {next(iter(model.state_dict()))})")
+    from safetensors import safe_open
+
+    names: list[str] = []
+    for file in sorted(Path(model_dir).glob("*.safetensors")):
+        with safe_open(str(file), "pt") as weights:
+            names += list(weights.keys())
+    unmatched = [p for p in patterns if not any(re.search(p, n) for n in names)]
+    if names and unmatched:
+        raise LabtuneError(f"frozen_parameters {unmatched} match no weight of {model_dir} "
+                           f"(names look like {names[0]})")
+
+
+def freeze(model, patterns: list[str]) -> None:
+    """Parameters whose name matches a pattern get no gradient, no optimizer state and no update."""
     for name, param in model.named_parameters():
-        if name in matched:
+        if frozen(name, patterns):
             param.requires_grad_(False)
 
 

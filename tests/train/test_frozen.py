@@ -37,7 +37,7 @@ def test_resume_with_frozen_parameters_matches_an_uninterrupted_run(make_cfg, tm
 
 
 @pytest.mark.parametrize("patterns, message", [(["("], "not a regular expression"),
-                                               (["no_such_module"], "match no parameter")])
+                                               (["no_such_module"], "match no weight")])
 def test_bad_frozen_patterns_are_refused(make_cfg, patterns, message):
     with pytest.raises(LabtuneError, match=message):
         train(load_config(None, {**make_cfg().model_dump(), "frozen_parameters": patterns}))

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from labtune.data.conversation import Conversation
 from labtune.data.notes.parse import NotesFolder, read_notes
-from labtune.data.notes.synthesize import DATE_STYLES, KINDS, SynthesisOptions, synthesize
+from labtune.data.notes.synthesize import ANSWER_DATES, KINDS, SynthesisOptions, synthesize
 from labtune.errors import LabtuneError
 
 
@@ -107,8 +107,8 @@ def register(app: typer.Typer, data_app: typer.Typer) -> None:
                                              "iso, day, or question (as the question spelled it)."),
     ) -> None:
         """Turn a folder of meeting notes into conversations: the notes, synthesized Q&A, and cross-note questions."""
-        if answer_date not in (*DATE_STYLES, "question"):
-            raise LabtuneError(f"option --answer-date: {answer_date!r} is not one of {', '.join(DATE_STYLES)}, question")
+        if answer_date not in ANSWER_DATES:
+            raise LabtuneError(f"option --answer-date: {answer_date!r} is not one of {', '.join(ANSWER_DATES)}")
         options = SynthesisOptions(seed=seed, questions_per_field=questions_per_field, summary=summaries,
                                    original=original, structure=structure, cross=cross, answer_date=answer_date)
         data = build_notes_data(folder, options, mix)

@@ -37,6 +37,7 @@ ANSWERS = {"Presenter": "The presenter of {ref} was {value}.", "Recorder": "The 
            "Topic": "The topic of {ref} was {value}."}
 GENERIC_ANSWER = "The {key} of {ref} was {value}."
 DATE_STYLES = ("slash", "long", "iso", "day")
+ANSWER_DATES = (*DATE_STYLES, "question")  # "question": echo the question's spelling
 REF_FORMS = ("the {d} lab meeting", "the lab meeting on {d}", "the {d} meeting")
 KINDS = ("original", "field", "summary", "chained", "structure", "cross")
 SUMMARY_QUESTIONS = ["What happened at {ref}?", "Summarize {ref}.", "Give me an overview of {ref}.",
@@ -243,8 +244,8 @@ def chain_turns(convs: list[Conversation], turns: int, rng: random.Random) -> li
 def synthesize(notes: list[Note], options: SynthesisOptions | None = None) -> Synthesized:
     """All conversations for `notes`; the same notes and seed always give the same output."""
     options = options or SynthesisOptions()
-    if options.answer_date not in (*DATE_STYLES, "question"):
-        raise ValueError(f"answer_date must be one of {', '.join(DATE_STYLES)} or question")
+    if options.answer_date not in ANSWER_DATES:
+        raise ValueError(f"answer_date must be one of {', '.join(ANSWER_DATES)}")
     rng = random.Random(options.seed)
     convs: list[Conversation] = []
     if options.original:
