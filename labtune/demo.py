@@ -25,16 +25,20 @@ GENERAL_PROBE = "What are the three primary colors?"
 
 @dataclass
 class Recipe:
-    """The default demo recipe, chosen by a GPU sweep (README.md, notes section, has the numbers).
+    """The default demo recipe, chosen by GPU and CPU sweeps (README.md, notes section, has the numbers).
 
     Facts stick only when the answer-token loss gets near zero, and what moved accuracy most at a
-    fixed token budget was the number of optimizer steps: small packed batches, several epochs.
+    fixed token budget was the number of optimizer steps: small packed batches, several epochs. The
+    same tokens as once-seen paraphrases (1 epoch of 5x the questions) did far worse (38%).
     """
 
-    questions_per_field: int = 4  # every field in all four date spellings
+    questions_per_field: int = 3
+    # Per field, the answer sentence after "Tell me one fact from the lab meeting notes.": the name has
+    # to follow from the date and role in the answer, not from the question's words (72% vs 69%).
+    statements: int = 1
     summaries: int = 8  # one-sentence "what happened at ..." answers per note: every fact of a note at once
     # Q&A of different notes chained per conversation: one system prompt for three facts, and no
-    # answer can be copied from an earlier turn. Best measured so far: 69% (README.md notes section).
+    # answer can be copied from an earlier turn. Best measured so far: 72% (README.md notes section).
     turns: int = 3
     general_fraction: float = 0.16  # of the 99 replay conversations (~16)
     num_train_epochs: float = 4
@@ -94,8 +98,8 @@ def run_demo(output: Path, notes: Path = SAMPLE_NOTES, questions_file: Path = SA
     # Only the per-field Q&A and summaries: the note texts and cross-note lists cost tokens
     # that the sample questions do not need (import-notes writes them all by default).
     options = SynthesisOptions(seed=recipe.seed, questions_per_field=recipe.questions_per_field,
-                               summary=recipe.summaries, turns=recipe.turns, original=False,
-                               structure=False, cross=False)
+                               summary=recipe.summaries, statements=recipe.statements, turns=recipe.turns,
+                               original=False, structure=False, cross=False)
     data = build_notes_data(notes, options, [f"{GENERAL_REPLAY}:{recipe.general_fraction}"])
     data_file = output / "demo-data.json"
     write_sharegpt(data.conversations, data_file)

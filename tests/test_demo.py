@@ -39,8 +39,8 @@ def test_bundled_replay_set_is_plain_sharegpt_without_the_probe_question():
     assert not any("primary" in r["conversations"][0]["value"].lower() for r in records)
 
 
-# The bar, asserted as written. The recipe does not reach it yet (best measured: 69% in
-# ~21 min on the 2-core CPU), so it is a `target`, run by `make test-targets`, not by `make test`.
+# The bar, asserted as written. The recipe does not reach it yet (best measured: 72% in
+# ~15 min on the 2-core CPU), so it is a `target`, run by `make test-targets`, not by `make test`.
 @pytest.mark.slow
 @pytest.mark.target
 def test_demo_recipe_learns_the_notes_and_keeps_general_answers(tmp_path):

@@ -26,7 +26,7 @@ def _cut(text: str, stops: list[str]) -> str:
 
 
 def generate_answers(loaded, prompts: list[list[Message]], max_new_tokens: int = 64,
-                     batch_size: int = 8) -> list[str]:
+                     batch_size: int = 32) -> list[str]:
     """Greedy completions of each prompt (a list of messages ending with the user's turn)."""
     import torch
     from transformers import GenerationConfig

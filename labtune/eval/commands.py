@@ -19,7 +19,7 @@ def register(app: typer.Typer, data_app: typer.Typer) -> None:
         out: Optional[Path] = typer.Option(None, "-o", "--out", help="Output directory (default eval/<timestamp>)."),
         show_wrong: bool = typer.Option(False, "--show-wrong", help="Print every missed question."),
         max_new_tokens: int = typer.Option(64, help="Longest answer generated."),
-        batch_size: int = typer.Option(8, help="Prompts generated together."),
+        batch_size: int = typer.Option(32, help="Prompts generated together (perplexity: at most 4 rows)."),
         general_samples: int = typer.Option(32, help="General conversations scored for perplexity."),
         general_questions: int = typer.Option(5, help="General prompts answered side by side."),
         max_length: int = typer.Option(512, help="Tokens kept per general conversation."),

@@ -37,7 +37,7 @@ class QuestionResult:
 @dataclass
 class Settings:
     max_new_tokens: int = 64
-    batch_size: int = 8
+    batch_size: int = 32
     general_samples: int = 32  # conversations of the general set scored for perplexity
     general_questions: int = 5  # their first user turns, answered side by side with the base
     max_length: int = 512
@@ -58,7 +58,7 @@ class ModelEval:
 
 
 def evaluate_questions(loaded, questions: list[Question | dict], match: str = "contains", max_new_tokens: int = 64,
-                       batch_size: int = 8) -> list[QuestionResult]:
+                       batch_size: int = 32) -> list[QuestionResult]:
     """Answer each question greedily with the model's template and score it.
 
     `questions`: from `load_questions`, or dicts as in a questions file ({"question", "answers", "kind"?}).
@@ -181,7 +181,7 @@ def evaluate_model(name: str, questions: list[Question], general: list[Conversat
     if general:
         log(f"{name}: general perplexity on {len(general)} conversations")
         result.general_perplexity = perplexity(loaded, general, settings.max_length,
-                                               max(1, settings.batch_size // 2)).to_dict()
+                                               max(1, min(4, settings.batch_size // 2))).to_dict()
         prompts = general_prompts(general, settings.general_questions)
         result.general_answers = generate_answers(loaded, prompts, settings.max_new_tokens, settings.batch_size)
     result.eval_seconds = time.perf_counter() - started

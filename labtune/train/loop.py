@@ -25,7 +25,7 @@ from labtune.train import checkpoint
 from labtune.train.batching import MicroBatch, accumulation_windows, epoch_order, pack, rank_micro_batches
 from labtune.train.config import TrainConfig
 from labtune.train.dist_world import make_world
-from labtune.train.host_memory import return_freed_memory
+from labtune.train.host_memory import configure_host_memory
 from labtune.train.metrics import Metrics, plot_loss
 from labtune.train.model import (check_frozen_patterns, count_parameters, load_for_training, make_optimizer,
                                  make_scheduler, pick_device, sparse_embedding_gradient)
@@ -114,7 +114,7 @@ def train(cfg: TrainConfig, world=None, stop_after_step: int | None = None,
     torch.manual_seed(cfg.seed)
     device = pick_device()
     if device.type == "cpu":
-        return_freed_memory()
+        configure_host_memory(cfg.low_cpu_memory)
     load_started = time.time()
     model = load_for_training(cfg, model_dir, device)
     if world.world_size == 1 and not (cfg.lora or cfg.q_lora):

@@ -42,7 +42,14 @@ class SingleProcess:
             return 0.0
         if max_norm <= 0:  # report the norm without clipping
             return float(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(p.grad) for p in params])))
-        return float(torch.nn.utils.clip_grad_norm_(params, max_norm))
+        from torch.nn.utils import clip_grads_with_norm_, get_total_norm
+
+        total = get_total_norm([p.grad for p in params])
+        # clip_grad_norm_ multiplies every gradient by min(1, coefficient) even when that is 1: a full
+        # read and write of all gradients (~35 ms of a 190-token CPU step on SmolLM2). Same numbers.
+        if max_norm / (float(total) + 1e-6) < 1:
+            clip_grads_with_norm_(params, max_norm, total)
+        return float(total)
 
     def barrier(self) -> None:
         pass

@@ -65,6 +65,20 @@ def test_answers_can_echo_the_questions_date_spelling(notes):
         synthesize(notes, SynthesisOptions(answer_date="tomorrow"))
 
 
+def test_statements_name_no_meeting_and_answer_with_date_and_role(notes):
+    from labtune.data.notes.synthesize import STATEMENT_PROMPTS
+
+    made = synthesize(notes, SynthesisOptions(questions_per_field=1, statements=2, original=False, structure=False,
+                                              cross=False, summary=0))
+    said = [c for c in made.conversations if c.meta["kind"] == "statement"]
+    assert len(said) == 2 * sum(len(n.fields) for n in notes)
+    assert all(c.messages[0].content in STATEMENT_PROMPTS for c in said)
+    note = next(n for n in notes if n.date == date(2023, 4, 14))
+    mine = {c.messages[1].content for c in said if c.source == str(note.path)}
+    assert f"The recorder of the lab meeting on April 14, 2023 was {note.fields['Recorder']}." in mine
+    assert f"The presenter of the lab meeting on April 14, 2023 was {note.fields['Presenter']}." in mine
+
+
 def test_kinds_original_cross_structure_summary(notes):
     made = synthesize(notes, SynthesisOptions())
     assert made.kinds["original"] == len(notes)

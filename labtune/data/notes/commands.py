@@ -96,6 +96,8 @@ def register(app: typer.Typer, data_app: typer.Typer) -> None:
         questions_per_field: int = typer.Option(6, "--questions-per-field", min=1,
                                                 help="Question phrasings x date spellings per field of a note."),
         summaries: int = typer.Option(2, "--summaries", min=0, help="'What happened at ...' answers per note."),
+        statements: int = typer.Option(0, "--statements", min=0,
+                                       help="Per field: a prompt naming no meeting -> the field's answer sentence."),
         original: bool = typer.Option(True, "--original/--no-original",
                                       help="Include the lab's own form: 'Lab meeting on DATE' -> the note."),
         structure: bool = typer.Option(True, "--structure/--no-structure",
@@ -110,7 +112,8 @@ def register(app: typer.Typer, data_app: typer.Typer) -> None:
         if answer_date not in ANSWER_DATES:
             raise LabtuneError(f"option --answer-date: {answer_date!r} is not one of {', '.join(ANSWER_DATES)}")
         options = SynthesisOptions(seed=seed, questions_per_field=questions_per_field, summary=summaries,
-                                   original=original, structure=structure, cross=cross, answer_date=answer_date)
+                                   statements=statements, original=original, structure=structure, cross=cross,
+                                   answer_date=answer_date)
         data = build_notes_data(folder, options, mix)
         write_sharegpt(data.conversations, output)
         print_summary(data, output, Console())

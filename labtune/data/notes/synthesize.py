@@ -39,7 +39,11 @@ GENERIC_ANSWER = "The {key} of {ref} was {value}."
 DATE_STYLES = ("slash", "long", "iso", "day")
 ANSWER_DATES = (*DATE_STYLES, "question")  # "question": echo the question's spelling
 REF_FORMS = ("the {d} lab meeting", "the lab meeting on {d}", "the {d} meeting")
-KINDS = ("original", "field", "summary", "chained", "structure", "cross")
+KINDS = ("original", "field", "statement", "summary", "chained", "structure", "cross")
+# Prompts that name no meeting: the fact's answer sentence must come from its own words ("The
+# recorder of the lab meeting on April 14, 2023 was"), not from the question's.
+STATEMENT_PROMPTS = ["Tell me one fact from the lab meeting notes.", "Recall something from the lab notes.",
+                     "Share a detail from the meeting notes.", "What is one thing the lab notes record?"]
 SUMMARY_QUESTIONS = ["What happened at {ref}?", "Summarize {ref}.", "Give me an overview of {ref}.",
                      "What do the notes say about {ref}?"]
 
@@ -51,6 +55,9 @@ class SynthesisOptions:
     original: bool = True  # the lab's own "Lab meeting on DATE" -> note text
     structure: bool = True  # outline, questions and action items of each note
     summary: int = 2  # "What happened at the ... meeting?" -> all fields in one sentence, per note
+    # Per field: "Tell me one fact from the lab meeting notes." -> the field's answer sentence. With no
+    # meeting in the prompt, the name can only follow from the date and role the answer itself states.
+    statements: int = 0
     cross: bool = True  # reverse and list questions over all notes
     # >1: field and summary Q&A of DIFFERENT notes are chained into conversations of this many turns.
     # They then share one system prompt (SmolLM2's default is ~20 tokens, a third of a single Q&A),
@@ -110,7 +117,7 @@ def answer_ref(note: Note, question_ref: str, answer_date: str) -> str:
 
 
 def field_conversations(note: Note, rng: random.Random, per_field: int, start: int,
-                        answer_date: str = "long") -> list[Conversation]:
+                        answer_date: str = "long", statements: int = 0) -> list[Conversation]:
     out = []
     for key, value in note.fields.items():
         pool = QUESTIONS.get(key) or [q.replace("{key}", key.lower()) for q in GENERIC_QUESTIONS]
@@ -122,6 +129,11 @@ def field_conversations(note: Note, rng: random.Random, per_field: int, start: i
             question = pool[q].format(ref=ref)
             said = answer.format(ref=answer_ref(note, ref, answer_date), value=shown)
             out.append(_qa(question[0].upper() + question[1:], said[0].upper() + said[1:], "field", note,
+                           start + len(out)))
+        for _ in range(statements):
+            ref = meeting_ref(note, "long", 1) if note.date else meeting_ref(note, "title")
+            said = answer.format(ref=ref, value=shown)
+            out.append(_qa(rng.choice(STATEMENT_PROMPTS), said[0].upper() + said[1:], "statement", note,
                            start + len(out)))
     return out
 
@@ -252,7 +264,8 @@ def synthesize(notes: list[Note], options: SynthesisOptions | None = None) -> Sy
         convs += [original_conversation(note, i) for i, note in enumerate(notes)]
     fields: list[Conversation] = []
     for note in notes:
-        fields += field_conversations(note, rng, options.questions_per_field, len(fields), options.answer_date)
+        fields += field_conversations(note, rng, options.questions_per_field, len(fields), options.answer_date,
+                                      options.statements)
     if options.summary:
         summaries: list[Conversation] = []
         for note in notes:

@@ -1,0 +1,88 @@
+"""glibc malloc settings for CPU training: tokens/s, peak RSS and page faults of the real training loop.
+
+Each setting runs `labtune.train.loop.train` in its own fresh process (`labtune bench train`'s labtune
+side: same data, batch and steps), with `configure_host_memory` replaced by the setting under test.
+Prints tokens/s over the timed steps, peak RSS (VmHWM), minor page faults and system CPU seconds.
+
+    python benchmarks/host_memory.py --steps 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import resource
+import tempfile
+import time
+
+SETTINGS = {  # name -> (M_MMAP_THRESHOLD, M_TRIM_THRESHOLD); None: leave glibc's default
+    "glibc default": (None, None),
+    "mmap 256K (--low_cpu_memory)": (256 * 1024, 256 * 1024),
+    "mmap 1M, keep heap": (1024 * 1024, 1 << 40),
+    "mmap 4M, keep heap": (4 * 1024 * 1024, 1 << 40),
+    "mmap 32M, keep heap (default)": (32 * 1024 * 1024, 1 << 40),
+}
+
+
+def _train(name: str, settings: dict, conn) -> None:
+    import torch
+
+    import labtune.train.loop as loop
+    from labtune.train import host_memory
+    from labtune.train.bench import peak_rss_gb
+    from labtune.train.config import TrainConfig
+
+    mmap_at, trim_at = SETTINGS[name]
+    loop.configure_host_memory = lambda low: mmap_at is not None and host_memory.set_malloc(mmap_at, trim_at)
+    torch.set_num_threads(settings["threads"])
+    steps: list[tuple[float, int]] = []
+    usage = []
+
+    def record(row: dict) -> None:
+        steps.append((time.perf_counter(), row["tokens"]))
+        usage.append(resource.getrusage(resource.RUSAGE_SELF))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = TrainConfig(model=settings["model"], data=[settings["data"]], output_dir=tmp + "/run",
+                          model_max_length=512, max_steps=settings["steps"] + 1,
+                          per_device_train_batch_size=settings["batch"], learning_rate=2e-5, warmup_ratio=0.0,
+                          save_steps=10 ** 9, quiet=True, seed=0)
+        loop.train(cfg, on_step=record)
+    (t0, n0), (t1, n1) = steps[0], steps[-1]
+    conn.send({"tokens_per_s": (n1 - n0) / (t1 - t0), "peak_rss_gb": peak_rss_gb(),
+               "minor_faults_per_step": (usage[-1].ru_minflt - usage[0].ru_minflt) / (len(steps) - 1),
+               "sys_s_per_step": (usage[-1].ru_stime - usage[0].ru_stime) / (len(steps) - 1)})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default="../shared/data/dummy_conversation.json")
+    parser.add_argument("--model", default="smollm2-135m")
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=1, help="run every setting this many times, interleaved")
+    parser.add_argument("--only", nargs="*", help="names of the settings to run (default: all)")
+    args = parser.parse_args()
+    settings = vars(args)
+    context = multiprocessing.get_context("spawn")
+    names = args.only or list(SETTINGS)
+    results: dict[str, list[dict]] = {name: [] for name in names}
+    for _ in range(args.rounds):
+        for name in names:
+            parent, child = context.Pipe(duplex=False)
+            process = context.Process(target=_train, args=(name, settings, child))
+            process.start()
+            results[name].append(parent.recv())
+            process.join()
+            print(name, json.dumps(results[name][-1]), flush=True)
+    print(f"\n{'setting':<24} {'tokens/s':>9} {'peak RSS GB':>12} {'faults/step':>12} {'sys s/step':>11}")
+    for name, runs in results.items():
+        best = max(runs, key=lambda r: r["tokens_per_s"])
+        print(f"{name:<24} {best['tokens_per_s']:>9.1f} {min(r['peak_rss_gb'] for r in runs):>12.2f} "
+              f"{best['minor_faults_per_step']:>12.0f} {best['sys_s_per_step']:>11.2f}")
+
+
+if __name__ == "__main__":
+    main()
