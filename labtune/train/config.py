@@ -48,7 +48,7 @@ class TrainConfig(BaseModel):
     model_max_length: int | None = Field(None, ge=8, description="default: min(2048, model context)")
     bf16: bool = Field(False, description="bfloat16 autocast (fp32 master weights)")
     gradient_checkpointing: bool = False
-    # CPU only: give freed tensors back to the OS at once (peak RSS -8%, tokens/s -22%; host_memory.py).
+    # CPU only: give freed tensors back to the OS at once (peak RSS -8%, tokens/s -24%; host_memory.py).
     low_cpu_memory: bool = False
     frozen_parameters: list[str] = Field(default_factory=list, description="regexes of parameter names not to "
                                          "train (full fine-tune), e.g. 'embed_tokens' or 'layers\\.[0-9]\\.'")

@@ -48,7 +48,9 @@ class DistributedWorld:
     def clip_grad_norm(self, model, max_norm: float) -> float:
         """Global gradient norm over all ranks' shards (FSDP grads are DTensors: `full_tensor` reduces)."""
         from torch.distributed.tensor import DTensor
-        from torch.nn.utils import clip_grads_with_norm_, get_total_norm
+        from torch.nn.utils import get_total_norm
+
+        from labtune.train.world import clip_to
 
         grads = [p.grad for p in model.parameters() if p.grad is not None]
         if not grads:
@@ -56,8 +58,7 @@ class DistributedWorld:
         total = get_total_norm(grads)
         if isinstance(total, DTensor):
             total = total.full_tensor()
-        if max_norm > 0:
-            clip_grads_with_norm_([p for p in model.parameters() if p.grad is not None], max_norm, total)
+        clip_to([p for p in model.parameters() if p.grad is not None], max_norm, total)
         return float(total)
 
     def barrier(self) -> None:

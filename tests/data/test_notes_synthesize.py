@@ -77,6 +77,10 @@ def test_statements_name_no_meeting_and_answer_with_date_and_role(notes):
     mine = {c.messages[1].content for c in said if c.source == str(note.path)}
     assert f"The recorder of the lab meeting on April 14, 2023 was {note.fields['Recorder']}." in mine
     assert f"The presenter of the lab meeting on April 14, 2023 was {note.fields['Presenter']}." in mine
+    iso = synthesize(notes, SynthesisOptions(questions_per_field=1, statements=1, original=False, structure=False,
+                                             cross=False, summary=0, answer_date="iso"))
+    assert any(c.messages[1].content == f"The recorder of the lab meeting on 2023-04-14 was {note.fields['Recorder']}."
+               for c in iso.conversations if c.meta["kind"] == "statement")
 
 
 def test_kinds_original_cross_structure_summary(notes):

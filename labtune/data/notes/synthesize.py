@@ -130,8 +130,9 @@ def field_conversations(note: Note, rng: random.Random, per_field: int, start: i
             said = answer.format(ref=answer_ref(note, ref, answer_date), value=shown)
             out.append(_qa(question[0].upper() + question[1:], said[0].upper() + said[1:], "field", note,
                            start + len(out)))
+        # No question to echo: "question" falls back to the long spelling; undated notes use their title.
+        ref = meeting_ref(note, answer_date if answer_date in DATE_STYLES else "long", form=1)
         for _ in range(statements):
-            ref = meeting_ref(note, "long", 1) if note.date else meeting_ref(note, "title")
             said = answer.format(ref=ref, value=shown)
             out.append(_qa(rng.choice(STATEMENT_PROMPTS), said[0].upper() + said[1:], "statement", note,
                            start + len(out)))
