@@ -75,7 +75,7 @@ def _run_labtune(settings: dict, conn) -> None:
                           model_max_length=settings["max_length"], max_steps=settings["steps"] + 1,
                           per_device_train_batch_size=settings["batch_size"], gradient_accumulation_steps=1,
                           learning_rate=2e-5, warmup_ratio=0.0, save_steps=10 ** 9, quiet=True, seed=0,
-                          low_cpu_memory=settings["low_cpu_memory"])
+                          low_cpu_memory=settings["low_cpu_memory"], fused_ops=settings["fused_ops"])
         train(cfg, on_step=record)
     conn.send(_throughput(steps))
 
@@ -143,7 +143,8 @@ def model_flops_per_token(model_dir: Path, seq_len: float) -> float:
 
 
 def run_bench(model: str, data: str | None, samples: int, max_length: int, batch_size: int, steps: int,
-              with_trl: bool, threads: int | None, output: str | None, low_cpu_memory: bool = False) -> dict:
+              with_trl: bool, threads: int | None, output: str | None, low_cpu_memory: bool = False,
+              fused_ops: bool = True) -> dict:
     from labtune.data.dataset import load_dataset
     from labtune.data.templates import get_template
     from labtune.data.tokenize import encode_dataset
@@ -168,7 +169,7 @@ def run_bench(model: str, data: str | None, samples: int, max_length: int, batch
         messages_file.write_text(json.dumps([{"messages": c.to_dict()["messages"]} for c in convs]))
         settings = {"model": str(model_dir), "data_file": str(data_file), "messages_file": str(messages_file),
                     "max_length": max_length, "batch_size": batch_size, "steps": steps, "threads": threads,
-                    "low_cpu_memory": low_cpu_memory}
+                    "low_cpu_memory": low_cpu_memory, "fused_ops": fused_ops}
         console.print(f"{len(convs)} conversations, mean {mean_len:.0f} tokens; batch {batch_size}, "
                       f"max length {max_length}, {steps} timed steps after 1 warm-up; fp32 full fine-tune")
         results = {"labtune": _in_fresh_process(_run_labtune, settings)}

@@ -25,6 +25,7 @@ from labtune.train import checkpoint
 from labtune.train.batching import MicroBatch, accumulation_windows, epoch_order, pack, rank_micro_batches
 from labtune.train.config import TrainConfig
 from labtune.train.dist_world import make_world
+from labtune.train.fused import fused_loss_sum, use_fused_ops
 from labtune.train.host_memory import configure_host_memory
 from labtune.train.metrics import Metrics, plot_loss
 from labtune.train.model import (check_frozen_patterns, count_parameters, load_for_training, make_optimizer,
@@ -41,6 +42,8 @@ ARTEFACTS = ("model", "adapter", "tensorboard", "metrics.jsonl", "loss.png", "ru
 
 def loss_sum(model, batch: MicroBatch, autocast) -> torch.Tensor:
     """Sum of next-token NLL over the trainable positions; logits are computed only there."""
+    if getattr(model, "labtune_fused_loss", False):
+        return fused_loss_sum(model, batch.input_ids, batch.position_ids, batch.keep, batch.targets)
     with autocast:
         out = model(input_ids=batch.input_ids, position_ids=batch.position_ids, logits_to_keep=batch.keep,
                     use_cache=False)
@@ -117,8 +120,11 @@ def train(cfg: TrainConfig, world=None, stop_after_step: int | None = None,
         configure_host_memory(cfg.low_cpu_memory)
     load_started = time.time()
     model = load_for_training(cfg, model_dir, device)
+    fused_mlps = 0
     if world.world_size == 1 and not (cfg.lora or cfg.q_lora):
         sparse_embedding_gradient(model)
+        if cfg.fused_ops and not cfg.bf16:
+            fused_mlps = use_fused_ops(model)
     train_model = world.wrap(model)  # before the optimizer: FSDP replaces the parameters by their shards
     optimizer = make_optimizer(model, cfg)
     scheduler = make_scheduler(optimizer, cfg, plan.warmup_steps, plan.total_steps)
@@ -205,6 +211,7 @@ def train(cfg: TrainConfig, world=None, stop_after_step: int | None = None,
                    "save_s": round(time.time() - save_started, 2), "total_s": round(time.time() - started, 2)}
         write_run_json(out, {"config": cfg.model_dump(), "model_dir": str(model_dir), "device": str(device),
                              "world_size": world.world_size, "max_length": seq_len,
+                             "fused_ops": getattr(model, "labtune_fused_loss", False), "fused_mlps": fused_mlps,
                              "gradient_accumulation_steps": plan.gradient_accumulation_steps,
                              "steps": pos.step, "tokens": pos.tokens, "trainable_tokens": pos.trainable_tokens,
                              "trainable_parameters": trainable, "parameters": total_params,

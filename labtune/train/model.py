@@ -33,7 +33,11 @@ def load_for_training(cfg: TrainConfig, model_dir: Path, device: torch.device):
     if not cfg.q_lora and model.config._attn_implementation in ("sdpa", "eager"):
         use_packed_attention(model)
     if cfg.gradient_checkpointing:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        checkpointing_kwargs = {"use_reentrant": False}
+        if hasattr(model, "activation_checkpointing_enable"):  # newer transformers; the old name warns
+            model.activation_checkpointing_enable(activation_checkpointing_kwargs=checkpointing_kwargs)
+        else:
+            model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=checkpointing_kwargs)
     freeze(model, cfg.frozen_parameters)
     if cfg.lora or cfg.q_lora:
         model = add_lora(model, cfg)

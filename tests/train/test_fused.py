@@ -1,0 +1,124 @@
+"""The lean training ops give transformers' numbers: same loss, same gradients, same trained weights."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+import torch.nn.functional as F
+from transformers import LlamaConfig, LlamaForCausalLM
+
+from labtune.train import fused
+from labtune.train.fused import SwiGLU, fused_loss_sum, linear_cross_entropy, use_fused_ops
+
+
+def close(a: torch.Tensor, b: torch.Tensor, tol: float = 1e-5) -> bool:
+    return bool((a - b).abs().max() <= tol * max(1.0, float(b.abs().max())))
+
+
+@pytest.mark.parametrize("weight_trained", [True, False])
+def test_linear_cross_entropy_matches_logits_then_cross_entropy(monkeypatch, weight_trained):
+    monkeypatch.setattr(fused, "CHUNK_BYTES", 7 * 300 * 4)  # 16-row chunks (the minimum): 40 rows span 3
+    torch.manual_seed(0)
+    hidden = torch.randn(40, 24, requires_grad=True)
+    weight = torch.randn(300, 24, requires_grad=weight_trained)
+    targets = torch.randint(0, 300, (40,))
+    ref_hidden, ref_weight = hidden.detach().clone().requires_grad_(), weight.detach().clone().requires_grad_()
+
+    loss = linear_cross_entropy(hidden, weight, targets)
+    (loss * 0.3).backward()
+    ref = F.cross_entropy(ref_hidden @ ref_weight.T, targets, reduction="sum")
+    (ref * 0.3).backward()
+
+    assert close(loss.detach(), ref.detach())
+    assert close(hidden.grad, ref_hidden.grad)
+    assert weight.grad is None if not weight_trained else close(weight.grad, ref_weight.grad)
+    with torch.no_grad():  # evaluation: the same number without building gradients
+        assert close(linear_cross_entropy(hidden, weight, targets), ref.detach())
+
+
+@pytest.mark.parametrize("frozen", [(), ("gate",), ("gate", "up", "down")])
+def test_swiglu_matches_the_three_linear_layers(frozen):
+    torch.manual_seed(1)
+    x = torch.randn(2, 9, 16, requires_grad=True)
+    weights = {name: torch.randn(*shape, requires_grad=name not in frozen)
+               for name, shape in (("gate", (40, 16)), ("up", (40, 16)), ("down", (16, 40)))}
+    ref_x = x.detach().clone().requires_grad_()
+    ref_w = {k: w.detach().clone().requires_grad_(w.requires_grad) for k, w in weights.items()}
+    grad_out = torch.randn(2, 9, 16)
+
+    SwiGLU.apply(x, weights["gate"], weights["up"], weights["down"]).backward(grad_out)
+    ref = F.linear(F.silu(F.linear(ref_x, ref_w["gate"])) * F.linear(ref_x, ref_w["up"]), ref_w["down"])
+    ref.backward(grad_out)
+
+    assert close(x.grad, ref_x.grad)
+    for name in weights:
+        if name in frozen:
+            assert weights[name].grad is None
+        else:
+            assert close(weights[name].grad, ref_w[name].grad), name
+
+
+def tiny_llama(tied: bool) -> LlamaForCausalLM:
+    torch.manual_seed(2)
+    return LlamaForCausalLM(LlamaConfig(vocab_size=500, hidden_size=32, intermediate_size=80, num_hidden_layers=3,
+                                        num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=tied))
+
+
+@pytest.mark.parametrize("tied", [True, False])
+def test_patched_model_gives_transformers_loss_and_gradients(tied):
+    plain = tiny_llama(tied)
+    lean = copy.deepcopy(plain)
+    assert use_fused_ops(lean) == 3  # every decoder layer's MLP
+    ids = torch.randint(0, 500, (1, 50))
+    positions = torch.cat([torch.arange(20), torch.arange(30)])[None]  # two packed samples
+    keep = torch.tensor([3, 4, 5, 17, 25, 40, 48])
+    targets = torch.randint(0, 500, (7,))
+
+    logits = plain(input_ids=ids, position_ids=positions, logits_to_keep=keep, use_cache=False).logits
+    expected = F.cross_entropy(logits.view(-1, 500), targets, reduction="sum")
+    (expected / 7).backward()
+    loss = fused_loss_sum(lean, ids, positions, keep, targets)
+    (loss / 7).backward()
+
+    assert close(loss.detach(), expected.detach())
+    for (name, a), (_, b) in zip(plain.named_parameters(), lean.named_parameters()):
+        assert close(b.grad, a.grad, 1e-4), name
+
+
+def test_models_outside_the_list_are_left_alone():
+    class OtherForCausalLM(LlamaForCausalLM):  # e.g. a head with soft-capping: not known to be plain
+        pass
+
+    model = OtherForCausalLM(tiny_llama(True).config)
+    assert use_fused_ops(model) == 0
+    assert not getattr(model, "labtune_fused_loss", False)
+
+
+def test_training_with_and_without_the_lean_ops_ends_at_the_same_weights(make_cfg, tmp_path):
+    import json
+
+    from safetensors.torch import load_file
+
+    from labtune.train.loop import train
+
+    runs = [train(make_cfg(output_dir=str(tmp_path / str(on)), fused_ops=on)) for on in (True, False)]
+    used = [json.loads((run / "run.json").read_text())["fused_ops"] for run in runs]
+    assert used == [True, False]
+    lean, plain = (load_file(str(run / "model" / "model.safetensors")) for run in runs)
+    assert lean.keys() == plain.keys()
+    for name in plain:
+        assert close(lean[name], plain[name], 1e-4), name
+
+
+def test_gradient_checkpointing_recomputes_the_lean_mlp_exactly(make_cfg, tmp_path):
+    from safetensors.torch import load_file
+
+    from labtune.train.loop import train
+
+    runs = [train(make_cfg(output_dir=str(tmp_path / str(on)), gradient_checkpointing=on, max_steps=3))
+            for on in (True, False)]
+    recomputed, kept = (load_file(str(run / "model" / "model.safetensors")) for run in runs)
+    for name in kept:
+        assert close(recomputed[name], kept[name], 1e-5), name
