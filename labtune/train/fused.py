@@ -2,8 +2,8 @@
 
 Written here because the library versions (Liger-Kernel's fused linear cross-entropy and SwiGLU) are
 Triton kernels for CUDA only, and torch/transformers have none. Both do the same matmuls as the
-modules they replace, so they cost no speed; they only keep less in memory between forward and
-backward (`benchmarks/fused_ops.py` measures time and memory against transformers' modules):
+modules they replace and keep less in memory between forward and backward (`benchmarks/fused_ops.py`
+measures time and memory against transformers' modules):
 
 - linear + cross-entropy: the [tokens, vocabulary] logits (49k wide for SmolLM2: 197 KB per token)
   are made one chunk at a time, and each chunk's gradient is taken at once (softmax - one-hot), so
@@ -11,8 +11,8 @@ backward (`benchmarks/fused_ops.py` measures time and memory against transformer
 - SwiGLU MLP: keeps gate(x) and up(x) and recomputes silu(gate) * up in backward (two elementwise
   ops) instead of also keeping silu(gate) and the product: 2 of the 4 intermediate-width tensors.
 
-Used by single-process full fine-tuning in fp32 on the LLaMA-family models listed below; LoRA, bf16
-autocast and DDP/FSDP keep transformers' modules.
+Used by single-process full fine-tuning in fp32 on the LLaMA-family models listed below, for calls of
+at least LEAN_FROM_TOKENS tokens; LoRA, bf16 autocast and DDP/FSDP keep transformers' modules.
 """
 
 from __future__ import annotations
@@ -22,6 +22,10 @@ import torch.nn.functional as F
 
 # Causal LMs whose logits are exactly lm_head(hidden): no soft-capping, scaling or bias.
 PLAIN_HEAD_MODELS = ("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM")
+# Below this many tokens in a call the modules' own path runs: the saving is small there and
+# `labtune bench train` (batch 4 x ~84 tokens) measured the lean path 6% slower; from ~1k tokens up it
+# is as fast and saves the most (benchmarks/fused_ops.py at 2048 tokens: loss 0.17x, SwiGLU 0.63x memory).
+LEAN_FROM_TOKENS = 1024
 # 128 rows x 49k vocabulary x 4 bytes = 25 MB: under glibc's largest mmap threshold, so the chunk's
 # buffer is reused from the heap rather than page-faulted in each time (host_memory.py).
 CHUNK_BYTES = 28 * 1024 * 1024
@@ -95,14 +99,12 @@ class SwiGLU(torch.autograd.Function):
         need_x, need_gate, need_up, need_down = ctx.needs_input_grad
         x2, gate, up = x.reshape(-1, x.shape[-1]), gate.reshape(-1, gate.shape[-1]), up.reshape(-1, up.shape[-1])
         grad_out = grad_out.reshape(-1, grad_out.shape[-1])
-        sig = torch.sigmoid(gate)
-        silu = gate * sig
+        silu = F.silu(gate)
         grad_w_down = grad_out.T @ (silu * up) if need_down else None
         grad_mid = grad_out @ w_down  # d loss / d(silu(gate) * up)
         grad_up = grad_mid * silu
         del silu
-        # silu'(g) = sig * (1 + g * (1 - sig)), built in sig's buffer; grad_mid becomes d loss / d gate.
-        grad_gate = grad_mid.mul_(up).mul_(torch.rsub(sig, 1).mul_(gate).add_(1).mul_(sig))
+        grad_gate = torch.ops.aten.silu_backward(grad_mid.mul_(up), gate)  # one kernel, as autograd's SiLU
         grad_x = None
         if need_x:
             grad_x = (grad_gate @ w_gate).addmm_(grad_up, w_up).view_as(x)
@@ -112,6 +114,8 @@ class SwiGLU(torch.autograd.Function):
 
 
 def _swiglu_forward(mlp, x):
+    if x.shape[:-1].numel() < LEAN_FROM_TOKENS:
+        return type(mlp).forward(mlp, x)
     return SwiGLU.apply(x, mlp.gate_proj.weight, mlp.up_proj.weight, mlp.down_proj.weight)
 
 
@@ -140,4 +144,7 @@ def use_fused_ops(model) -> int:
 def fused_loss_sum(model, input_ids, position_ids, keep, targets) -> torch.Tensor:
     """The decoder's hidden states at the kept positions, then linear_cross_entropy with the output layer."""
     hidden = model.get_decoder()(input_ids=input_ids, position_ids=position_ids, use_cache=False).last_hidden_state
-    return linear_cross_entropy(hidden[0, keep], model.get_output_embeddings().weight, targets)
+    weight = model.get_output_embeddings().weight
+    if keep.numel() < LEAN_FROM_TOKENS:
+        return F.cross_entropy(F.linear(hidden[0, keep], weight), targets, reduction="sum")
+    return linear_cross_entropy(hidden[0, keep], weight, targets)

@@ -60,6 +60,12 @@ def test_swiglu_matches_the_three_linear_layers(frozen):
             assert close(weights[name].grad, ref_w[name].grad), name
 
 
+@pytest.fixture
+def lean_always(monkeypatch):
+    """The lean path from the first token on (by default only calls of >= 1024 tokens take it)."""
+    monkeypatch.setattr(fused, "LEAN_FROM_TOKENS", 0)
+
+
 def tiny_llama(tied: bool) -> LlamaForCausalLM:
     torch.manual_seed(2)
     return LlamaForCausalLM(LlamaConfig(vocab_size=500, hidden_size=32, intermediate_size=80, num_hidden_layers=3,
@@ -67,7 +73,7 @@ def tiny_llama(tied: bool) -> LlamaForCausalLM:
 
 
 @pytest.mark.parametrize("tied", [True, False])
-def test_patched_model_gives_transformers_loss_and_gradients(tied):
+def test_patched_model_gives_transformers_loss_and_gradients(tied, lean_always):
     plain = tiny_llama(tied)
     lean = copy.deepcopy(plain)
     assert use_fused_ops(lean) == 3  # every decoder layer's MLP
@@ -96,7 +102,19 @@ def test_models_outside_the_list_are_left_alone():
     assert not getattr(model, "labtune_fused_loss", False)
 
 
-def test_training_with_and_without_the_lean_ops_ends_at_the_same_weights(make_cfg, tmp_path):
+def test_short_calls_keep_the_modules_own_path(monkeypatch):
+    def refuse(*args):
+        raise AssertionError("lean path taken below LEAN_FROM_TOKENS")
+
+    monkeypatch.setattr(SwiGLU, "apply", refuse)
+    monkeypatch.setattr(fused, "linear_cross_entropy", refuse)
+    model = tiny_llama(True)
+    use_fused_ops(model)
+    ids = torch.randint(0, 500, (1, 40))
+    fused_loss_sum(model, ids, torch.arange(40)[None], torch.arange(39), ids[0, 1:]).backward()
+
+
+def test_training_with_and_without_the_lean_ops_ends_at_the_same_weights(make_cfg, tmp_path, lean_always):
     import json
 
     from safetensors.torch import load_file
@@ -112,7 +130,7 @@ def test_training_with_and_without_the_lean_ops_ends_at_the_same_weights(make_cf
         assert close(lean[name], plain[name], 1e-4), name
 
 
-def test_gradient_checkpointing_recomputes_the_lean_mlp_exactly(make_cfg, tmp_path):
+def test_gradient_checkpointing_recomputes_the_lean_mlp_exactly(make_cfg, tmp_path, lean_always):
     from safetensors.torch import load_file
 
     from labtune.train.loop import train
