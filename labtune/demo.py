@@ -50,6 +50,9 @@ class Recipe:
     # primary colours (measured, README notes section); a quarter fewer weights to update, too.
     frozen_parameters: tuple[str, ...] = ("embed_tokens",)
     seed: int = 0
+    lora: bool = False  # LoRA on every linear layer of the decoder instead of the full fine-tune
+    lora_r: int = 64
+    lora_alpha: int = 128
 
 
 @dataclass
@@ -123,7 +126,9 @@ def run_demo(output: Path, notes: Path = SAMPLE_NOTES, questions_file: Path = SA
                       per_device_train_batch_size=recipe.per_device_train_batch_size,
                       learning_rate=recipe.learning_rate, lr_scheduler_type=recipe.lr_scheduler_type,
                       warmup_ratio=recipe.warmup_ratio, seed=recipe.seed,
-                      frozen_parameters=list(recipe.frozen_parameters), save_steps=10**9, save_total_limit=1)
+                      frozen_parameters=[] if recipe.lora else list(recipe.frozen_parameters),
+                      lora=recipe.lora, lora_r=recipe.lora_r, lora_alpha=recipe.lora_alpha, lora_dropout=0.0,
+                      save_steps=10**9, save_total_limit=1)
     train(cfg)
     result.seconds["train"] = round(time.perf_counter() - started, 1)
 
