@@ -21,20 +21,16 @@ from labtune.data.notes.parse import MONTHS, Note
 
 PEOPLE_KEYS = {"Presenter": ("presented", "the presenter"), "Recorder": ("recorded", "the recorder")}
 
-# Each role is also asked for by the other names labs give it (parse.KEY_ALIASES: speaker, note taker,
-# scribe, minutes, subject); the answer always uses the canonical one, so the model learns to map them.
 # {ref} is a way of naming the meeting ("the 4/14/2023 lab meeting", "the lab meeting on April 14, 2023").
 QUESTIONS = {
     "Presenter": ["Who presented at {ref}?", "Who was the presenter at {ref}?", "Who gave the presentation at {ref}?",
                   "Who was presenting at {ref}?", "Which lab member presented at {ref}?",
-                  "Tell me who presented at {ref}.", "Tell me the speaker of {ref}."],
+                  "Tell me who presented at {ref}."],
     "Recorder": ["Who recorded {ref}?", "Who was the recorder of {ref}?", "Who wrote the notes for {ref}?",
                  "Who was the recorder at {ref}?", "Which lab member recorded {ref}?",
-                 "Tell me who recorded {ref}.", "Who took the minutes at {ref}?", "Who was the scribe at {ref}?",
-                 "Tell me the note taker of {ref}."],
+                 "Tell me who recorded {ref}."],
     "Topic": ["What was the topic of {ref}?", "What was {ref} about?", "What topic was covered at {ref}?",
-              "What was presented at {ref}?", "Which topic did {ref} focus on?", "Tell me the topic of {ref}.",
-              "Tell me the subject of {ref}."],
+              "What was presented at {ref}?", "Which topic did {ref} focus on?", "Tell me the topic of {ref}."],
 }
 GENERIC_QUESTIONS = ["What was the {key} of {ref}?", "What {key} is noted for {ref}?", "Tell me the {key} of {ref}."]
 ANSWERS = {"Presenter": "The presenter of {ref} was {value}.", "Recorder": "The recorder of {ref} was {value}.",
