@@ -28,6 +28,26 @@ def read_until(fd: int, marker: bytes, seen: bytearray, start: int = 0, timeout:
     return seen.index(marker, start) + len(marker)
 
 
+def wait_until_waiting_for_input(pid: int, timeout: float = 60) -> None:
+    """Wait until the process's main thread sleeps in select/poll on the terminal, as it does at an idle prompt.
+
+    The prompt is printed a moment before input() reaches its select loop. CPython's readline checks
+    for signals only when select is interrupted, so a Ctrl-C that lands in that gap is noticed only at
+    the next key. A person cannot hit the gap; a test that signals as soon as "user:" appears hit it
+    in 2 of 6 runs.
+    """
+    wchan = f"/proc/{pid}/wchan"
+    if not os.path.exists(wchan):
+        time.sleep(1.0)
+        return
+    deadline, settled = time.monotonic() + timeout, 0
+    while time.monotonic() < deadline and settled < 3:
+        with open(wchan) as f:
+            state = f.read()
+        settled = settled + 1 if ("poll" in state or "select" in state) else 0
+        time.sleep(0.02)
+
+
 @pytest.mark.slow  # a real process on a pty: ~10 s alone, over a minute on a busy CPU
 def test_terminal_session_answers_survives_ctrl_c_and_exits(tiny_model_dir):
     leader, follower = pty.openpty()
@@ -42,6 +62,7 @@ def test_terminal_session_answers_survives_ctrl_c_and_exits(tiny_model_dir):
         os.write(leader, b"hello there\n")
         at = read_until(leader, b"prompt tokens", seen, at)  # the answer finished and --debug reported it
         at = read_until(leader, b"user:", seen, at)
+        wait_until_waiting_for_input(child.pid)
         os.kill(child.pid, signal.SIGINT)  # Ctrl-C at the prompt: the session goes on
         at = read_until(leader, b"Ctrl-D to quit", seen, at)
         os.write(leader, b"!!exit\n")
