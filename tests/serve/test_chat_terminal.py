@@ -28,6 +28,25 @@ def read_until(fd: int, marker: bytes, seen: bytearray, start: int = 0, timeout:
     return seen.index(marker, start) + len(marker)
 
 
+def default_ctrl_c() -> None:
+    """In the child before exec: SIGINT at its default, not blocked.
+
+    An ignored SIGINT survives exec, and Python then keeps ignoring it (it installs its
+    KeyboardInterrupt handler only over the default action). Whatever the test runner or an earlier
+    test did to the parent's SIGINT must not reach the chat process.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def signal_state(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return " ".join(line.strip() for line in f if line.startswith(("SigBlk", "SigIgn", "SigCgt", "SigPnd")))
+    except OSError:
+        return "unknown"
+
+
 def wait_until_waiting_for_input(pid: int, timeout: float = 60) -> None:
     """Wait until the process's main thread sleeps in select/poll on the terminal, as it does at an idle prompt.
 
@@ -54,7 +73,7 @@ def test_terminal_session_answers_survives_ctrl_c_and_exits(tiny_model_dir):
     cmd = [sys.executable, "-m", "labtune", "chat", str(tiny_model_dir), "--style", "simple", "--temperature", "0",
            "--max-new-tokens", "4", "--debug", "--device", "cpu"]
     child = subprocess.Popen(cmd, stdin=follower, stdout=follower, stderr=follower, start_new_session=True,
-                             env={**os.environ, "TERM": "dumb", "COLUMNS": "100"})
+                             env={**os.environ, "TERM": "dumb", "COLUMNS": "100"}, preexec_fn=default_ctrl_c)
     os.close(follower)
     seen = bytearray()
     try:
@@ -64,7 +83,10 @@ def test_terminal_session_answers_survives_ctrl_c_and_exits(tiny_model_dir):
         at = read_until(leader, b"user:", seen, at)
         wait_until_waiting_for_input(child.pid)
         os.kill(child.pid, signal.SIGINT)  # Ctrl-C at the prompt: the session goes on
-        at = read_until(leader, b"Ctrl-D to quit", seen, at)
+        try:
+            at = read_until(leader, b"Ctrl-D to quit", seen, at)
+        except AssertionError as error:
+            raise AssertionError(f"{error}\nchild signal state: {signal_state(child.pid)}") from None
         os.write(leader, b"!!exit\n")
         assert child.wait(timeout=60) == 0, bytes(seen)
         assert b"Traceback" not in seen
