@@ -90,7 +90,7 @@ def register(app: typer.Typer, data_app: typer.Typer) -> None:
         output: Optional[str] = typer.Option(None, "--output", "-o", help="also write the results as JSON here"),
         low_cpu_memory: bool = typer.Option(False, "--low_cpu_memory",
                                             help="labtune side: return freed memory to the OS at once"),
-        fused_ops: bool = typer.Option(True, "--fused_ops/--no_fused_ops",
+        fused_ops: bool = typer.Option(True, "--fused_ops/--no-fused_ops",
                                        help="labtune side: chunked loss and lean SwiGLU (fused.py)"),
     ) -> None:
         """Tokens/s, peak RSS and MFU of labtune's loop vs TRL's SFTTrainer on the same setting."""
