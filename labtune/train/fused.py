@@ -144,7 +144,4 @@ def use_fused_ops(model) -> int:
 def fused_loss_sum(model, input_ids, position_ids, keep, targets) -> torch.Tensor:
     """The decoder's hidden states at the kept positions, then linear_cross_entropy with the output layer."""
     hidden = model.get_decoder()(input_ids=input_ids, position_ids=position_ids, use_cache=False).last_hidden_state
-    weight = model.get_output_embeddings().weight
-    if keep.numel() < LEAN_FROM_TOKENS:
-        return F.cross_entropy(F.linear(hidden[0, keep], weight), targets, reduction="sum")
-    return linear_cross_entropy(hidden[0, keep], weight, targets)
+    return linear_cross_entropy(hidden[0, keep], model.get_output_embeddings().weight, targets)

@@ -21,7 +21,7 @@ from labtune.data.dataset import parse_spec
 from labtune.data.templates import get_template
 from labtune.model.load import load_tokenizer
 from labtune.model.resolve import resolve_model
-from labtune.train import checkpoint
+from labtune.train import checkpoint, fused
 from labtune.train.batching import MicroBatch, accumulation_windows, epoch_order, pack, rank_micro_batches
 from labtune.train.config import TrainConfig
 from labtune.train.dist_world import make_world
@@ -42,7 +42,7 @@ ARTEFACTS = ("model", "adapter", "tensorboard", "metrics.jsonl", "loss.png", "ru
 
 def loss_sum(model, batch: MicroBatch, autocast) -> torch.Tensor:
     """Sum of next-token NLL over the trainable positions; logits are computed only there."""
-    if getattr(model, "labtune_fused_loss", False):
+    if getattr(model, "labtune_fused_loss", False) and batch.trainable_tokens >= fused.LEAN_FROM_TOKENS:
         return fused_loss_sum(model, batch.input_ids, batch.position_ids, batch.keep, batch.targets)
     with autocast:
         out = model(input_ids=batch.input_ids, position_ids=batch.position_ids, logits_to_keep=batch.keep,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 
 import pytest
@@ -106,12 +107,16 @@ def test_short_calls_keep_the_modules_own_path(monkeypatch):
     def refuse(*args):
         raise AssertionError("lean path taken below LEAN_FROM_TOKENS")
 
+    from labtune.train.batching import MicroBatch
+    from labtune.train.loop import loss_sum
+
     monkeypatch.setattr(SwiGLU, "apply", refuse)
     monkeypatch.setattr(fused, "linear_cross_entropy", refuse)
     model = tiny_llama(True)
     use_fused_ops(model)
     ids = torch.randint(0, 500, (1, 40))
-    fused_loss_sum(model, ids, torch.arange(40)[None], torch.arange(39), ids[0, 1:]).backward()
+    batch = MicroBatch(ids, torch.arange(40)[None], torch.arange(39), ids[0, 1:])
+    loss_sum(model, batch, contextlib.nullcontext()).backward()
 
 
 def test_training_with_and_without_the_lean_ops_ends_at_the_same_weights(make_cfg, tmp_path, lean_always):
