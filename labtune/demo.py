@@ -27,30 +27,39 @@ GENERAL_PROBE = "What are the three primary colors?"
 class Recipe:
     """The default demo recipe, chosen by GPU and CPU sweeps (README.md, notes section, has the numbers).
 
-    Facts stick only when the answer-token loss gets near zero, and what moved accuracy most at a
-    fixed token budget was the number of optimizer steps: small packed batches, several epochs. The
-    same tokens as once-seen paraphrases (1 epoch of 5x the questions) did far worse (38%).
+    What made it work (session 5: 49% -> 95% on the same draws) is the shape of the answers: each opens
+    with the meeting's date and topic, so every name is recalled after a distinctive key. Facts stick
+    only when the answer-token loss gets near zero; at a fixed token budget what moved accuracy most was
+    the number of optimizer steps: small packed batches, several epochs.
     """
 
     questions_per_field: int = 3
-    # Per field, the answer sentence after "Tell me one fact from the lab meeting notes.": the name has
-    # to follow from the date and role in the answer, not from the question's words (72% vs 69%).
+    # Per field, the answer sentence after "Tell me one fact from the lab meeting notes.": the fact has
+    # to follow from the answer's own words, not from the question's.
     statements: int = 1
-    summaries: int = 8  # one-sentence "what happened at ..." answers per note: every fact of a note at once
+    # One-sentence "what happened at ..." answers per note: every fact of a note at once. With 4 instead
+    # of 8 the names were weaker and the primary colours were lost (85%, README notes section).
+    summaries: int = 8
     # Q&A of different notes chained per conversation: one system prompt for three facts, and no
-    # answer can be copied from an earlier turn. Best measured so far: 72% (README.md notes section).
+    # answer can be copied from an earlier turn.
     turns: int = 3
+    lead_with_topic: bool = True  # "The lab meeting on DATE was about TOPIC, and the recorder was NAME."
     general_fraction: float = 0.16  # of the 99 replay conversations (~16)
-    num_train_epochs: float = 4
-    # One chained conversation per optimizer step. Batch 2 at lr 7e-4 runs 1.18x faster but measured 72%
-    # and 49% on runs that differ only in float rounding (README notes section): the outcome swings.
-    per_device_train_batch_size: int = 1
-    learning_rate: float = 5e-4
+    # 3.5 epochs with the bottom third frozen: 97% in 502 s. 3 epochs (no layers frozen): 85%, the March
+    # meetings' topics collapse onto one.
+    num_train_epochs: float = 3.5
+    per_device_train_batch_size: int = 2  # two chained conversations packed per optimizer step
+    learning_rate: float = 7e-4  # 1e-3 (3 epochs): 62%, and the primary colours were lost
     lr_scheduler_type: str = "linear"
     warmup_ratio: float = 0.03
     # The (tied) embeddings stay as they are: with them frozen the tuned model still names the
     # primary colours (measured, README notes section); a quarter fewer weights to update, too.
     frozen_parameters: tuple[str, ...] = ("embed_tokens",)
+    # The bottom third of the decoder layers is frozen too: backward stops above them, so a step is
+    # ~1.2x faster, which is what fits the demo in 10 minutes on 2 cores. Measured at 4 epochs: 97% with
+    # the bottom third frozen, 95% with every layer trained, 74% with the bottom 40% frozen (the March
+    # meetings' dates run together again).
+    frozen_layer_fraction: float = 1 / 3
     seed: int = 0
     lora: bool = False  # LoRA on every linear layer of the decoder instead of the full fine-tune
     lora_r: int = 64
@@ -80,8 +89,23 @@ def _answer(loaded, questions, probe: str):
     from labtune.eval import evaluate_questions
     from labtune.eval.answer import generate_answers
 
-    results = evaluate_questions(loaded, questions, max_new_tokens=48)
+    # One batch for the 39 sample questions: 14-16 s instead of 18-24 s in two (measured, 2-core CPU).
+    results = evaluate_questions(loaded, questions, max_new_tokens=48, batch_size=64)
     return results, generate_answers(loaded, [[Message("user", probe)]], max_new_tokens=64)[0]
+
+
+def frozen_patterns(model: str, recipe: Recipe) -> list[str]:
+    """recipe.frozen_parameters plus one pattern for the bottom recipe.frozen_layer_fraction of the layers."""
+    from transformers import AutoConfig
+
+    from labtune.model.resolve import resolve_model
+
+    layers = AutoConfig.from_pretrained(resolve_model(model)).num_hidden_layers
+    bottom = round(layers * recipe.frozen_layer_fraction)
+    patterns = list(recipe.frozen_parameters)
+    if bottom:
+        patterns.append(r"\.layers\.(" + "|".join(str(i) for i in range(bottom)) + r")\.")
+    return patterns
 
 
 def run_demo(output: Path, notes: Path = SAMPLE_NOTES, questions_file: Path = SAMPLE_QUESTIONS,
@@ -104,7 +128,8 @@ def run_demo(output: Path, notes: Path = SAMPLE_NOTES, questions_file: Path = SA
     # that the sample questions do not need (import-notes writes them all by default).
     options = SynthesisOptions(seed=recipe.seed, questions_per_field=recipe.questions_per_field,
                                summary=recipe.summaries, statements=recipe.statements, turns=recipe.turns,
-                               original=False, structure=False, cross=False)
+                               original=False, structure=False, cross=False,
+                               lead_with_topic=recipe.lead_with_topic)
     data = build_notes_data(notes, options, [f"{GENERAL_REPLAY}:{recipe.general_fraction}"])
     data_file = output / "demo-data.json"
     write_sharegpt(data.conversations, data_file)
@@ -121,14 +146,16 @@ def run_demo(output: Path, notes: Path = SAMPLE_NOTES, questions_file: Path = SA
     result.seconds["before"] = round(time.perf_counter() - clock, 1)
 
     console.print(f"[bold]3.[/] fine-tuning {model} ({recipe.num_train_epochs:g} epochs, batch "
-                  f"{recipe.per_device_train_batch_size}, lr {recipe.learning_rate:g}) -> {output}")
+                  f"{recipe.per_device_train_batch_size}, lr {recipe.learning_rate:g}"
+                  + ("" if recipe.lora else f", bottom {recipe.frozen_layer_fraction:.0%} of the layers frozen")
+                  + f") -> {output}")
     started = time.perf_counter()
     cfg = TrainConfig(data=[str(data_file)], model=model, output_dir=str(output), overwrite_output_dir=True,
                       num_train_epochs=recipe.num_train_epochs, max_steps=max_steps,
                       per_device_train_batch_size=recipe.per_device_train_batch_size,
                       learning_rate=recipe.learning_rate, lr_scheduler_type=recipe.lr_scheduler_type,
                       warmup_ratio=recipe.warmup_ratio, seed=recipe.seed,
-                      frozen_parameters=[] if recipe.lora else list(recipe.frozen_parameters),
+                      frozen_parameters=[] if recipe.lora else frozen_patterns(model, recipe),
                       lora=recipe.lora, lora_r=recipe.lora_r, lora_alpha=recipe.lora_alpha, lora_dropout=0.0,
                       save_steps=10**9, save_total_limit=1)
     train(cfg)

@@ -40,7 +40,7 @@ SPELLINGS = [r"4/14/2023", r"April 14, 2023", r"2023-04-14", r"April 14(?!, 2023
 
 
 def test_every_field_is_asked_in_every_date_spelling_and_answered_in_one(notes):
-    note, about = field_qa(notes)
+    note, about = field_qa(notes, lead_with_topic=False)
     assert len(about) == 4 * len(note.fields)
     for key, value in note.fields.items():
         asked = [c for c in about if value.lower() in c.messages[1].content.lower()]
@@ -55,7 +55,7 @@ def test_every_field_is_asked_in_every_date_spelling_and_answered_in_one(notes):
 
 
 def test_answers_can_echo_the_questions_date_spelling(notes):
-    note, about = field_qa(notes, answer_date="question")
+    note, about = field_qa(notes, answer_date="question", lead_with_topic=False)
     for key, value in note.fields.items():
         answers = [c.messages[1].content for c in about if value.lower() in c.messages[1].content.lower()]
         for spelling in SPELLINGS:
@@ -69,7 +69,7 @@ def test_statements_name_no_meeting_and_answer_with_date_and_role(notes):
     from labtune.data.notes.synthesize import STATEMENT_PROMPTS
 
     made = synthesize(notes, SynthesisOptions(questions_per_field=1, statements=2, original=False, structure=False,
-                                              cross=False, summary=0))
+                                              cross=False, summary=0, lead_with_topic=False))
     said = [c for c in made.conversations if c.meta["kind"] == "statement"]
     assert len(said) == 2 * sum(len(n.fields) for n in notes)
     assert all(c.messages[0].content in STATEMENT_PROMPTS for c in said)
@@ -78,7 +78,7 @@ def test_statements_name_no_meeting_and_answer_with_date_and_role(notes):
     assert f"The recorder of the lab meeting on April 14, 2023 was {note.fields['Recorder']}." in mine
     assert f"The presenter of the lab meeting on April 14, 2023 was {note.fields['Presenter']}." in mine
     iso = synthesize(notes, SynthesisOptions(questions_per_field=1, statements=1, original=False, structure=False,
-                                             cross=False, summary=0, answer_date="iso"))
+                                             cross=False, summary=0, answer_date="iso", lead_with_topic=False))
     assert any(c.messages[1].content == f"The recorder of the lab meeting on 2023-04-14 was {note.fields['Recorder']}."
                for c in iso.conversations if c.meta["kind"] == "statement")
 
@@ -97,9 +97,41 @@ def test_kinds_original_cross_structure_summary(notes):
     leaders = {r for r in recorded if recorded.count(r) == top}
     assert all(name in qa["Who recorded the most lab meetings?"] for name in leaders)
     summary = [c.messages[1].content for c in made.conversations if c.meta["kind"] == "summary"]
+    assert ("The lab meeting on April 14, 2023 was about nitrogen fixation by lake cyanobacteria; the presenter "
+            "was Hana Kowalczyk and the recorder was Tomasz Adeyemi.") in summary
+    dated = synthesize(notes, SynthesisOptions(lead_with_topic=False))
+    summary = [c.messages[1].content for c in dated.conversations if c.meta["kind"] == "summary"]
     assert any("Hana Kowalczyk presented on nitrogen fixation" in s and "Tomasz Adeyemi recorded" in s
                for s in summary)
     assert made.kinds["structure"] > 0
+
+
+def test_answers_open_with_the_topic_and_name_the_role_right_before_the_person(notes):
+    note, about = field_qa(notes, statements=1)
+    head = "The lab meeting on April 14, 2023 was about nitrogen fixation by lake cyanobacteria"
+    assert note.fields["Topic"] == "Nitrogen fixation by lake cyanobacteria"
+    answers = {c.messages[1].content for c in about}
+    assert answers == {f"{head}.", f"{head}, and the presenter was Hana Kowalczyk.",
+                       f"{head}, and the recorder was Tomasz Adeyemi."}
+    assert len(about) == 5 * len(note.fields)  # 4 questions and 1 statement per field, as without the lead
+    # echoing the question's date spelling still works with the topic in front
+    note, about = field_qa(notes, answer_date="question")
+    heads = [c.messages[1].content.split(" was about ")[0] for c in about]
+    assert all(any(re.search(spelling, h) for h in heads) for spelling in SPELLINGS)
+
+
+def test_notes_without_a_short_topic_keep_the_date_led_answers():
+    untitled = parse_note(Path("2023-05-01.md"), "Lab meeting 5/1/2023\nPresenter: Ada Quill\n")
+    wordy = parse_note(Path("2023-05-02.md"), "Lab meeting 5/2/2023\nPresenter: Bo Lind\nTopic: "
+                       + " ".join(["word"] * 17) + "\n")
+    braces = parse_note(Path("2023-05-03.md"), "Lab meeting 5/3/2023\nRecorder: Cy Marr\nTopic: {x} sets\n")
+    made = synthesize([untitled, wordy, braces], SynthesisOptions(questions_per_field=1, summary=1, original=False,
+                                                                  structure=False, cross=False))
+    said = {c.messages[1].content for c in made.conversations}
+    assert "The presenter of the lab meeting on May 1, 2023 was Ada Quill." in said
+    assert "The presenter of the lab meeting on May 2, 2023 was Bo Lind." in said
+    assert "The lab meeting on May 3, 2023 was about {x} sets, and the recorder was Cy Marr." in said
+    assert "The lab meeting on May 3, 2023 was about {x} sets; the recorder was Cy Marr." in said
 
 
 def test_generic_keys_and_undated_notes_get_questions_too():

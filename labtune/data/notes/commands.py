@@ -107,13 +107,16 @@ def register(app: typer.Typer, data_app: typer.Typer) -> None:
         answer_date: str = typer.Option("long", "--answer-date",
                                         help="How answers write the meeting date: long (April 14, 2023), slash, "
                                              "iso, day, or question (as the question spelled it)."),
+        lead_with_topic: bool = typer.Option(True, "--lead-with-topic/--no-lead-with-topic",
+                                             help="Answers about a note open with its topic: 'The lab meeting on "
+                                                  "DATE was about TOPIC, and the recorder was NAME.'"),
     ) -> None:
         """Turn a folder of meeting notes into conversations: the notes, synthesized Q&A, and cross-note questions."""
         if answer_date not in ANSWER_DATES:
             raise LabtuneError(f"option --answer-date: {answer_date!r} is not one of {', '.join(ANSWER_DATES)}")
         options = SynthesisOptions(seed=seed, questions_per_field=questions_per_field, summary=summaries,
                                    statements=statements, original=original, structure=structure, cross=cross,
-                                   answer_date=answer_date)
+                                   answer_date=answer_date, lead_with_topic=lead_with_topic)
         data = build_notes_data(folder, options, mix)
         write_sharegpt(data.conversations, output)
         print_summary(data, output, Console())

@@ -67,6 +67,11 @@ class SynthesisOptions:
     # on April 14, 2023"), or "question" to echo the question's. One spelling gives every fact a single
     # sentence to memorise; turning any spelling into that one is a skill shared by all notes.
     answer_date: str = "long"
+    # Every answer about a note with a (short) Topic opens with it ("The lab meeting on April 14, 2023 was
+    # about nitrogen fixation, and the recorder was ..."): a name then follows a date *and* a topic, a far
+    # more distinctive key than a date among dates, and the role word comes right before the name.
+    # Measured on the demo: 95% against 49% on the same questions and draws (README, notes section).
+    lead_with_topic: bool = True
 
 
 @dataclass
@@ -116,12 +121,32 @@ def answer_ref(note: Note, question_ref: str, answer_date: str) -> str:
     return meeting_ref(note, answer_date, form=1)
 
 
+LEAD_TOPIC_MAX_WORDS = 16  # a longer topic would make every answer about the note a paragraph
+
+
+def lead_topic(note: Note) -> str | None:
+    topic = note.fields.get("Topic")
+    return topic if topic and len(topic.split()) <= LEAD_TOPIC_MAX_WORDS else None
+
+
+def _topic_led(note: Note, key: str) -> str | None:
+    """The answer template that opens with the note's topic, or None when it has none to lead with."""
+    topic = lead_topic(note)
+    if not topic:
+        return None
+    head = "{ref} was about " + sentence_value(topic).replace("{", "{{").replace("}", "}}")
+    return head + "." if key == "Topic" else head + f", and the {key.lower()} was {{value}}."
+
+
 def field_conversations(note: Note, rng: random.Random, per_field: int, start: int,
-                        answer_date: str = "long", statements: int = 0) -> list[Conversation]:
+                        answer_date: str = "long", statements: int = 0,
+                        lead_with_topic: bool = False) -> list[Conversation]:
     out = []
     for key, value in note.fields.items():
         pool = QUESTIONS.get(key) or [q.replace("{key}", key.lower()) for q in GENERIC_QUESTIONS]
         answer = ANSWERS.get(key) or GENERIC_ANSWER.replace("{key}", key.lower())
+        if lead_with_topic:
+            answer = _topic_led(note, key) or answer
         shown = sentence_value(value) if key == "Topic" else value
         styles = DATE_STYLES if note.date else ("title",)
         for q, s in _spread(len(pool), len(styles), rng)[:per_field]:
@@ -150,25 +175,34 @@ def _spread(n_phrasings: int, n_styles: int, rng: random.Random) -> list[tuple[i
 
 
 def summary_conversations(note: Note, rng: random.Random, count: int, start: int,
-                          answer_date: str = "long") -> list[Conversation]:
+                          answer_date: str = "long", lead_with_topic: bool = False) -> list[Conversation]:
     """All of a note's fields in one answer: one sample binds the date to every fact at once."""
     facts = []
-    if note.fields.get("Presenter"):
+    topic_led = lead_with_topic and lead_topic(note)
+    if topic_led:
+        facts = [f"the {key.lower()} was {value}" for key, value in note.fields.items() if key != "Topic"]
+    elif note.fields.get("Presenter"):
         topic = note.fields.get("Topic")
         facts.append(f"{note.fields['Presenter']} presented" + (f" on {sentence_value(topic)}" if topic else ""))
     elif note.fields.get("Topic"):
         facts.append(f"the topic was {sentence_value(note.fields['Topic'])}")
-    if note.fields.get("Recorder"):
+    if note.fields.get("Recorder") and not topic_led:
         facts.append(f"{note.fields['Recorder']} recorded the notes")
-    facts += [f"the {key.lower()} was {value}" for key, value in note.fields.items()
-              if key not in ("Presenter", "Recorder", "Topic")]
-    if not facts:
+    if not topic_led:
+        facts += [f"the {key.lower()} was {value}" for key, value in note.fields.items()
+                  if key not in ("Presenter", "Recorder", "Topic")]
+    if not facts and not topic_led:
         return []
     out = []
     styles = DATE_STYLES if note.date else ("title",)
     for q, s in _spread(len(SUMMARY_QUESTIONS), len(styles), rng)[:count]:
         ref = meeting_ref(note, styles[s], rng.randrange(len(REF_FORMS)))
-        said = f"At {answer_ref(note, ref, answer_date)}, {_join(facts)}."
+        meeting = answer_ref(note, ref, answer_date)
+        if topic_led:
+            said = f"{meeting[0].upper()}{meeting[1:]} was about {sentence_value(note.fields['Topic'])}"
+            said += f"; {_join(facts)}." if facts else "."
+        else:
+            said = f"At {meeting}, {_join(facts)}."
         out.append(_qa(SUMMARY_QUESTIONS[q].format(ref=ref), said, "summary", note, start + len(out)))
     return out
 
@@ -266,11 +300,12 @@ def synthesize(notes: list[Note], options: SynthesisOptions | None = None) -> Sy
     fields: list[Conversation] = []
     for note in notes:
         fields += field_conversations(note, rng, options.questions_per_field, len(fields), options.answer_date,
-                                      options.statements)
+                                      options.statements, options.lead_with_topic)
     if options.summary:
         summaries: list[Conversation] = []
         for note in notes:
-            summaries += summary_conversations(note, rng, options.summary, len(summaries), options.answer_date)
+            summaries += summary_conversations(note, rng, options.summary, len(summaries), options.answer_date,
+                                               options.lead_with_topic)
         fields += summaries
     if options.turns > 1:
         fields = chain_turns(fields, options.turns, rng)
