@@ -170,9 +170,9 @@ def run_demo(output: Path, notes: Path = SAMPLE_NOTES, questions_file: Path = SA
     return result
 
 
-def _cell(r) -> str:
+def _cell(r, limit: int) -> str:
     mark = "[green]✓[/]" if r.correct else "[red]✗[/]"
-    return f"{mark} {r.answer[:90]}"
+    return f"{mark} {r.answer[:limit]}" + ("..." if len(r.answer) > limit else "")
 
 
 def print_result(result: DemoResult, console: Console) -> None:
@@ -182,7 +182,8 @@ def print_result(result: DemoResult, console: Console) -> None:
     table.add_column("after", ratio=3)
     for before, after in zip(result.before, result.after):
         style = "bold" if before.question == LAB_QUESTION else None
-        table.add_row(before.question, _cell(before), _cell(after), style=style)
+        # The base model rambles, so its answers are cut; a tuned answer names the value at its end.
+        table.add_row(before.question, _cell(before, 90), _cell(after, 240), style=style)
     console.print(table)
     console.print(f"accuracy: {result.accuracy_before:.0%} before, {result.accuracy_after:.0%} after "
                   f"(contains-match on the acceptable answers)")

@@ -64,3 +64,19 @@ def test_demo_with_missing_notes_is_one_error_line_and_exit_2(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: ") and str(tmp_path / "none") in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and not (tmp_path / "run").exists()
+
+
+def test_table_shows_the_tuned_answer_whole_so_the_name_at_its_end_is_seen():
+    from labtune.demo import DemoResult
+    from labtune.eval import QuestionResult
+
+    tuned = ("The lab meeting on April 14, 2023 was about nitrogen fixation by lake cyanobacteria, "
+             "and the presenter was Hana Kowalczyk.")
+    ramble = "The presenter was Dr. Elena Martinez, " + "a renowned scientist " * 10
+    result = DemoResult(run_dir=None, before=[QuestionResult(LAB_QUESTION, ["Hana Kowalczyk"], ramble, False)],
+                        after=[QuestionResult(LAB_QUESTION, ["Hana Kowalczyk"], tuned, True)])
+    console = Console(record=True, width=400)
+    print_result(result, console)
+    text = console.export_text()
+    assert tuned in text
+    assert ramble[:90] + "..." in text and ramble not in text
