@@ -174,32 +174,37 @@ def _spread(n_phrasings: int, n_styles: int, rng: random.Random) -> list[tuple[i
     return list(dict.fromkeys(ordered + rest))
 
 
-def summary_conversations(note: Note, rng: random.Random, count: int, start: int,
-                          answer_date: str = "long", lead_with_topic: bool = False) -> list[Conversation]:
-    """All of a note's fields in one answer: one sample binds the date to every fact at once."""
+def _date_led_facts(note: Note) -> list[str]:
+    """"Ada presented on X", "Bo recorded the notes", then any other field: the summary after the date."""
     facts = []
-    topic_led = lead_with_topic and lead_topic(note)
-    if topic_led:
-        facts = [f"the {key.lower()} was {value}" for key, value in note.fields.items() if key != "Topic"]
-    elif note.fields.get("Presenter"):
+    if note.fields.get("Presenter"):
         topic = note.fields.get("Topic")
         facts.append(f"{note.fields['Presenter']} presented" + (f" on {sentence_value(topic)}" if topic else ""))
     elif note.fields.get("Topic"):
         facts.append(f"the topic was {sentence_value(note.fields['Topic'])}")
-    if note.fields.get("Recorder") and not topic_led:
+    if note.fields.get("Recorder"):
         facts.append(f"{note.fields['Recorder']} recorded the notes")
-    if not topic_led:
-        facts += [f"the {key.lower()} was {value}" for key, value in note.fields.items()
-                  if key not in ("Presenter", "Recorder", "Topic")]
-    if not facts and not topic_led:
-        return []
+    return facts + [f"the {key.lower()} was {value}" for key, value in note.fields.items()
+                    if key not in ("Presenter", "Recorder", "Topic")]
+
+
+def summary_conversations(note: Note, rng: random.Random, count: int, start: int,
+                          answer_date: str = "long", lead_with_topic: bool = False) -> list[Conversation]:
+    """All of a note's fields in one answer: one sample binds the date to every fact at once."""
+    topic = lead_topic(note) if lead_with_topic else None
+    if topic:
+        facts = [f"the {key.lower()} was {value}" for key, value in note.fields.items() if key != "Topic"]
+    else:
+        facts = _date_led_facts(note)
+        if not facts:
+            return []
     out = []
     styles = DATE_STYLES if note.date else ("title",)
     for q, s in _spread(len(SUMMARY_QUESTIONS), len(styles), rng)[:count]:
         ref = meeting_ref(note, styles[s], rng.randrange(len(REF_FORMS)))
         meeting = answer_ref(note, ref, answer_date)
-        if topic_led:
-            said = f"{meeting[0].upper()}{meeting[1:]} was about {sentence_value(note.fields['Topic'])}"
+        if topic:
+            said = f"{meeting[0].upper()}{meeting[1:]} was about {sentence_value(topic)}"
             said += f"; {_join(facts)}." if facts else "."
         else:
             said = f"At {meeting}, {_join(facts)}."
