@@ -43,31 +43,38 @@ def test_bad_frozen_patterns_are_refused(make_cfg, patterns, message):
         train(load_config(None, {**make_cfg().model_dump(), "frozen_parameters": patterns}))
 
 
-def test_sparse_embedding_gradient_sums_to_the_dense_one(tiny_model_dir):
+@pytest.mark.parametrize("padding_idx", [None, 9])
+def test_tied_embedding_gradient_in_place_equals_autograds(tiny_model_dir, padding_idx):
     from transformers import AutoModelForCausalLM
 
-    from labtune.train.model import sparse_embedding_gradient
+    from labtune.train.model import tied_embedding_gradient_in_place
 
-    ids = torch.tensor([[5, 9, 5, 17, 33, 9, 2]])
+    batches = [torch.tensor([[5, 9, 5, 17, 33, 9, 2]]), torch.tensor([[9, 40, 41, 5, 5]])]
     grads = []
-    for sparse in (False, True):
+    for in_place in (False, True):
         model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
-        if sparse:
-            assert sparse_embedding_gradient(model)
-        model(input_ids=ids, labels=ids).loss.backward()
+        model.get_input_embeddings().padding_idx = padding_idx
+        if in_place:
+            assert tied_embedding_gradient_in_place(model)
+        for ids in batches:  # two micro-batches: the second adds into the first's gradient
+            model(input_ids=ids, labels=ids).loss.backward()
         grads.append(model.get_input_embeddings().weight.grad)
-    dense, summed = grads
-    assert not summed.is_sparse  # what the fused optimizer needs
-    assert torch.allclose(dense, summed, atol=1e-6)
+    autograds, in_place = grads
+    assert not in_place.is_sparse  # what the fused optimizer needs
+    assert torch.allclose(autograds, in_place, atol=1e-6)
+    assert in_place[41].abs().sum() > 0  # a row only the input side touches
+    if padding_idx is not None:  # the padding row has only the output side's gradient, as autograd's
+        assert torch.equal(autograds[padding_idx], in_place[padding_idx])
 
 
-def test_sparse_embedding_gradient_only_for_trainable_tied_embeddings(tiny_model_dir):
+def test_tied_embedding_gradient_in_place_only_for_trainable_tied_embeddings(tiny_model_dir):
     from transformers import AutoModelForCausalLM
 
-    from labtune.train.model import sparse_embedding_gradient
+    from labtune.train.model import tied_embedding_gradient_in_place
 
     frozen = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
     frozen.get_input_embeddings().weight.requires_grad_(False)
-    assert not sparse_embedding_gradient(frozen)
+    assert not tied_embedding_gradient_in_place(frozen)
     untied = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32, tie_word_embeddings=False)
-    assert not sparse_embedding_gradient(untied) and not untied.get_input_embeddings().sparse
+    assert not tied_embedding_gradient_in_place(untied)
+    assert "forward" not in vars(untied.get_input_embeddings())
