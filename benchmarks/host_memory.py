@@ -1,10 +1,11 @@
-"""glibc malloc settings for CPU training: tokens/s, peak RSS and page faults of the real training loop.
+"""Host memory in CPU training: glibc malloc settings, trimming during backward, the tied-embedding gradient.
 
 Each setting runs `labtune.train.loop.train` in its own fresh process (`labtune bench train`'s labtune
-side: same data, batch and steps), with `configure_host_memory` replaced by the setting under test.
-Prints tokens/s over the timed steps, peak RSS (VmHWM), minor page faults and system CPU seconds.
+side: same data, batch and steps) with `configure_host_memory`, `trim_during_backward` and the
+tied-embedding gradient replaced by the setting under test. Prints tokens/s over the timed steps, peak
+RSS (VmHWM), minor page faults and system CPU seconds.
 
-    python benchmarks/host_memory.py --steps 10
+    python benchmarks/host_memory.py --steps 8 --rounds 3
 """
 
 from __future__ import annotations
@@ -16,25 +17,48 @@ import resource
 import tempfile
 import time
 
-SETTINGS = {  # name -> (M_MMAP_THRESHOLD, M_TRIM_THRESHOLD); None: leave glibc's default
-    "glibc default": (None, None),
-    "mmap 256K (--low_cpu_memory)": (256 * 1024, 256 * 1024),
-    "mmap 1M, keep heap": (1024 * 1024, 1 << 40),
-    "mmap 4M, keep heap": (4 * 1024 * 1024, 1 << 40),
-    "mmap 32M, keep heap (default)": (32 * 1024 * 1024, 1 << 40),
+KEEP, LOW = (32 * 1024 * 1024, 1 << 40), (256 * 1024, 256 * 1024)  # (M_MMAP_THRESHOLD, M_TRIM_THRESHOLD)
+EIGHT = (0.07, 0.2, 0.33, 0.47, 0.6, 0.73, 0.87, 0.97)
+# name -> (malloc setting or None for glibc's own, trim during backward at these fractions of the depth
+#          (True: the default ones), tied-embedding gradient, fused.LEAN_FROM_TOKENS or None for the default)
+SETTINGS = {
+    "default": (KEEP, True, "in place", None),
+    "trim at 8 layers": (KEEP, EIGHT, "in place", None),
+    "lean from 1024 tokens": (KEEP, True, "in place", 1024),
+    "no trim": (KEEP, False, "in place", None),
+    "session 4": (KEEP, False, "sparse", 1024),
+    "glibc's own": (None, False, "in place", None),
+    "--low_cpu_memory": (LOW, False, "in place", None),
 }
+
+
+def _sparse_tied_gradient(model) -> bool:
+    """The earlier way: sparse rows that autograd adds to the dense output-side gradient out of place."""
+    embedding = model.get_input_embeddings()
+    if embedding.weight is not model.get_output_embeddings().weight:
+        return False
+    embedding.sparse = True
+    return True
 
 
 def _train(name: str, settings: dict, conn) -> None:
     import torch
 
     import labtune.train.loop as loop
-    from labtune.train import host_memory
+    from labtune.train import fused, host_memory
     from labtune.train.bench import peak_rss_gb
     from labtune.train.config import TrainConfig
 
-    mmap_at, trim_at = SETTINGS[name]
-    loop.configure_host_memory = lambda low: mmap_at is not None and host_memory.set_malloc(mmap_at, trim_at)
+    malloc, trim, tied, lean_from = SETTINGS[name]
+    if lean_from is not None:
+        fused.LEAN_FROM_TOKENS = lean_from
+    loop.configure_host_memory = lambda low: malloc is not None and host_memory.set_malloc(*malloc)
+    if not trim:
+        loop.trim_during_backward = lambda model: []
+    elif trim is not True:
+        loop.trim_during_backward = lambda model: host_memory.trim_during_backward(model, trim)
+    if tied == "sparse":
+        loop.tied_embedding_gradient_in_place = _sparse_tied_gradient
     torch.set_num_threads(settings["threads"])
     steps: list[tuple[float, int]] = []
     usage = []

@@ -21,23 +21,61 @@ import ctypes
 import ctypes.util
 import sys
 
+import torch
+
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
 LOW_MEMORY_THRESHOLD = 256 * 1024  # bytes: a 576-wide fp32 row of 128 tokens is 288 KB
 FAST_MMAP_THRESHOLD = 32 * 1024 * 1024  # glibc's largest
 KEEP_HEAP = 1 << 40  # a trim threshold never reached
+# Where backward trims the heap, as fractions of the decoder's depth (SmolLM2's 30 layers: 2, 10, 20).
+TRIM_AT = (0.07, 1 / 3, 2 / 3)
+
+
+def _glibc(function: str):
+    """A glibc function, or None (not Linux; musl and other C libraries lack mallopt and malloc_trim)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return getattr(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6"), function)
+    except (OSError, AttributeError):
+        return None
 
 
 def set_malloc(mmap_threshold: int, trim_threshold: int) -> bool:
     """True when glibc accepted the setting (Linux); elsewhere a no-op."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):  # musl and other C libraries have no mallopt
+    mallopt = _glibc("mallopt")
+    if mallopt is None:
         return False
     return bool(mallopt(M_MMAP_THRESHOLD, mmap_threshold)) and bool(mallopt(M_TRIM_THRESHOLD, trim_threshold))
+
+
+def trim_during_backward(model, fractions: tuple[float, ...] = TRIM_AT) -> list[int]:
+    """Hand the heap's free pages back to the OS at a few decoder layers during backward.
+
+    With the heap kept (the fast setting), the activations backward frees stay in the process while
+    the gradients it makes take fresh pages, so each step's resident set grows past what is live.
+    `malloc_trim(0)` (glibc) gives back every free page; done as backward reaches the given fractions
+    of the decoder's depth, it returns what the layers above freed before the layers below allocate.
+    Returns the layer indices hooked ([] where there is no glibc or no `.layers` to hook).
+    """
+    malloc_trim = _glibc("malloc_trim")
+    layers = getattr(model.get_decoder(), "layers", None) if hasattr(model, "get_decoder") else None
+    if malloc_trim is None or not layers:
+        return []
+    chosen = sorted({min(int(len(layers) * f), len(layers) - 1) for f in fractions})
+
+    def release(grad):
+        malloc_trim(0)
+
+    def on_forward(module, args, output):
+        hidden = output[0] if isinstance(output, tuple) else output
+        if torch.is_tensor(hidden) and hidden.requires_grad:
+            hidden.register_hook(release)  # runs when backward reaches this layer's output
+
+    for index in chosen:
+        layers[index].register_forward_hook(on_forward)
+    return chosen
 
 
 def configure_host_memory(low_memory: bool) -> bool:

@@ -26,10 +26,10 @@ from labtune.train.batching import MicroBatch, accumulation_windows, epoch_order
 from labtune.train.config import TrainConfig
 from labtune.train.dist_world import make_world
 from labtune.train.fused import fused_loss_sum, use_fused_ops
-from labtune.train.host_memory import configure_host_memory
+from labtune.train.host_memory import configure_host_memory, trim_during_backward
 from labtune.train.metrics import Metrics, plot_loss
 from labtune.train.model import (check_frozen_patterns, count_parameters, load_for_training, make_optimizer,
-                                 make_scheduler, pick_device, sparse_embedding_gradient)
+                                 make_scheduler, pick_device, tied_embedding_gradient_in_place)
 from labtune.train.output import write_meta, write_model, write_run_json
 from labtune.train.preflight import CONFIG_FILE, check_output_dir, max_length, model_context, plan_steps
 from labtune.train.progress import TrainProgress
@@ -120,9 +120,11 @@ def train(cfg: TrainConfig, world=None, stop_after_step: int | None = None,
         configure_host_memory(cfg.low_cpu_memory)
     load_started = time.time()
     model = load_for_training(cfg, model_dir, device)
+    if device.type == "cpu" and not cfg.low_cpu_memory:
+        trim_during_backward(model)
     fused_mlps = 0
     if world.world_size == 1 and not (cfg.lora or cfg.q_lora):
-        sparse_embedding_gradient(model)
+        tied_embedding_gradient_in_place(model)
         if cfg.fused_ops and not cfg.bf16:
             fused_mlps = use_fused_ops(model)
     train_model = world.wrap(model)  # before the optimizer: FSDP replaces the parameters by their shards

@@ -55,3 +55,35 @@ def test_low_cpu_memory_changes_no_number(make_cfg, tmp_path):
     low, fast = (load_file(str(run / "model" / "model.safetensors")) for run in runs)
     assert low.keys() == fast.keys()
     assert all(torch.equal(low[name], fast[name]) for name in low)
+
+
+def test_trim_during_backward_trims_when_backward_reaches_the_chosen_layers(monkeypatch):
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from labtune.train import host_memory
+
+    if sys.platform.startswith("linux"):
+        assert host_memory._glibc("malloc_trim") is not None  # so CPU training really trims here
+    trims = []
+    monkeypatch.setattr(host_memory, "_glibc", lambda name: (lambda pad: trims.append(pad)))
+    config = LlamaConfig(vocab_size=64, hidden_size=16, intermediate_size=32, num_hidden_layers=30,
+                         num_attention_heads=2, num_key_value_heads=1)
+    model = LlamaForCausalLM(config)
+    assert host_memory.trim_during_backward(model) == [2, 10, 20]
+    ids = torch.randint(0, 64, (1, 12))
+    with torch.no_grad():
+        model(input_ids=ids)
+    loss = model(input_ids=ids, labels=ids).loss
+    assert trims == []  # nothing in forward
+    loss.backward()
+    assert trims == [0, 0, 0]
+
+
+def test_trim_during_backward_needs_decoder_layers(monkeypatch):
+    import torch
+
+    from labtune.train import host_memory
+
+    monkeypatch.setattr(host_memory, "_glibc", lambda name: (lambda pad: None))
+    assert host_memory.trim_during_backward(torch.nn.Linear(2, 2)) == []
