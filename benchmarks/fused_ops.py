@@ -6,7 +6,8 @@ is live. Prints milliseconds per forward + backward (best of `--repeats`) and th
 the inputs, for:
 
 - the vocabulary projection + loss: `F.cross_entropy(hidden @ W.T)` vs `linear_cross_entropy`;
-- `--layers` SwiGLU MLPs in a row: transformers' LlamaMLP vs `SwiGLU` (activations kept for backward).
+- `--layers` SwiGLU MLPs in a row: transformers' LlamaMLP vs `SwiGLU` (activations kept for backward);
+- 2 x `--layers` RMSNorms in a row (two per decoder layer): transformers' LlamaRMSNorm vs `RMSNorm`.
 
     python benchmarks/fused_ops.py --tokens 512
 """
@@ -45,7 +46,7 @@ def _run(variant: str, args: dict, conn) -> None:
     from transformers import LlamaConfig
     from transformers.models.llama.modeling_llama import LlamaMLP
 
-    from labtune.train.fused import SwiGLU, linear_cross_entropy
+    from labtune.train.fused import RMSNorm, SwiGLU, linear_cross_entropy
     from labtune.train.host_memory import LOW_MEMORY_THRESHOLD, set_malloc
 
     set_malloc(LOW_MEMORY_THRESHOLD, LOW_MEMORY_THRESHOLD)
@@ -63,6 +64,17 @@ def _run(variant: str, args: dict, conn) -> None:
             else:
                 loss = linear_cross_entropy(hidden, weight, targets)
             loss.backward()
+    elif variant.startswith("RMSNorm"):
+        from transformers.models.llama.modeling_llama import LlamaRMSNorm
+
+        norms = [LlamaRMSNorm(HIDDEN) for _ in range(2 * args["layers"])]
+        x = torch.randn(1, tokens, HIDDEN, requires_grad=True)
+
+        def step():
+            h = x
+            for norm in norms:
+                h = norm(h) if variant == "RMSNorm: transformers" else RMSNorm.apply(h, norm.weight, norm.variance_epsilon)
+            h.sum().backward()
     else:
         config = LlamaConfig(hidden_size=HIDDEN, intermediate_size=INTERMEDIATE, hidden_act="silu")
         mlps = [LlamaMLP(config) for _ in range(args["layers"])]
@@ -97,7 +109,8 @@ def main() -> None:
     args = vars(parser.parse_args())
     context = multiprocessing.get_context("spawn")
     results = {}
-    for variant in ("loss: transformers", "loss: labtune", "SwiGLU: transformers", "SwiGLU: labtune"):
+    for variant in ("loss: transformers", "loss: labtune", "SwiGLU: transformers", "SwiGLU: labtune",
+                    "RMSNorm: transformers", "RMSNorm: labtune"):
         parent, child = context.Pipe(duplex=False)
         process = context.Process(target=_run, args=(variant, args, child))
         process.start()
@@ -108,7 +121,7 @@ def main() -> None:
     print(f"{'op':24} {'ms':>8} {'peak MB':>9}")
     for variant, r in results.items():
         print(f"{variant:24} {r['ms']:8.1f} {r['peak_mb']:9.1f}")
-    for op in ("loss", "SwiGLU"):
+    for op in ("loss", "SwiGLU", "RMSNorm"):
         ours, theirs = results[f"{op}: labtune"], results[f"{op}: transformers"]
         print(f"{op}: labtune / transformers = {ours['ms'] / theirs['ms']:.2f}x time, "
               f"{ours['peak_mb'] / max(theirs['peak_mb'], 1e-9):.2f}x peak memory")

@@ -1,7 +1,7 @@
-"""Two training ops that keep fewer activations: vocabulary projection + cross-entropy, and SwiGLU.
+"""Training ops that keep fewer activations: vocabulary projection + cross-entropy, SwiGLU, RMSNorm.
 
-Written here because the library versions (Liger-Kernel's fused linear cross-entropy and SwiGLU) are
-Triton kernels for CUDA only, and torch/transformers have none. Both do the same matmuls as the
+Written here because the library versions (Liger-Kernel's fused linear cross-entropy, SwiGLU and
+RMSNorm) are Triton kernels for CUDA only, and torch/transformers have none. They do the same matmuls as the
 modules they replace and keep less in memory between forward and backward (`benchmarks/fused_ops.py`
 measures time and memory against transformers' modules):
 
@@ -10,9 +10,11 @@ measures time and memory against transformers' modules):
   neither the logits, their log-softmax nor their gradient exist for the whole batch.
 - SwiGLU MLP: keeps gate(x) and up(x) and recomputes silu(gate) * up in backward (two elementwise
   ops) instead of also keeping silu(gate) and the product: 2 of the 4 intermediate-width tensors.
+- RMSNorm: keeps its input and the per-token scale and recomputes the normalised input in backward,
+  instead of keeping the normalised input as well (one hidden-width tensor per norm, two per layer).
 
-Used by single-process full fine-tuning in fp32 on the LLaMA-family models listed below, for calls of
-at least LEAN_FROM_TOKENS tokens; LoRA, bf16 autocast and DDP/FSDP keep transformers' modules.
+Used by single-process full fine-tuning in fp32 on the LLaMA-family models listed below; LoRA, bf16
+autocast and DDP/FSDP keep transformers' modules.
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ import torch.nn.functional as F
 
 # Causal LMs whose logits are exactly lm_head(hidden): no soft-capping, scaling or bias.
 PLAIN_HEAD_MODELS = ("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM")
-# Below this many tokens in a call the modules' own path runs: the saving is small there and
-# `labtune bench train` (batch 4 x ~84 tokens) measured the lean path 6% slower; from ~1k tokens up it
-# is as fast and saves the most (benchmarks/fused_ops.py at 2048 tokens: loss 0.17x, SwiGLU 0.63x memory).
-LEAN_FROM_TOKENS = 1024
+# Their norms: weight * x / sqrt(mean(x^2) + eps) in fp32 (Gemma's 1 + weight is not among them).
+PLAIN_NORMS = ("LlamaRMSNorm", "MistralRMSNorm", "Qwen2RMSNorm", "Qwen3RMSNorm")
+# Calls below this many tokens keep the modules' own path. 0: none do. Session 4 started the lean ops at
+# 1024 tokens after measuring them 6% slower at the bench's ~336; with the lean RMSNorm (2x faster than
+# transformers') they measure as fast there and save 0.15 GB of peak RSS (benchmarks/host_memory.py,
+# "lean from 1024 tokens"), so every call takes them. Kept as a knob for that benchmark.
+LEAN_FROM_TOKENS = 0
 # 128 rows x 49k vocabulary x 4 bytes = 25 MB: under glibc's largest mmap threshold, so the chunk's
 # buffer is reused from the heap rather than page-faulted in each time (host_memory.py).
 CHUNK_BYTES = 28 * 1024 * 1024
@@ -113,6 +118,37 @@ class SwiGLU(torch.autograd.Function):
         return grad_x, grad_w_gate, grad_w_up, grad_w_down
 
 
+class RMSNorm(torch.autograd.Function):
+    """weight * x / sqrt(mean(x^2) + eps), computed as transformers' LlamaRMSNorm does in fp32."""
+
+    @staticmethod
+    def forward(ctx, x, weight, eps: float):
+        scale = torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps)
+        ctx.save_for_backward(x, weight, scale)
+        return weight * (x * scale)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, weight, scale = ctx.saved_tensors
+        normed = x * scale
+        grad_weight = (grad_out * normed).reshape(-1, x.shape[-1]).sum(0) if ctx.needs_input_grad[1] else None
+        grad_normed = grad_out * weight
+        # d/dx of x * scale(x): scale * (g - normed * mean(g * normed)), g the gradient at normed
+        grad_x = grad_normed.sub_(normed * (grad_normed * normed).mean(-1, keepdim=True)).mul_(scale)
+        return grad_x, grad_weight, None
+
+
+def _rms_norm_forward(norm, x):
+    if x.dtype != torch.float32 or x.shape[:-1].numel() < LEAN_FROM_TOKENS:
+        return type(norm).forward(norm, x)
+    return RMSNorm.apply(x, norm.weight, norm.variance_epsilon)
+
+
+def is_plain_rms_norm(module) -> bool:
+    return (type(module).__name__ in PLAIN_NORMS and isinstance(getattr(module, "weight", None), torch.nn.Parameter)
+            and isinstance(getattr(module, "variance_epsilon", None), float))
+
+
 def _swiglu_forward(mlp, x):
     if x.shape[:-1].numel() < LEAN_FROM_TOKENS:
         return type(mlp).forward(mlp, x)
@@ -126,7 +162,7 @@ def is_plain_swiglu(module) -> bool:
 
 
 def use_fused_ops(model) -> int:
-    """Switch a plain (non-LoRA) model's SwiGLU MLPs to SwiGLU and mark its head for the fused loss.
+    """Switch a plain (non-LoRA) model's SwiGLU MLPs and RMSNorms to the lean ops and mark its head for the fused loss.
 
     Returns the number of MLPs switched; 0 (and nothing changed) for models outside PLAIN_HEAD_MODELS.
     """
@@ -137,6 +173,8 @@ def use_fused_ops(model) -> int:
         if is_plain_swiglu(module):
             module.forward = _swiglu_forward.__get__(module)
             switched += 1
+        elif is_plain_rms_norm(module):
+            module.forward = _rms_norm_forward.__get__(module)
     model.labtune_fused_loss = True
     return switched
 

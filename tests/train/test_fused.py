@@ -61,9 +61,36 @@ def test_swiglu_matches_the_three_linear_layers(frozen):
             assert close(weights[name].grad, ref_w[name].grad), name
 
 
+@pytest.mark.parametrize("weight_trained", [True, False])
+def test_rms_norm_matches_transformers(weight_trained):
+    from transformers.models.llama.modeling_llama import LlamaRMSNorm
+
+    torch.manual_seed(3)
+    norm = LlamaRMSNorm(16, eps=1e-5)
+    norm.weight.data = torch.randn(16)
+    norm.weight.requires_grad_(weight_trained)
+    lean = copy.deepcopy(norm)
+    assert fused.is_plain_rms_norm(lean)
+    lean.forward = fused._rms_norm_forward.__get__(lean)
+    x = torch.randn(2, 9, 16, requires_grad=True)
+    ref_x = x.detach().clone().requires_grad_()
+    grad_out = torch.randn(2, 9, 16)
+
+    out = lean(x)
+    assert out.grad_fn.name().startswith("RMSNorm")  # the lean op, not the module's own path
+    assert torch.equal(out, norm(ref_x))  # same ops in the same order
+    out.backward(grad_out)
+    norm(ref_x).backward(grad_out)
+    assert close(x.grad, ref_x.grad)
+    if weight_trained:
+        assert close(lean.weight.grad, norm.weight.grad)
+    else:
+        assert lean.weight.grad is None
+
+
 @pytest.fixture
 def lean_always(monkeypatch):
-    """The lean path from the first token on (by default only calls of >= 1024 tokens take it)."""
+    """The lean path from the first token on (the default; pinned so the tests hold if it changes)."""
     monkeypatch.setattr(fused, "LEAN_FROM_TOKENS", 0)
 
 
@@ -78,6 +105,7 @@ def test_patched_model_gives_transformers_loss_and_gradients(tied, lean_always):
     plain = tiny_llama(tied)
     lean = copy.deepcopy(plain)
     assert use_fused_ops(lean) == 3  # every decoder layer's MLP
+    assert sum("forward" in vars(m) for m in lean.modules() if fused.is_plain_rms_norm(m)) == 7  # 2 a layer + final
     ids = torch.randint(0, 500, (1, 50))
     positions = torch.cat([torch.arange(20), torch.arange(30)])[None]  # two packed samples
     keep = torch.tensor([3, 4, 5, 17, 25, 40, 48])
@@ -110,7 +138,9 @@ def test_short_calls_keep_the_modules_own_path(monkeypatch):
     from labtune.train.batching import MicroBatch
     from labtune.train.loop import loss_sum
 
+    monkeypatch.setattr(fused, "LEAN_FROM_TOKENS", 1024)  # the benchmark's "lean from 1024 tokens"
     monkeypatch.setattr(SwiGLU, "apply", refuse)
+    monkeypatch.setattr(fused.RMSNorm, "apply", refuse)
     monkeypatch.setattr(fused, "linear_cross_entropy", refuse)
     model = tiny_llama(True)
     use_fused_ops(model)
