@@ -1,8 +1,8 @@
-"""Host memory in CPU training: glibc malloc settings, trimming during backward, the tied-embedding gradient.
+"""Host memory in CPU training: glibc malloc settings, heap trimming in the step, tied gradient, lean ops.
 
 Each setting runs `labtune.train.loop.train` in its own fresh process (`labtune bench train`'s labtune
-side: same data, batch and steps) with `configure_host_memory`, `trim_during_backward` and the
-tied-embedding gradient replaced by the setting under test. Prints tokens/s over the timed steps, peak
+side: same data, batch and steps) with `configure_host_memory`, `trim_during_step`, the
+tied-embedding gradient and `fused.LEAN_FROM_TOKENS` replaced by the setting under test. Prints tokens/s over the timed steps, peak
 RSS (VmHWM), minor page faults and system CPU seconds.
 
     python benchmarks/host_memory.py --steps 8 --rounds 3
@@ -18,17 +18,17 @@ import tempfile
 import time
 
 KEEP, LOW = (32 * 1024 * 1024, 1 << 40), (256 * 1024, 256 * 1024)  # (M_MMAP_THRESHOLD, M_TRIM_THRESHOLD)
-EIGHT = (0.07, 0.2, 0.33, 0.47, 0.6, 0.73, 0.87, 0.97)
-# name -> (malloc setting or None for glibc's own, trim during backward at these fractions of the depth
-#          (True: the default ones), tied-embedding gradient, fused.LEAN_FROM_TOKENS or None for the default)
+# name -> (malloc setting or None for glibc's own, trim_during_step's (forward, backward) fractions of the
+#          depth (True: the defaults), tied-embedding gradient, fused.LEAN_FROM_TOKENS or None for the default)
 SETTINGS = {
-    "default": (KEEP, True, "in place", None),
-    "trim at 8 layers": (KEEP, EIGHT, "in place", None),
-    "lean from 1024 tokens": (KEEP, True, "in place", 1024),
-    "no trim": (KEEP, False, "in place", None),
+    "default": (KEEP, False, "in place", None),
+    "--low_cpu_memory": (KEEP, True, "in place", None),
+    "trim in backward only": (KEEP, ((), (0.07, 1 / 3, 2 / 3)), "in place", None),
+    "trim after forward only": (KEEP, ((1.0,), (0.07, 1 / 3, 2 / 3)), "in place", None),
+    "lean from 1024 tokens": (KEEP, False, "in place", 1024),
     "session 4": (KEEP, False, "sparse", 1024),
     "glibc's own": (None, False, "in place", None),
-    "--low_cpu_memory": (LOW, False, "in place", None),
+    "mmap 256K": (LOW, False, "in place", None),  # session 2's --low_cpu_memory
 }
 
 
@@ -52,11 +52,9 @@ def _train(name: str, settings: dict, conn) -> None:
     malloc, trim, tied, lean_from = SETTINGS[name]
     if lean_from is not None:
         fused.LEAN_FROM_TOKENS = lean_from
-    loop.configure_host_memory = lambda low: malloc is not None and host_memory.set_malloc(*malloc)
-    if not trim:
-        loop.trim_during_backward = lambda model: []
-    elif trim is not True:
-        loop.trim_during_backward = lambda model: host_memory.trim_during_backward(model, trim)
+    loop.configure_host_memory = lambda: malloc is not None and host_memory.set_malloc(*malloc)
+    if trim not in (False, True):
+        loop.trim_during_step = lambda model: host_memory.trim_during_step(model, *trim)
     if tied == "sparse":
         loop.tied_embedding_gradient_in_place = _sparse_tied_gradient
     torch.set_num_threads(settings["threads"])
@@ -71,7 +69,7 @@ def _train(name: str, settings: dict, conn) -> None:
         cfg = TrainConfig(model=settings["model"], data=[settings["data"]], output_dir=tmp + "/run",
                           model_max_length=512, max_steps=settings["steps"] + 1,
                           per_device_train_batch_size=settings["batch"], learning_rate=2e-5, warmup_ratio=0.0,
-                          save_steps=10 ** 9, quiet=True, seed=0)
+                          save_steps=10 ** 9, quiet=True, seed=0, low_cpu_memory=trim is not False)
         loop.train(cfg, on_step=record)
     (t0, n0), (t1, n1) = steps[0], steps[-1]
     conn.send({"tokens_per_s": (n1 - n0) / (t1 - t0), "peak_rss_gb": peak_rss_gb(),

@@ -89,7 +89,7 @@ def register(app: typer.Typer, data_app: typer.Typer) -> None:
         threads: Optional[int] = typer.Option(None, help="torch threads (default: torch's choice)"),
         output: Optional[str] = typer.Option(None, "--output", "-o", help="also write the results as JSON here"),
         low_cpu_memory: bool = typer.Option(False, "--low_cpu_memory",
-                                            help="labtune side: return freed memory to the OS at once"),
+                                            help="labtune side: trim the heap during each step (host_memory.py)"),
         fused_ops: bool = typer.Option(True, "--fused_ops/--no-fused_ops",
                                        help="labtune side: chunked loss and lean SwiGLU (fused.py)"),
     ) -> None:

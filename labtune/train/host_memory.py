@@ -1,18 +1,23 @@
-"""How glibc's malloc treats the tensors a CPU training step frees: reuse them, or give them back.
+"""How glibc's malloc treats the memory a CPU training step frees: keep it for reuse, or give it back.
 
 Every step allocates and frees the same few GB of activations and gradients. glibc sends blocks above
 its mmap threshold to fresh mappings, which the kernel must page-fault in and zero on every use; blocks
 below it come from the heap, and freed heap memory is reused at no cost but also stays in the process.
+Training always sets the largest threshold glibc allows (32 MB) and never trims the heap on its own,
+so a step reuses what the previous one freed; only the biggest blocks (a vocabulary-sized gradient)
+are mapped afresh.
 
-- fast (the default): the largest threshold glibc allows (32 MB) and no trimming of the heap, so a
-  step reuses what the previous one freed. Only the biggest blocks (a vocabulary-sized gradient) are
-  mapped afresh.
-- low memory (`--low_cpu_memory`): a 256 KB threshold, so every freed tensor leaves the process at once and
-  peak RSS tracks what is live, at the cost of page faults on every step.
+But freed blocks of one size do not fit requests of another: the forward pass's temporaries leave holes
+the activations it keeps do not fill, and the gradients backward makes do not fit the activations it
+frees, so the resident set grows past what is live. `--low_cpu_memory` trims the heap (`malloc_trim`)
+at six points of every step (`trim_during_step`), which keeps the peak near what is live at the cost
+of page faults when the pages are used again.
 
-Measured on SmolLM2-135M, full fine-tune, batch 4 (`python benchmarks/host_memory.py`, README):
-fast 112 tokens/s, peak RSS 3.05 GB, 0.12M page faults per step; low memory 86 tokens/s, 2.82 GB,
-0.57M faults; glibc's own dynamic threshold 110 tokens/s, 3.20 GB.
+Measured with `python benchmarks/host_memory.py --data BENCH_64 --steps 8 --rounds 2` (SmolLM2-135M,
+full fine-tune, batch 4, README): default 2.94-2.97 GB peak RSS, 0.06-0.1M page faults per step;
+`--low_cpu_memory` 2.65 GB, 0.27M faults, 0.6 s more system time per step (5-15% of tokens/s).
+Session 2's way, a 256 KB mmap threshold (every freed block leaves at once), faulted 0.53M pages a
+step for a similar peak.
 """
 
 from __future__ import annotations
@@ -25,11 +30,14 @@ import torch
 
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
-LOW_MEMORY_THRESHOLD = 256 * 1024  # bytes: a 576-wide fp32 row of 128 tokens is 288 KB
+# Benchmarks use this so that peak RSS tracks what is live (every block over 256 KB is mapped afresh).
+LOW_MEMORY_THRESHOLD = 256 * 1024
 FAST_MMAP_THRESHOLD = 32 * 1024 * 1024  # glibc's largest
 KEEP_HEAP = 1 << 40  # a trim threshold never reached
-# Where backward trims the heap, as fractions of the decoder's depth (SmolLM2's 30 layers: 2, 10, 20).
-TRIM_AT = (0.07, 1 / 3, 2 / 3)
+# Where a training step trims the heap, as fractions of the decoder's depth: after SmolLM2's layers 10,
+# 20 and 29 (of 30) in forward, and as backward reaches its layers 20, 10 and 2.
+TRIM_FORWARD_AT = (1 / 3, 2 / 3, 1.0)
+TRIM_BACKWARD_AT = (0.07, 1 / 3, 2 / 3)
 
 
 def _glibc(function: str):
@@ -50,35 +58,43 @@ def set_malloc(mmap_threshold: int, trim_threshold: int) -> bool:
     return bool(mallopt(M_MMAP_THRESHOLD, mmap_threshold)) and bool(mallopt(M_TRIM_THRESHOLD, trim_threshold))
 
 
-def trim_during_backward(model, fractions: tuple[float, ...] = TRIM_AT) -> list[int]:
-    """Hand the heap's free pages back to the OS at a few decoder layers during backward.
+def trim_during_step(model, forward: tuple[float, ...] = TRIM_FORWARD_AT,
+                     backward: tuple[float, ...] = TRIM_BACKWARD_AT) -> dict[str, list[int]]:
+    """Hand the heap's free pages back to the OS at a few decoder layers of each training step.
 
-    With the heap kept (the fast setting), the activations backward frees stay in the process while
-    the gradients it makes take fresh pages, so each step's resident set grows past what is live.
-    `malloc_trim(0)` (glibc) gives back every free page; done as backward reaches the given fractions
-    of the decoder's depth, it returns what the layers above freed before the layers below allocate.
-    Returns the layer indices hooked ([] where there is no glibc or no `.layers` to hook).
+    `malloc_trim(0)` (glibc) gives back every free page of the heap; done after the given
+    fractions of the decoder's depth in forward (training only) and as backward reaches the given
+    fractions, it keeps the peak near what is live, at the cost of page faults when the pages are
+    used again. Returns the layer indices hooked (empty where there is no glibc or no `.layers`).
     """
     malloc_trim = _glibc("malloc_trim")
     layers = getattr(model.get_decoder(), "layers", None) if hasattr(model, "get_decoder") else None
     if malloc_trim is None or not layers:
-        return []
-    chosen = sorted({min(int(len(layers) * f), len(layers) - 1) for f in fractions})
+        return {"forward": [], "backward": []}
 
-    def release(grad):
+    def at(fractions):
+        return sorted({min(int(len(layers) * f), len(layers) - 1) for f in fractions})
+
+    def release(*args):
         malloc_trim(0)
+
+    def after_forward(module, args, output):
+        if module.training and torch.is_grad_enabled():
+            release()
 
     def on_forward(module, args, output):
         hidden = output[0] if isinstance(output, tuple) else output
         if torch.is_tensor(hidden) and hidden.requires_grad:
             hidden.register_hook(release)  # runs when backward reaches this layer's output
 
-    for index in chosen:
+    chosen = {"forward": at(forward), "backward": at(backward)}
+    for index in chosen["forward"]:
+        layers[index].register_forward_hook(after_forward)
+    for index in chosen["backward"]:
         layers[index].register_forward_hook(on_forward)
     return chosen
 
 
-def configure_host_memory(low_memory: bool) -> bool:
-    if low_memory:
-        return set_malloc(LOW_MEMORY_THRESHOLD, LOW_MEMORY_THRESHOLD)
+def configure_host_memory() -> bool:
+    """Freed heap memory stays for the next step's reuse; only blocks over 32 MB are mapped afresh."""
     return set_malloc(FAST_MMAP_THRESHOLD, KEEP_HEAP)

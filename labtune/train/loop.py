@@ -26,7 +26,7 @@ from labtune.train.batching import MicroBatch, accumulation_windows, epoch_order
 from labtune.train.config import TrainConfig
 from labtune.train.dist_world import make_world
 from labtune.train.fused import fused_loss_sum, use_fused_ops
-from labtune.train.host_memory import configure_host_memory, trim_during_backward
+from labtune.train.host_memory import configure_host_memory, trim_during_step
 from labtune.train.metrics import Metrics, plot_loss
 from labtune.train.model import (check_frozen_patterns, count_parameters, load_for_training, make_optimizer,
                                  make_scheduler, pick_device, tied_embedding_gradient_in_place)
@@ -117,11 +117,11 @@ def train(cfg: TrainConfig, world=None, stop_after_step: int | None = None,
     torch.manual_seed(cfg.seed)
     device = pick_device()
     if device.type == "cpu":
-        configure_host_memory(cfg.low_cpu_memory)
+        configure_host_memory()
     load_started = time.time()
     model = load_for_training(cfg, model_dir, device)
-    if device.type == "cpu" and not cfg.low_cpu_memory:
-        trim_during_backward(model)
+    if device.type == "cpu" and cfg.low_cpu_memory:
+        trim_during_step(model)
     fused_mlps = 0
     if world.world_size == 1 and not (cfg.lora or cfg.q_lora):
         tied_embedding_gradient_in_place(model)

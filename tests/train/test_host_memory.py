@@ -1,5 +1,6 @@
-"""glibc malloc modes for CPU training (glibc/Linux only): low memory returns freed blocks to the OS at
-once; fast keeps them, so the next step reuses them without page faults."""
+"""glibc malloc in CPU training (glibc/Linux only): training keeps freed blocks for the next step's reuse
+(no page faults); a 256 KB threshold would return them at once; `--low_cpu_memory` trims the heap at
+chosen points of each step."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from testpaths import REPO
 SCRIPT = """
 import json, resource, sys
 sys.path.insert(0, {repo!r})
-from labtune.train.host_memory import configure_host_memory
-assert configure_host_memory(low_memory={low})
+from labtune.train.host_memory import LOW_MEMORY_THRESHOLD, configure_host_memory, set_malloc
+assert set_malloc(LOW_MEMORY_THRESHOLD, LOW_MEMORY_THRESHOLD) if {low} else configure_host_memory()
 def rss_mb():
     return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmRSS")) / 1024
 blocks = [bytearray(1 << 20) for _ in range(300)]
@@ -57,7 +58,7 @@ def test_low_cpu_memory_changes_no_number(make_cfg, tmp_path):
     assert all(torch.equal(low[name], fast[name]) for name in low)
 
 
-def test_trim_during_backward_trims_when_backward_reaches_the_chosen_layers(monkeypatch):
+def test_trim_during_step_trims_after_forward_and_as_backward_reaches_the_chosen_layers(monkeypatch):
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
@@ -70,20 +71,24 @@ def test_trim_during_backward_trims_when_backward_reaches_the_chosen_layers(monk
     config = LlamaConfig(vocab_size=64, hidden_size=16, intermediate_size=32, num_hidden_layers=30,
                          num_attention_heads=2, num_key_value_heads=1)
     model = LlamaForCausalLM(config)
-    assert host_memory.trim_during_backward(model) == [2, 10, 20]
+    assert host_memory.trim_during_step(model) == {"forward": [10, 20, 29], "backward": [2, 10, 20]}
     ids = torch.randint(0, 64, (1, 12))
-    with torch.no_grad():
+    with torch.no_grad():  # evaluation and generation: no trimming
         model(input_ids=ids)
+    model.eval()
+    model(input_ids=ids)
+    assert trims == []
+    model.train()
     loss = model(input_ids=ids, labels=ids).loss
-    assert trims == []  # nothing in forward
+    assert trims == [0, 0, 0]  # after layers 10, 20 and 29 in forward
     loss.backward()
-    assert trims == [0, 0, 0]
+    assert trims == [0] * 6
 
 
-def test_trim_during_backward_needs_decoder_layers(monkeypatch):
+def test_trim_during_step_needs_decoder_layers(monkeypatch):
     import torch
 
     from labtune.train import host_memory
 
     monkeypatch.setattr(host_memory, "_glibc", lambda name: (lambda pad: None))
-    assert host_memory.trim_during_backward(torch.nn.Linear(2, 2)) == []
+    assert host_memory.trim_during_step(torch.nn.Linear(2, 2)) == {"forward": [], "backward": []}
