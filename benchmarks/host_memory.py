@@ -23,7 +23,7 @@ KEEP, LOW = (32 * 1024 * 1024, 1 << 40), (256 * 1024, 256 * 1024)  # (M_MMAP_THR
 #          depth (True: the defaults), tied-embedding gradient, fused.LEAN_FROM_TOKENS or None for the default)
 SETTINGS = {
     "default": (KEEP, False, "in place", None),
-    "--low_cpu_memory": (KEEP, True, "in place", None),
+    "low_cpu_memory": (KEEP, True, "in place", None),
     "trim in backward only": (KEEP, ((), (0.07, 1 / 3, 2 / 3)), "in place", None),
     "trim after forward only": (KEEP, ((1.0,), (0.07, 1 / 3, 2 / 3)), "in place", None),
     "lean from 1024 tokens": (KEEP, False, "in place", 1024),

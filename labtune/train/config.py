@@ -48,7 +48,7 @@ class TrainConfig(BaseModel):
     model_max_length: int | None = Field(None, ge=8, description="default: min(2048, model context)")
     bf16: bool = Field(False, description="bfloat16 autocast (fp32 master weights)")
     gradient_checkpointing: bool = False
-    # CPU only: trim the heap six times a step (peak RSS -10%, tokens/s -5 to -15%; host_memory.py).
+    # CPU only: trim the heap six times a step (peak RSS -10%, tokens/s -5 to -20%; host_memory.py).
     low_cpu_memory: bool = False
     # One process, full fine-tune, fp32: chunked vocabulary projection + loss and a lean SwiGLU (fused.py).
     fused_ops: bool = True

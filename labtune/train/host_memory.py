@@ -13,9 +13,9 @@ frees, so the resident set grows past what is live. `--low_cpu_memory` trims the
 at six points of every step (`trim_during_step`), which keeps the peak near what is live at the cost
 of page faults when the pages are used again.
 
-Measured with `python benchmarks/host_memory.py --data BENCH_64 --steps 8 --rounds 2` (SmolLM2-135M,
-full fine-tune, batch 4, README): default 2.94-2.97 GB peak RSS, 0.06-0.1M page faults per step;
-`--low_cpu_memory` 2.65 GB, 0.27M faults, 0.6 s more system time per step (5-15% of tokens/s).
+Measured with `python benchmarks/host_memory.py --steps 8 --rounds 2` (SmolLM2-135M, full fine-tune,
+the bench's 64 chats, batch 4, README): default 2.95-2.99 GB peak RSS, 0.1M page faults per step;
+`--low_cpu_memory` 2.65 GB, 0.26M faults, ~0.5 s more system time per step (5-20% of tokens/s).
 Session 2's way, a 256 KB mmap threshold (every freed block leaves at once), faulted 0.53M pages a
 step for a similar peak.
 """
