@@ -28,8 +28,9 @@ PLAIN_HEAD_MODELS = ("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM
 PLAIN_NORMS = ("LlamaRMSNorm", "MistralRMSNorm", "Qwen2RMSNorm", "Qwen3RMSNorm")
 # Calls below this many tokens keep the modules' own path. 0: none do. Session 4 started the lean ops at
 # 1024 tokens after measuring them 6% slower at the bench's ~336; with the lean RMSNorm (2x faster than
-# transformers') they measure as fast there and save 0.15 GB of peak RSS (benchmarks/host_memory.py,
-# "lean from 1024 tokens"), so every call takes them. Kept as a knob for that benchmark.
+# transformers') they measure as fast there, and with --low_cpu_memory they lower the peak by 0.15 GB
+# (benchmarks/host_memory.py, "lean from 1024 tokens"), so every call takes them. Kept as a knob for
+# that benchmark.
 LEAN_FROM_TOKENS = 0
 # 128 rows x 49k vocabulary x 4 bytes = 25 MB: under glibc's largest mmap threshold, so the chunk's
 # buffer is reused from the heap rather than page-faulted in each time (host_memory.py).
