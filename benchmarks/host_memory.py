@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-KEEP, LOW = (32 * 1024 * 1024, 1 << 40), (256 * 1024, 256 * 1024)  # (M_MMAP_THRESHOLD, M_TRIM_THRESHOLD)
+KEEP, LOW = (32 * 1024 * 1024, 2 ** 31 - 1), (256 * 1024, 256 * 1024)  # (M_MMAP_THRESHOLD, M_TRIM_THRESHOLD)
 # name -> (malloc setting or None for glibc's own, trim_during_step's (forward, backward) fractions of the
 #          depth (True: the defaults), tied-embedding gradient, fused.LEAN_FROM_TOKENS or None for the default)
 SETTINGS = {
@@ -29,6 +29,7 @@ SETTINGS = {
     "lean from 1024 tokens": (KEEP, False, "in place", 1024),
     "session 4": (KEEP, False, "sparse", 1024),
     "glibc's own": (None, False, "in place", None),
+    "heap top trimmed": ((32 * 1024 * 1024, 0), False, "in place", None),  # sessions 4-6's default, by mistake
     "mmap 256K": (LOW, False, "in place", None),  # session 2's --low_cpu_memory
 }
 

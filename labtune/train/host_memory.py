@@ -14,8 +14,10 @@ at six points of every step (`trim_during_step`), which keeps the peak near what
 of page faults when the pages are used again.
 
 Measured with `python benchmarks/host_memory.py --steps 8 --rounds 2` (SmolLM2-135M, full fine-tune,
-the bench's 64 chats, batch 4, README): default 2.95-2.99 GB peak RSS, 0.1M page faults per step;
-`--low_cpu_memory` 2.65 GB, 0.26M faults, ~0.5 s more system time per step (5-20% of tokens/s).
+the bench's 64 chats, batch 4, README): default 2.97-2.98 GB peak RSS, 19k page faults and 0.2 s of
+system time per step; `--low_cpu_memory` 2.64-2.66 GB, 0.26M faults, ~1 s (18% fewer tokens/s).
+Sessions 4-6 passed 1 << 40 as the trim threshold, which ctypes wrapped to 0: glibc then gave back the
+heap's top at every free ("heap top trimmed": 0.1M faults, 0.6 s, 13% fewer tokens/s for the same peak).
 Session 2's way, a 256 KB mmap threshold (every freed block leaves at once), faulted 0.53M pages a
 step for a similar peak.
 """
@@ -33,7 +35,7 @@ M_MMAP_THRESHOLD = -3
 # Benchmarks use this so that peak RSS tracks what is live (every block over 256 KB is mapped afresh).
 LOW_MEMORY_THRESHOLD = 256 * 1024
 FAST_MMAP_THRESHOLD = 32 * 1024 * 1024  # glibc's largest
-KEEP_HEAP = 1 << 40  # a trim threshold never reached
+KEEP_HEAP = 2 ** 31 - 1  # a trim threshold never reached (mallopt takes a C int)
 # Where a training step trims the heap, as fractions of the decoder's depth: after SmolLM2's layers 10,
 # 20 and 29 (of 30) in forward, and as backward reaches its layers 20, 10 and 2.
 TRIM_FORWARD_AT = (1 / 3, 2 / 3, 1.0)
@@ -55,6 +57,8 @@ def set_malloc(mmap_threshold: int, trim_threshold: int) -> bool:
     mallopt = _glibc("mallopt")
     if mallopt is None:
         return False
+    if not all(0 <= value < 2 ** 31 for value in (mmap_threshold, trim_threshold)):
+        raise ValueError("mallopt takes a C int: ctypes would silently wrap a larger value (1 << 40 becomes 0)")
     return bool(mallopt(M_MMAP_THRESHOLD, mmap_threshold)) and bool(mallopt(M_TRIM_THRESHOLD, trim_threshold))
 
 

@@ -13,7 +13,8 @@ import pytest
 from testpaths import REPO
 
 # Free every other 1 MB block of 300, then allocate and touch the same amount again: how much left the
-# resident set, and how many page faults the second round took.
+# resident set, and how many page faults the second round took; then free everything, top of the heap
+# included: how much left.
 SCRIPT = """
 import json, resource, sys
 sys.path.insert(0, {repo!r})
@@ -27,7 +28,10 @@ del blocks[::2]
 released = before - rss_mb()
 faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 again = [bytearray(1 << 20) for _ in range(150)]
-print(json.dumps({{"released_mb": released, "faults": resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults}}))
+faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
+before = rss_mb()
+del blocks, again
+print(json.dumps({{"released_mb": released, "faults": faults, "released_at_end_mb": before - rss_mb()}}))
 """
 
 
@@ -44,6 +48,17 @@ def test_low_memory_returns_freed_blocks_and_fast_reuses_them():
     # ...and reused: 150 MB touched again costs ~38k page faults of 4 KB when it must be mapped afresh.
     assert low["faults"] > 30_000
     assert fast["faults"] < 5_000
+    # The heap's top is kept too: sessions 4-6 passed 1 << 40 to mallopt, which ctypes wrapped to a trim
+    # threshold of 0, and glibc gave back the top of the heap at every free (100k page faults a step).
+    assert low["released_at_end_mb"] > 250
+    assert fast["released_at_end_mb"] < 30
+
+
+def test_set_malloc_refuses_what_a_c_int_cannot_hold():
+    from labtune.train.host_memory import set_malloc
+
+    with pytest.raises(ValueError, match="C int"):
+        set_malloc(1 << 20, 1 << 40)
 
 
 def test_low_cpu_memory_changes_no_number(make_cfg, tmp_path):
