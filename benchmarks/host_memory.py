@@ -18,18 +18,20 @@ import tempfile
 import time
 from pathlib import Path
 
-KEEP, LOW = (32 * 1024 * 1024, 2 ** 31 - 1), (256 * 1024, 256 * 1024)  # (M_MMAP_THRESHOLD, M_TRIM_THRESHOLD)
+# (M_MMAP_THRESHOLD, M_TRIM_THRESHOLD): the heap kept whole, its top given back at every free, session 2's
+KEEP, TOP, LOW = (32 * 1024 * 1024, 2 ** 31 - 1), (32 * 1024 * 1024, 0), (256 * 1024, 256 * 1024)
 # name -> (malloc setting or None for glibc's own, trim_during_step's (forward, backward) fractions of the
 #          depth (True: the defaults), tied-embedding gradient, fused.LEAN_FROM_TOKENS or None for the default)
 SETTINGS = {
     "default": (KEEP, False, "in place", None),
-    "low_cpu_memory": (KEEP, True, "in place", None),
-    "trim in backward only": (KEEP, ((), (0.07, 1 / 3, 2 / 3)), "in place", None),
-    "trim after forward only": (KEEP, ((1.0,), (0.07, 1 / 3, 2 / 3)), "in place", None),
+    "low_cpu_memory": (TOP, True, "in place", None),
+    "low_cpu_memory, heap top kept": (KEEP, True, "in place", None),
+    "trim in backward only": (TOP, ((), (0.07, 1 / 3, 2 / 3)), "in place", None),
+    "trim after forward only": (TOP, ((1.0,), (0.07, 1 / 3, 2 / 3)), "in place", None),
     "lean from 1024 tokens": (KEEP, False, "in place", 1024),
     "session 4": (KEEP, False, "sparse", 1024),
     "glibc's own": (None, False, "in place", None),
-    "heap top trimmed": ((32 * 1024 * 1024, 0), False, "in place", None),  # sessions 4-6's default, by mistake
+    "heap top trimmed": (TOP, False, "in place", None),  # sessions 4-6's default, by mistake
     "mmap 256K": (LOW, False, "in place", None),  # session 2's --low_cpu_memory
 }
 
@@ -54,7 +56,7 @@ def _train(name: str, settings: dict, conn) -> None:
     malloc, trim, tied, lean_from = SETTINGS[name]
     if lean_from is not None:
         fused.LEAN_FROM_TOKENS = lean_from
-    loop.configure_host_memory = lambda: malloc is not None and host_memory.set_malloc(*malloc)
+    loop.configure_host_memory = lambda low_memory=False: malloc is not None and host_memory.set_malloc(*malloc)
     if trim not in (False, True):
         loop.trim_during_step = lambda model: host_memory.trim_during_step(model, *trim)
     if tied == "sparse":

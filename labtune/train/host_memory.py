@@ -99,6 +99,10 @@ def trim_during_step(model, forward: tuple[float, ...] = TRIM_FORWARD_AT,
     return chosen
 
 
-def configure_host_memory() -> bool:
-    """Freed heap memory stays for the next step's reuse; only blocks over 32 MB are mapped afresh."""
-    return set_malloc(FAST_MMAP_THRESHOLD, KEEP_HEAP)
+def configure_host_memory(low_memory: bool = False) -> bool:
+    """Freed heap memory stays for the next step's reuse; only blocks over 32 MB are mapped afresh.
+
+    With `low_memory` (`--low_cpu_memory`, which also trims during the step) the heap's top is given
+    back at every free as well: 2.64-2.66 GB instead of 2.72-2.73 with the top kept.
+    """
+    return set_malloc(FAST_MMAP_THRESHOLD, 0 if low_memory else KEEP_HEAP)

@@ -117,7 +117,7 @@ def train(cfg: TrainConfig, world=None, stop_after_step: int | None = None,
     torch.manual_seed(cfg.seed)
     device = pick_device()
     if device.type == "cpu":
-        configure_host_memory()
+        configure_host_memory(low_memory=cfg.low_cpu_memory)
     load_started = time.time()
     model = load_for_training(cfg, model_dir, device)
     if device.type == "cpu" and cfg.low_cpu_memory:
@@ -126,7 +126,7 @@ def train(cfg: TrainConfig, world=None, stop_after_step: int | None = None,
     if world.world_size == 1 and not (cfg.lora or cfg.q_lora):
         tied_embedding_gradient_in_place(model)
         if cfg.fused_ops and not cfg.bf16:
-            fused_mlps = use_fused_ops(model)
+            fused_mlps = use_fused_ops(model, keep_head_gradient=not cfg.low_cpu_memory)
     train_model = world.wrap(model)  # before the optimizer: FSDP replaces the parameters by their shards
     optimizer = make_optimizer(model, cfg)
     scheduler = make_scheduler(optimizer, cfg, plan.warmup_steps, plan.total_steps)

@@ -39,6 +39,35 @@ def test_linear_cross_entropy_matches_logits_then_cross_entropy(monkeypatch, wei
         assert close(linear_cross_entropy(hidden, weight, targets), ref.detach())
 
 
+def test_the_head_gradient_is_kept_from_step_to_step_and_accumulates(monkeypatch):
+    monkeypatch.setattr(fused, "CHUNK_BYTES", 7 * 300 * 4)
+    torch.manual_seed(2)
+    weight = torch.nn.Parameter(torch.randn(300, 24))
+    kept = fused.KeptGradient()
+
+    def reference(hidden, targets):
+        ref_weight = weight.detach().clone().requires_grad_()
+        (F.cross_entropy(hidden @ ref_weight.T, targets, reduction="sum") * 0.5).backward()
+        return ref_weight.grad
+
+    def micro_batch(rows):
+        hidden, targets = torch.randn(rows, 24), torch.randint(0, 300, (rows,))
+        (linear_cross_entropy(hidden, weight, targets, kept) * 0.5).backward()
+        return reference(hidden, targets)
+
+    expected = micro_batch(40)
+    assert close(weight.grad, expected)
+    first = weight.grad.data_ptr()
+    assert first == kept.storage.data_ptr()  # autograd adopted it: no copy
+    expected += micro_batch(33)  # accumulation: a fresh tensor, added into .grad
+    assert close(weight.grad, expected) and weight.grad.data_ptr() == first
+    weight.grad = None  # the optimizer's zero_grad(set_to_none=True)
+    assert close(micro_batch(17), weight.grad) and weight.grad.data_ptr() == first  # written over, not added to
+    weight.grad = None
+    (linear_cross_entropy(torch.randn(0, 24), weight, torch.zeros(0, dtype=torch.long), kept) * 1.0).backward()
+    assert weight.grad.data_ptr() == first and not weight.grad.any()  # no rows: zeros, not what was there
+
+
 @pytest.mark.parametrize("frozen", [(), ("gate",), ("gate", "up", "down")])
 def test_swiglu_matches_the_three_linear_layers(frozen):
     torch.manual_seed(1)
