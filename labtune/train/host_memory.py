@@ -14,8 +14,8 @@ at six points of every step (`trim_during_step`), which keeps the peak near what
 of page faults when the pages are used again.
 
 Measured with `python benchmarks/host_memory.py --steps 8 --rounds 2` (SmolLM2-135M, full fine-tune,
-the bench's 64 chats, batch 4, README): default 2.97-2.98 GB peak RSS, 19k page faults and 0.2 s of
-system time per step; `--low_cpu_memory` 2.64-2.66 GB, 0.26M faults, ~1 s (18% fewer tokens/s).
+the bench's 64 chats, batch 4, README): default 2.94-2.98 GB peak RSS, 11-19k page faults and 0.2 s of
+system time per step; `--low_cpu_memory` 2.64-2.66 GB, 0.26M faults, ~1 s (~20% fewer tokens/s).
 Sessions 4-6 passed 1 << 40 as the trim threshold, which ctypes wrapped to 0: glibc then gave back the
 heap's top at every free ("heap top trimmed": 0.1M faults, 0.6 s, 13% fewer tokens/s for the same peak).
 Session 2's way, a 256 KB mmap threshold (every freed block leaves at once), faulted 0.53M pages a
@@ -103,6 +103,6 @@ def configure_host_memory(low_memory: bool = False) -> bool:
     """Freed heap memory stays for the next step's reuse; only blocks over 32 MB are mapped afresh.
 
     With `low_memory` (`--low_cpu_memory`, which also trims during the step) the heap's top is given
-    back at every free as well: 2.64-2.66 GB instead of 2.72-2.73 with the top kept.
+    back at every free as well: 2.64-2.66 GB in four runs, 2.65-2.72 with the top kept.
     """
     return set_malloc(FAST_MMAP_THRESHOLD, 0 if low_memory else KEEP_HEAP)
