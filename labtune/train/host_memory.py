@@ -54,11 +54,11 @@ def _glibc(function: str):
 
 def set_malloc(mmap_threshold: int, trim_threshold: int) -> bool:
     """True when glibc accepted the setting (Linux); elsewhere a no-op."""
+    if not all(0 <= value < 2 ** 31 for value in (mmap_threshold, trim_threshold)):
+        raise ValueError("mallopt takes a C int: ctypes would silently wrap a larger value (1 << 40 becomes 0)")
     mallopt = _glibc("mallopt")
     if mallopt is None:
         return False
-    if not all(0 <= value < 2 ** 31 for value in (mmap_threshold, trim_threshold)):
-        raise ValueError("mallopt takes a C int: ctypes would silently wrap a larger value (1 << 40 becomes 0)")
     return bool(mallopt(M_MMAP_THRESHOLD, mmap_threshold)) and bool(mallopt(M_TRIM_THRESHOLD, trim_threshold))
 
 
