@@ -1,8 +1,9 @@
 """labtune's lean training ops (labtune/train/fused.py) against the modules they replace, at SmolLM2-135M sizes.
 
 For each op, forward + backward on `--tokens` tokens, in a fresh process per variant, with glibc
-returning freed blocks to the OS at once (a 256 KB mmap threshold) so that peak RSS tracks what is live. Prints milliseconds per forward + backward (best of `--repeats`) and the peak memory above
-the inputs, for:
+returning freed blocks to the OS at once (a 256 KB mmap threshold) so that peak RSS tracks what is
+live. Prints milliseconds per forward + backward (best of `--repeats`) and the peak memory above the
+inputs, for:
 
 - the vocabulary projection + loss: `F.cross_entropy(hidden @ W.T)` vs `linear_cross_entropy`;
 - `--layers` SwiGLU MLPs in a row: transformers' LlamaMLP vs `SwiGLU` (activations kept for backward);

@@ -2,8 +2,8 @@
 
 Each setting runs `labtune.train.loop.train` in its own fresh process (`labtune bench train`'s labtune
 side: same data, batch and steps) with `configure_host_memory`, `trim_during_step`, the
-tied-embedding gradient and `fused.LEAN_FROM_TOKENS` replaced by the setting under test. Prints tokens/s over the timed steps, peak
-RSS (VmHWM), minor page faults and system CPU seconds.
+tied-embedding gradient and `fused.LEAN_FROM_TOKENS` replaced by the setting under test. Prints
+tokens/s over the timed steps, peak RSS (VmHWM), minor page faults and system CPU seconds.
 
     python benchmarks/host_memory.py --steps 8 --rounds 2
 """
@@ -119,12 +119,10 @@ def main() -> None:
 
 def _first_conversations(data: str, n: int, out: Path) -> str:
     """The bench's data: the first n conversations (seed 0), written back as ShareGPT."""
+    from labtune.data.convert import to_sharegpt
     from labtune.data.dataset import load_dataset
 
-    convs = load_dataset([data], seed=0).train[:n]
-    out.write_text(json.dumps([{"conversations": [
-        {"from": {"user": "human", "assistant": "gpt"}.get(m.role, m.role), "value": m.content}
-        for m in c.messages]} for c in convs]))
+    out.write_text(json.dumps([to_sharegpt(c) for c in load_dataset([data], seed=0).train[:n]]))
     return str(out)
 
 

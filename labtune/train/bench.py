@@ -151,6 +151,7 @@ def model_flops_per_token(model_dir: Path, seq_len: float) -> float:
 def run_bench(model: str, data: str | None, samples: int, max_length: int, batch_size: int, steps: int,
               with_trl: bool, threads: int | None, output: str | None, low_cpu_memory: bool = False,
               fused_ops: bool = True) -> dict:
+    from labtune.data.convert import to_openai, to_sharegpt
     from labtune.data.dataset import load_dataset
     from labtune.data.templates import get_template
     from labtune.data.tokenize import encode_dataset
@@ -169,10 +170,8 @@ def run_bench(model: str, data: str | None, samples: int, max_length: int, batch
     with tempfile.TemporaryDirectory() as tmp:
         # Both trainers read the same conversations: labtune as ShareGPT, TRL as `messages` records.
         data_file, messages_file = Path(tmp) / "data.json", Path(tmp) / "messages.json"
-        data_file.write_text(json.dumps([{"conversations": [
-            {"from": {"user": "human", "assistant": "gpt"}.get(m.role, m.role), "value": m.content}
-            for m in c.messages]} for c in convs]))
-        messages_file.write_text(json.dumps([{"messages": c.to_dict()["messages"]} for c in convs]))
+        data_file.write_text(json.dumps([to_sharegpt(c) for c in convs]))
+        messages_file.write_text(json.dumps([to_openai(c) for c in convs]))
         settings = {"model": str(model_dir), "data_file": str(data_file), "messages_file": str(messages_file),
                     "max_length": max_length, "batch_size": batch_size, "steps": steps, "threads": threads,
                     "low_cpu_memory": low_cpu_memory, "fused_ops": fused_ops}

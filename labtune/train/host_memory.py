@@ -10,8 +10,8 @@ are mapped afresh.
 But freed blocks of one size do not fit requests of another: the forward pass's temporaries leave holes
 the activations it keeps do not fill, and the gradients backward makes do not fit the activations it
 frees, so the resident set grows past what is live. `--low_cpu_memory` trims the heap (`malloc_trim`)
-at six points of every step (`trim_during_step`), which keeps the peak near what is live at the cost
-of page faults when the pages are used again.
+at six points of every step (`trim_during_step`) and gives its top back at every free, which keeps
+the peak near what is live at the cost of page faults when the pages are used again.
 
 Measured with `python benchmarks/host_memory.py --steps 8 --rounds 2` (SmolLM2-135M, full fine-tune,
 the bench's 64 chats, batch 4, README): default 2.94-2.98 GB peak RSS, 11-19k page faults and 0.2 s of
