@@ -237,8 +237,8 @@ if __name__ == "__main__":
         code = 1
     if rank == 0 or code:
         print(json.dumps(result), flush=True)
-    from labtune.train.distributed import shutdown
+    from labtune.train.distributed import leave_worker
 
     if code == 0:
-        shutdown()
+        leave_worker()
     sys.exit(code)

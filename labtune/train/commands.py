@@ -48,7 +48,7 @@ def _option_params() -> list[inspect.Parameter]:
 
 
 def _train(config: Optional[str] = None, **options) -> None:
-    from labtune.train.distributed import launched_by_torchrun, report_errors, shutdown
+    from labtune.train.distributed import launched_by_torchrun, leave_worker, report_errors, shutdown
     from labtune.train.loop import train
 
     if options.get("lora_target_modules"):
@@ -61,8 +61,10 @@ def _train(config: Optional[str] = None, **options) -> None:
     try:
         with report_errors():
             train(cfg)
-    finally:
+    except BaseException:
         shutdown()
+        raise
+    leave_worker()  # a torchrun worker that finished ends here (see its docstring); one process returns
 
 
 _config_param = inspect.Parameter(

@@ -165,6 +165,6 @@ if __name__ == "__main__":
         stop_then_resume(args[2], args[3])
     else:
         fail_on_rank1()
-    from labtune.train.distributed import shutdown
+    from labtune.train.distributed import leave_worker
 
-    shutdown()
+    leave_worker()
