@@ -11,12 +11,16 @@ tokens/s over the timed steps, peak RSS (VmHWM), minor page faults and system CP
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing
+import os
 import resource
 import tempfile
 import time
 from pathlib import Path
+
+from labtune.train.allocator import preload_environment
 
 # (M_MMAP_THRESHOLD, M_TRIM_THRESHOLD): the heap kept whole, its top given back at every free, session 2's
 KEEP, TOP, LOW = (32 * 1024 * 1024, 2 ** 31 - 1), (32 * 1024 * 1024, 0), (256 * 1024, 256 * 1024)
@@ -34,6 +38,13 @@ SETTINGS = {
     "heap top trimmed": (TOP, False, "in place", None),  # sessions 4-6's default, by mistake
     "mmap 256K": (LOW, False, "in place", None),  # session 2's --low_cpu_memory
 }
+# Settings run on tcmalloc (preloaded, as `labtune train` does where it is installed); the rest on glibc.
+TCMALLOC = {
+    "tcmalloc": "default",
+    "tcmalloc, low_cpu_memory": "low_cpu_memory",
+    "tcmalloc, release late in backward": "release late in backward",
+}
+SETTINGS["release late in backward"] = (KEEP, ((), (0.15,)), "in place", None)
 
 
 def _sparse_tied_gradient(model) -> bool:
@@ -49,14 +60,15 @@ def _train(name: str, settings: dict, conn) -> None:
     import torch
 
     import labtune.train.loop as loop
-    from labtune.train import fused, host_memory
+    from labtune.train import allocator, fused, host_memory
     from labtune.train.bench import peak_rss_gb
     from labtune.train.config import TrainConfig
 
-    malloc, trim, tied, lean_from = SETTINGS[name]
+    malloc, trim, tied, lean_from = SETTINGS[TCMALLOC.get(name, name)]
     if lean_from is not None:
         fused.LEAN_FROM_TOKENS = lean_from
-    loop.configure_host_memory = lambda low_memory=False: malloc is not None and host_memory.set_malloc(*malloc)
+    if name not in TCMALLOC:  # tcmalloc's settings keep the real configure_host_memory
+        loop.configure_host_memory = lambda low_memory=False: malloc is not None and host_memory.set_malloc(*malloc)
     if trim not in (False, True):
         loop.trim_during_step = lambda model: host_memory.trim_during_step(model, *trim)
     if tied == "sparse":
@@ -76,7 +88,7 @@ def _train(name: str, settings: dict, conn) -> None:
                           save_steps=10 ** 9, quiet=True, seed=0, low_cpu_memory=trim is not False)
         loop.train(cfg, on_step=record)
     (t0, n0), (t1, n1) = steps[0], steps[-1]
-    conn.send({"tokens_per_s": (n1 - n0) / (t1 - t0), "peak_rss_gb": peak_rss_gb(),
+    conn.send({"allocator": allocator.active(), "tokens_per_s": (n1 - n0) / (t1 - t0), "peak_rss_gb": peak_rss_gb(),
                "minor_faults_per_step": (usage[-1].ru_minflt - usage[0].ru_minflt) / (len(steps) - 1),
                "sys_s_per_step": (usage[-1].ru_stime - usage[0].ru_stime) / (len(steps) - 1)})
 
@@ -98,13 +110,18 @@ def main() -> None:
     if args.samples:
         settings["data"] = _first_conversations(args.data, args.samples, Path(workdir.name) / "data.json")
     context = multiprocessing.get_context("spawn")
-    names = args.only or list(SETTINGS)
+    names = args.only or [*SETTINGS, *TCMALLOC]
+    tcmalloc_env = preload_environment({}) or {}
+    if not tcmalloc_env:
+        print("tcmalloc not found: its settings are skipped")
+        names = [name for name in names if name not in TCMALLOC]
     results: dict[str, list[dict]] = {name: [] for name in names}
     for _ in range(args.rounds):
         for name in names:
             parent, child = context.Pipe(duplex=False)
             process = context.Process(target=_train, args=(name, settings, child))
-            process.start()
+            with _environment(tcmalloc_env if name in TCMALLOC else {}):
+                process.start()
             results[name].append(parent.recv())
             process.join()
             print(name, json.dumps(results[name][-1]), flush=True)
@@ -115,6 +132,21 @@ def main() -> None:
         print(f"{name:<24} {best['tokens_per_s']:>15.1f} {peaks[0]:>12.2f}-{peaks[-1]:.2f} "
               f"{best['minor_faults_per_step']:>12.0f} {best['sys_s_per_step']:>11.2f}")
     workdir.cleanup()
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]):
+    """`values` set in os.environ while a child process starts (spawn copies the environment then)."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def _first_conversations(data: str, n: int, out: Path) -> str:

@@ -1,3 +1,3 @@
-from labtune.cli import main
+from labtune.cli import entry
 
-main()
+entry()

@@ -42,6 +42,17 @@ for _name in COMMAND_MODULES:
     _module.register(app, data_app)
 
 
+def entry() -> None:
+    """The program (`labtune`, `python -m labtune`): a training command first moves onto tcmalloc.
+
+    Kept apart from `main()` because re-executing replaces the process: never from a caller's process.
+    """
+    from labtune.train.allocator import reexec_on_tcmalloc  # no torch: cheap for every command
+
+    reexec_on_tcmalloc(sys.argv[1:])  # training commands only; returns when nothing is to be done
+    main()
+
+
 def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -21,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from labtune.errors import LabtuneError
+from labtune.train.allocator import active, preload_environment
 
 SHARED_DUMMY = Path(__file__).resolve().parents[3] / "shared" / "data" / "dummy_conversation.json"
 
@@ -79,7 +81,7 @@ def _run_labtune(settings: dict, conn) -> None:
                           learning_rate=2e-5, warmup_ratio=0.0, save_steps=10 ** 9, quiet=True, seed=0,
                           low_cpu_memory=settings["low_cpu_memory"], fused_ops=settings["fused_ops"])
         train(cfg, on_step=record)
-    conn.send(_throughput(steps))
+    conn.send({**_throughput(steps), "allocator": active()})
 
 
 def _run_trl(settings: dict, conn) -> None:
@@ -114,18 +116,25 @@ def _run_trl(settings: dict, conn) -> None:
                              processing_class=load_tokenizer(model_dir), callbacks=[Timer()])
         trainer.remove_callback(PrinterCallback)  # its per-step dicts would bury the results
         trainer.train()
-    conn.send(_throughput(steps))
+    conn.send({**_throughput(steps), "allocator": active()})
 
 
 def _measure_peak(settings: dict, conn) -> None:
     conn.send({"gflops": matmul_peak_gflops(settings["threads"])})
 
 
-def _in_fresh_process(target, settings: dict) -> dict:
+def _in_fresh_process(target, settings: dict, environment: dict[str, str] | None = None) -> dict:
+    """`target(settings, conn)` in a new interpreter, started with `environment` added to os.environ."""
     context = multiprocessing.get_context("spawn")
     parent, child = context.Pipe(duplex=False)
     process = context.Process(target=target, args=(settings, child))
-    process.start()
+    saved = dict(os.environ)
+    os.environ.update(environment or {})
+    try:
+        process.start()  # spawn hands the child the environment as it is now
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
     child.close()
     try:
         result = parent.recv()
@@ -178,10 +187,13 @@ def run_bench(model: str, data: str | None, samples: int, max_length: int, batch
         console.print(f"{len(convs)} conversations, mean {mean_len:.0f} tokens; batch {batch_size}, "
                       f"max length {max_length}, {steps} timed steps after 1 warm-up; fp32 full fine-tune")
         runners = {"labtune": _run_labtune, **({"trl": _run_trl} if with_trl else {})}
+        # Each trainer as its users get it: labtune's training commands preload tcmalloc where it is
+        # installed (allocator.py); TRL runs on the C library's malloc.
+        environments = {"labtune": preload_environment({}) or {}, "trl": {}}
         peaks = [_in_fresh_process(_measure_peak, settings)["gflops"]]
         results = {}
         for name, runner in runners.items():
-            results[name] = _in_fresh_process(runner, settings)
+            results[name] = _in_fresh_process(runner, settings, environments[name])
             peaks.append(_in_fresh_process(_measure_peak, settings)["gflops"])
             results[name]["matmul_peak_gflops"] = max(peaks[-2:])
     flops = model_flops_per_token(model_dir, mean_len)
@@ -189,11 +201,11 @@ def run_bench(model: str, data: str | None, samples: int, max_length: int, batch
         result["mfu"] = result["tokens_per_s"] * flops / (result["matmul_peak_gflops"] * 1e9)
 
     table = Table(title="labtune bench train")
-    for column in ("trainer", "tokens/s", "peak RSS (GB)", "MFU", "timed steps", "tokens"):
+    for column in ("trainer", "tokens/s", "peak RSS (GB)", "MFU", "timed steps", "tokens", "malloc"):
         table.add_column(column, justify="right")
     for name, r in results.items():
         table.add_row(name, f"{r['tokens_per_s']:.0f}", f"{r['peak_rss_gb']:.2f}", f"{r['mfu']:.0%}",
-                      str(r["steps"]), str(r["tokens"]))
+                      str(r["steps"]), str(r["tokens"]), r["allocator"])
     console.print(table)
     summary = {"settings": {k: v for k, v in settings.items() if "file" not in k}, "conversations": len(convs),
                "mean_tokens": mean_len, "matmul_peaks_gflops": peaks, "flops_per_token": flops, "results": results}

@@ -30,6 +30,8 @@ import sys
 
 import torch
 
+from labtune.train import allocator
+
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
 # Benchmarks use this so that peak RSS tracks what is live (every block over 256 KB is mapped afresh).
@@ -52,6 +54,19 @@ def _glibc(function: str):
         return None
 
 
+def release_free_memory():
+    """The call that hands free heap pages back to the OS: tcmalloc's where it is loaded, else glibc's
+    `malloc_trim(0)`; None where there is neither."""
+    if sys.platform.startswith("linux"):
+        try:
+            release = ctypes.CDLL(None).MallocExtension_ReleaseFreeMemory  # a preloaded tcmalloc
+            return lambda: release()
+        except (OSError, AttributeError):
+            pass
+    malloc_trim = _glibc("malloc_trim")
+    return None if malloc_trim is None else (lambda: malloc_trim(0))
+
+
 def set_malloc(mmap_threshold: int, trim_threshold: int) -> bool:
     """True when glibc accepted the setting (Linux); elsewhere a no-op."""
     if not all(0 <= value < 2 ** 31 for value in (mmap_threshold, trim_threshold)):
@@ -71,16 +86,16 @@ def trim_during_step(model, forward: tuple[float, ...] = TRIM_FORWARD_AT,
     fractions, it keeps the peak near what is live, at the cost of page faults when the pages are
     used again. Returns the layer indices hooked (empty where there is no glibc or no `.layers`).
     """
-    malloc_trim = _glibc("malloc_trim")
+    release_pages = release_free_memory()
     layers = getattr(model.get_decoder(), "layers", None) if hasattr(model, "get_decoder") else None
-    if malloc_trim is None or not layers:
+    if release_pages is None or not layers:
         return {"forward": [], "backward": []}
 
     def at(fractions):
         return sorted({min(int(len(layers) * f), len(layers) - 1) for f in fractions})
 
     def release(*args):
-        malloc_trim(0)
+        release_pages()
 
     def after_forward(module, args, output):
         if module.training and torch.is_grad_enabled():
@@ -103,6 +118,18 @@ def configure_host_memory(low_memory: bool = False) -> bool:
     """Freed heap memory stays for the next step's reuse; only blocks over 32 MB are mapped afresh.
 
     With `low_memory` (`--low_cpu_memory`, which also trims during the step) the heap's top is given
-    back at every free as well: 2.64-2.66 GB in four runs, 2.65-2.72 with the top kept.
+    back at every free as well: 2.64-2.66 GB in four runs, 2.65-2.72 with the top kept. Under a
+    preloaded tcmalloc (allocator.py) its defaults keep freed pages already, and `low_memory` turns
+    on its aggressive decommit instead (every freed span goes back to the OS at once).
     """
+    if allocator.active() == "tcmalloc":
+        return not low_memory or _tcmalloc_property("tcmalloc.aggressive_memory_decommit", 1)
     return set_malloc(FAST_MMAP_THRESHOLD, 0 if low_memory else KEEP_HEAP)
+
+
+def _tcmalloc_property(name: str, value: int) -> bool:
+    try:
+        setter = ctypes.CDLL(None).MallocExtension_SetNumericProperty
+    except (OSError, AttributeError):
+        return False
+    return bool(setter(name.encode(), ctypes.c_size_t(value)))

@@ -21,7 +21,7 @@ from labtune.data.dataset import parse_spec
 from labtune.data.templates import get_template
 from labtune.model.load import load_tokenizer
 from labtune.model.resolve import resolve_model
-from labtune.train import checkpoint, fused
+from labtune.train import allocator, checkpoint, fused
 from labtune.train.batching import MicroBatch, accumulation_windows, epoch_order, pack, rank_micro_batches
 from labtune.train.config import TrainConfig
 from labtune.train.dist_world import make_world
@@ -212,7 +212,7 @@ def train(cfg: TrainConfig, world=None, stop_after_step: int | None = None,
         timings = {"load_s": round(load_s, 2), "train_s": round(pos.elapsed_s, 2),
                    "save_s": round(time.time() - save_started, 2), "total_s": round(time.time() - started, 2)}
         write_run_json(out, {"config": cfg.model_dump(), "model_dir": str(model_dir), "device": str(device),
-                             "world_size": world.world_size, "max_length": seq_len,
+                             "world_size": world.world_size, "max_length": seq_len, "malloc": allocator.active(),
                              "fused_ops": getattr(model, "labtune_fused_loss", False), "fused_mlps": fused_mlps,
                              "gradient_accumulation_steps": plan.gradient_accumulation_steps,
                              "steps": pos.step, "tokens": pos.tokens, "trainable_tokens": pos.trainable_tokens,
