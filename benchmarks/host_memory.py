@@ -11,16 +11,15 @@ tokens/s over the timed steps, peak RSS (VmHWM), minor page faults and system CP
 from __future__ import annotations
 
 import argparse
-import contextlib
+import functools
 import json
-import multiprocessing
-import os
 import resource
 import tempfile
 import time
 from pathlib import Path
 
 from labtune.train.allocator import preload_environment
+from labtune.train.bench import in_fresh_process
 
 # (M_MMAP_THRESHOLD, M_TRIM_THRESHOLD): the heap kept whole, its top given back at every free, session 2's
 KEEP, TOP, LOW = (32 * 1024 * 1024, 2 ** 31 - 1), (32 * 1024 * 1024, 0), (256 * 1024, 256 * 1024)
@@ -109,7 +108,6 @@ def main() -> None:
     workdir = tempfile.TemporaryDirectory()
     if args.samples:
         settings["data"] = _first_conversations(args.data, args.samples, Path(workdir.name) / "data.json")
-    context = multiprocessing.get_context("spawn")
     names = args.only or [*SETTINGS, *TCMALLOC]
     tcmalloc_env = preload_environment({}) or {}
     if not tcmalloc_env:
@@ -118,12 +116,8 @@ def main() -> None:
     results: dict[str, list[dict]] = {name: [] for name in names}
     for _ in range(args.rounds):
         for name in names:
-            parent, child = context.Pipe(duplex=False)
-            process = context.Process(target=_train, args=(name, settings, child))
-            with _environment(tcmalloc_env if name in TCMALLOC else {}):
-                process.start()
-            results[name].append(parent.recv())
-            process.join()
+            environment = tcmalloc_env if name in TCMALLOC else {}
+            results[name].append(in_fresh_process(functools.partial(_train, name), settings, environment))
             print(name, json.dumps(results[name][-1]), flush=True)
     print(f"\n{'setting':<24} {'tokens/s (best)':>15} {'peak RSS GB (all)':>18} {'faults/step':>12} {'sys s/step':>11}")
     for name, runs in results.items():
@@ -132,21 +126,6 @@ def main() -> None:
         print(f"{name:<24} {best['tokens_per_s']:>15.1f} {peaks[0]:>12.2f}-{peaks[-1]:.2f} "
               f"{best['minor_faults_per_step']:>12.0f} {best['sys_s_per_step']:>11.2f}")
     workdir.cleanup()
-
-
-@contextlib.contextmanager
-def _environment(values: dict[str, str]):
-    """`values` set in os.environ while a child process starts (spawn copies the environment then)."""
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _first_conversations(data: str, n: int, out: Path) -> str:

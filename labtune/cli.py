@@ -45,18 +45,19 @@ for _name in COMMAND_MODULES:
 def entry() -> None:
     """The program (`labtune`, `python -m labtune`): a training command first moves onto tcmalloc.
 
-    Kept apart from `main()` because re-executing replaces the process: never from a caller's process.
+    Apart from `main()` because re-executing replaces the process: never from a caller's process.
     """
-    from labtune.train.allocator import reexec_on_tcmalloc  # no torch: cheap for every command
-
-    reexec_on_tcmalloc(sys.argv[1:])  # training commands only; returns when nothing is to be done
-    main()
+    main(reexec=True)
 
 
-def main() -> None:
+def main(reexec: bool = False) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
     try:
+        if reexec:
+            from labtune.train.allocator import reexec_on_tcmalloc  # no torch: cheap for every command
+
+            reexec_on_tcmalloc(sys.argv[1:])  # training commands only; returns when nothing is to be done
         app()
     except LabtuneError as exc:
         Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)

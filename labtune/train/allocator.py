@@ -19,6 +19,8 @@ import sys
 import sysconfig
 from pathlib import Path
 
+from labtune.errors import LabtuneError
+
 CHOICE_ENV = "LABTUNE_MALLOC"  # "auto" (default): tcmalloc when found; "system": the C library's malloc
 REEXEC_ENV = "LABTUNE_MALLOC_REEXEC"  # set on the re-executed process: never re-execute twice
 LIBRARY_NAMES = ("libtcmalloc_minimal.so.4", "libtcmalloc.so.4", "libtcmalloc_minimal.so", "libtcmalloc.so")
@@ -54,7 +56,10 @@ def active() -> str:
 def preload_environment(environ: dict[str, str] | None = None, library: Path | None = None) -> dict[str, str] | None:
     """The environment that starts a process on tcmalloc, or None where that cannot or should not happen."""
     environ = dict(os.environ if environ is None else environ)
-    if not sys.platform.startswith("linux") or environ.get(CHOICE_ENV, "auto") == "system":
+    choice = environ.get(CHOICE_ENV, "auto")
+    if choice not in ("auto", "system"):
+        raise LabtuneError(f"{CHOICE_ENV}={choice!r}: expected 'auto' (tcmalloc where installed) or 'system'")
+    if not sys.platform.startswith("linux") or choice == "system":
         return None
     if "libtcmalloc" in environ.get("LD_PRELOAD", ""):
         return None

@@ -123,7 +123,7 @@ def _measure_peak(settings: dict, conn) -> None:
     conn.send({"gflops": matmul_peak_gflops(settings["threads"])})
 
 
-def _in_fresh_process(target, settings: dict, environment: dict[str, str] | None = None) -> dict:
+def in_fresh_process(target, settings: dict, environment: dict[str, str] | None = None) -> dict:
     """`target(settings, conn)` in a new interpreter, started with `environment` added to os.environ."""
     context = multiprocessing.get_context("spawn")
     parent, child = context.Pipe(duplex=False)
@@ -189,12 +189,12 @@ def run_bench(model: str, data: str | None, samples: int, max_length: int, batch
         runners = {"labtune": _run_labtune, **({"trl": _run_trl} if with_trl else {})}
         # Each trainer as its users get it: labtune's training commands preload tcmalloc where it is
         # installed (allocator.py); TRL runs on the C library's malloc.
-        environments = {"labtune": preload_environment({}) or {}, "trl": {}}
-        peaks = [_in_fresh_process(_measure_peak, settings)["gflops"]]
+        environments = {"labtune": preload_environment() or {}, "trl": {}}  # honours LABTUNE_MALLOC
+        peaks = [in_fresh_process(_measure_peak, settings)["gflops"]]
         results = {}
         for name, runner in runners.items():
-            results[name] = _in_fresh_process(runner, settings, environments[name])
-            peaks.append(_in_fresh_process(_measure_peak, settings)["gflops"])
+            results[name] = in_fresh_process(runner, settings, environments[name])
+            peaks.append(in_fresh_process(_measure_peak, settings)["gflops"])
             results[name]["matmul_peak_gflops"] = max(peaks[-2:])
     flops = model_flops_per_token(model_dir, mean_len)
     for result in results.values():

@@ -54,15 +54,22 @@ def _glibc(function: str):
         return None
 
 
+def _tcmalloc(function: str):
+    """A function of a preloaded tcmalloc (its C `MallocExtension_*` API), or None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return getattr(ctypes.CDLL(None), function)
+    except (OSError, AttributeError):
+        return None
+
+
 def release_free_memory():
     """The call that hands free heap pages back to the OS: tcmalloc's where it is loaded, else glibc's
     `malloc_trim(0)`; None where there is neither."""
-    if sys.platform.startswith("linux"):
-        try:
-            release = ctypes.CDLL(None).MallocExtension_ReleaseFreeMemory  # a preloaded tcmalloc
-            return lambda: release()
-        except (OSError, AttributeError):
-            pass
+    release = _tcmalloc("MallocExtension_ReleaseFreeMemory")
+    if release is not None:
+        return lambda: release()
     malloc_trim = _glibc("malloc_trim")
     return None if malloc_trim is None else (lambda: malloc_trim(0))
 
@@ -123,13 +130,8 @@ def configure_host_memory(low_memory: bool = False) -> bool:
     on its aggressive decommit instead (every freed span goes back to the OS at once).
     """
     if allocator.active() == "tcmalloc":
-        return not low_memory or _tcmalloc_property("tcmalloc.aggressive_memory_decommit", 1)
+        if not low_memory:
+            return True
+        setter = _tcmalloc("MallocExtension_SetNumericProperty")
+        return setter is not None and bool(setter(b"tcmalloc.aggressive_memory_decommit", ctypes.c_size_t(1)))
     return set_malloc(FAST_MMAP_THRESHOLD, 0 if low_memory else KEEP_HEAP)
-
-
-def _tcmalloc_property(name: str, value: int) -> bool:
-    try:
-        setter = ctypes.CDLL(None).MallocExtension_SetNumericProperty
-    except (OSError, AttributeError):
-        return False
-    return bool(setter(name.encode(), ctypes.c_size_t(value)))
