@@ -6,7 +6,9 @@ RSS so far (VmHWM). The first step is a warm-up and is left out of tokens/s; pea
 last training step, before any final save. MFU counts 6 x parameters per token (+ attention), the
 usual model-FLOPs convention, against a matmul peak measured with the same thread count in fresh
 processes right before and right after each trainer's run (the higher of the two: a shared VM's speed
-drifts over minutes, so a peak taken at another time would flatter or sink the ratio).
+drifts over minutes, so a peak taken at another time would flatter or sink the ratio). Both trainers
+get the same hyperparameters, gradient checkpointing included (off unless asked for: TRL's own default
+is on, which would make it slower and leaner than the run it is compared with).
 """
 
 from __future__ import annotations
@@ -79,16 +81,18 @@ def _run_labtune(settings: dict, conn) -> None:
                           model_max_length=settings["max_length"], max_steps=settings["steps"] + 1,
                           per_device_train_batch_size=settings["batch_size"], gradient_accumulation_steps=1,
                           learning_rate=2e-5, warmup_ratio=0.0, save_steps=10 ** 9, quiet=True, seed=0,
-                          low_cpu_memory=settings["low_cpu_memory"], fused_ops=settings["fused_ops"])
+                          low_cpu_memory=settings["low_cpu_memory"], fused_ops=settings["fused_ops"],
+                          gradient_checkpointing=settings["gradient_checkpointing"])
         train(cfg, on_step=record)
-    conn.send({**_throughput(steps), "allocator": active()})
+    conn.send({**_throughput(steps), "allocator": active(),
+               "gradient_checkpointing": settings["gradient_checkpointing"]})
 
 
 def _run_trl(settings: dict, conn) -> None:
     import datasets
     import torch
     from transformers import PrinterCallback, TrainerCallback
-    from trl import SFTConfig, SFTTrainer
+    from trl import SFTTrainer
 
     from labtune.model.load import load_model, load_tokenizer
     from labtune.model.resolve import resolve_model
@@ -106,17 +110,30 @@ def _run_trl(settings: dict, conn) -> None:
                               "peak_rss_gb": peak_rss_gb()})
 
     with tempfile.TemporaryDirectory() as tmp:
-        args = SFTConfig(output_dir=tmp, max_length=settings["max_length"], max_steps=settings["steps"] + 1,
-                         per_device_train_batch_size=settings["batch_size"], gradient_accumulation_steps=1,
-                         learning_rate=2e-5, warmup_steps=0, lr_scheduler_type="cosine", logging_steps=1,
-                         save_strategy="no", report_to="none", use_cpu=True, bf16=False, packing=False,
-                         dataloader_num_workers=0, seed=0, disable_tqdm=True)
+        args = trl_arguments(settings, tmp)
         datasets.disable_progress_bars()
         trainer = SFTTrainer(model=load_model(model_dir), args=args, train_dataset=datasets.Dataset.from_list(records),
                              processing_class=load_tokenizer(model_dir), callbacks=[Timer()])
         trainer.remove_callback(PrinterCallback)  # its per-step dicts would bury the results
         trainer.train()
-    conn.send({**_throughput(steps), "allocator": active()})
+        recomputed = bool(getattr(trainer.model, "is_gradient_checkpointing", False))
+    conn.send({**_throughput(steps), "allocator": active(), "gradient_checkpointing": recomputed})
+
+
+def trl_arguments(settings: dict, output_dir: str):
+    """TRL's SFTConfig for the bench: labtune's hyperparameters, no packing, no saving, fp32 on the CPU."""
+    from trl import SFTConfig
+
+    # Gradient checkpointing as on labtune's side. SFTConfig's own default (on since TRL 0.20) would have
+    # TRL recompute every activation in backward, trading speed for memory; transformers 5 renamed it.
+    name = "activation_checkpointing" if "activation_checkpointing" in SFTConfig.__dataclass_fields__ \
+        else "gradient_checkpointing"
+    return SFTConfig(output_dir=output_dir, max_length=settings["max_length"], max_steps=settings["steps"] + 1,
+                     per_device_train_batch_size=settings["batch_size"], gradient_accumulation_steps=1,
+                     learning_rate=2e-5, warmup_steps=0, lr_scheduler_type="cosine", logging_steps=1,
+                     save_strategy="no", report_to="none", use_cpu=True, bf16=False, packing=False,
+                     dataloader_num_workers=0, seed=0, disable_tqdm=True,
+                     **{name: settings["gradient_checkpointing"]})
 
 
 def _measure_peak(settings: dict, conn) -> None:
@@ -159,7 +176,7 @@ def model_flops_per_token(model_dir: Path, seq_len: float) -> float:
 
 def run_bench(model: str, data: str | None, samples: int, max_length: int, batch_size: int, steps: int,
               with_trl: bool, threads: int | None, output: str | None, low_cpu_memory: bool = False,
-              fused_ops: bool = True) -> dict:
+              fused_ops: bool = True, gradient_checkpointing: bool = False) -> dict:
     from labtune.data.convert import to_openai, to_sharegpt
     from labtune.data.dataset import load_dataset
     from labtune.data.templates import get_template
@@ -183,9 +200,11 @@ def run_bench(model: str, data: str | None, samples: int, max_length: int, batch
         messages_file.write_text(json.dumps([to_openai(c) for c in convs]))
         settings = {"model": str(model_dir), "data_file": str(data_file), "messages_file": str(messages_file),
                     "max_length": max_length, "batch_size": batch_size, "steps": steps, "threads": threads,
-                    "low_cpu_memory": low_cpu_memory, "fused_ops": fused_ops}
+                    "low_cpu_memory": low_cpu_memory, "fused_ops": fused_ops,
+                    "gradient_checkpointing": gradient_checkpointing}
         console.print(f"{len(convs)} conversations, mean {mean_len:.0f} tokens; batch {batch_size}, "
-                      f"max length {max_length}, {steps} timed steps after 1 warm-up; fp32 full fine-tune")
+                      f"max length {max_length}, {steps} timed steps after 1 warm-up; fp32 full fine-tune; "
+                      f"gradient checkpointing {'on' if gradient_checkpointing else 'off'} in both")
         runners = {"labtune": _run_labtune, **({"trl": _run_trl} if with_trl else {})}
         # Each trainer as its users get it: labtune's training commands preload tcmalloc where it is
         # installed (allocator.py); TRL runs on the C library's malloc.
@@ -201,11 +220,11 @@ def run_bench(model: str, data: str | None, samples: int, max_length: int, batch
         result["mfu"] = result["tokens_per_s"] * flops / (result["matmul_peak_gflops"] * 1e9)
 
     table = Table(title="labtune bench train")
-    for column in ("trainer", "tokens/s", "peak RSS (GB)", "MFU", "timed steps", "tokens", "malloc"):
+    for column in ("trainer", "tokens/s", "peak RSS (GB)", "MFU", "timed steps", "tokens", "malloc", "recompute"):
         table.add_column(column, justify="right")
     for name, r in results.items():
         table.add_row(name, f"{r['tokens_per_s']:.0f}", f"{r['peak_rss_gb']:.2f}", f"{r['mfu']:.0%}",
-                      str(r["steps"]), str(r["tokens"]), r["allocator"])
+                      str(r["steps"]), str(r["tokens"]), r["allocator"], "yes" if r["gradient_checkpointing"] else "no")
     console.print(table)
     summary = {"settings": {k: v for k, v in settings.items() if "file" not in k}, "conversations": len(convs),
                "mean_tokens": mean_len, "matmul_peaks_gflops": peaks, "flops_per_token": flops, "results": results}

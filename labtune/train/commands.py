@@ -94,10 +94,14 @@ def register(app: typer.Typer, data_app: typer.Typer) -> None:
                                             help="labtune side: trim the heap during each step (host_memory.py)"),
         fused_ops: bool = typer.Option(True, "--fused_ops/--no-fused_ops",
                                        help="labtune side: chunked loss and lean SwiGLU (fused.py)"),
+        gradient_checkpointing: bool = typer.Option(
+            False, "--gradient_checkpointing",
+            help="both trainers recompute activations in backward (TRL's SFTConfig turns it on by default; "
+                 "the bench sets it the same on both sides)"),
     ) -> None:
         """Tokens/s, peak RSS and MFU of labtune's loop vs TRL's SFTTrainer on the same setting."""
         from labtune.train.bench import run_bench
 
         run_bench(model=model, data=data, samples=samples, max_length=max_length, batch_size=batch_size,
                   steps=steps, with_trl=trl, threads=threads, output=output, low_cpu_memory=low_cpu_memory,
-                  fused_ops=fused_ops)
+                  fused_ops=fused_ops, gradient_checkpointing=gradient_checkpointing)

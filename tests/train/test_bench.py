@@ -28,3 +28,16 @@ def test_throughput_leaves_out_the_warm_up_step():
     result = _throughput(steps)
     assert result["tokens_per_s"] == pytest.approx(200.0)
     assert (result["steps"], result["tokens"], result["peak_rss_gb"]) == (2, 800, 1.6)
+
+
+@pytest.mark.parametrize("checkpointing", [False, True])
+def test_trl_recomputes_activations_only_when_labtune_does(checkpointing):
+    """TRL's SFTConfig turns gradient checkpointing on by default; the bench sets both sides alike."""
+    pytest.importorskip("trl")
+    from labtune.train.bench import trl_arguments
+
+    settings = {"max_length": 512, "steps": 8, "batch_size": 4, "gradient_checkpointing": checkpointing}
+    args = trl_arguments(settings, "unused")
+    assert getattr(args, "activation_checkpointing", args.gradient_checkpointing) is checkpointing
+    assert args.gradient_checkpointing is checkpointing
+    assert (args.max_steps, args.per_device_train_batch_size, args.packing) == (9, 4, False)
