@@ -184,6 +184,10 @@ def run_bench(model: str, data: str | None, samples: int, max_length: int, batch
     from labtune.model.load import load_tokenizer
     from labtune.model.resolve import resolve_model
 
+    # Each trainer as its users get it: labtune's training commands preload tcmalloc where it is
+    # installed (allocator.py); TRL runs on the C library's malloc. First, so that a bad LABTUNE_MALLOC
+    # is refused before anything loads.
+    environments = {"labtune": preload_environment() or {}, "trl": {}}
     console = Console()
     data_path = Path(data) if data else SHARED_DUMMY
     if not data_path.is_file():
@@ -204,11 +208,9 @@ def run_bench(model: str, data: str | None, samples: int, max_length: int, batch
                     "gradient_checkpointing": gradient_checkpointing}
         console.print(f"{len(convs)} conversations, mean {mean_len:.0f} tokens; batch {batch_size}, "
                       f"max length {max_length}, {steps} timed steps after 1 warm-up; fp32 full fine-tune; "
-                      f"gradient checkpointing {'on' if gradient_checkpointing else 'off'} in both")
+                      f"gradient checkpointing {'on' if gradient_checkpointing else 'off'}"
+                      + (" in both" if with_trl else ""))
         runners = {"labtune": _run_labtune, **({"trl": _run_trl} if with_trl else {})}
-        # Each trainer as its users get it: labtune's training commands preload tcmalloc where it is
-        # installed (allocator.py); TRL runs on the C library's malloc.
-        environments = {"labtune": preload_environment() or {}, "trl": {}}  # honours LABTUNE_MALLOC
         peaks = [in_fresh_process(_measure_peak, settings)["gflops"]]
         results = {}
         for name, runner in runners.items():

@@ -49,7 +49,7 @@ class TrainConfig(BaseModel):
     bf16: bool = Field(False, description="bfloat16 autocast (fp32 master weights)")
     gradient_checkpointing: bool = Field(False, description="recompute activations in backward")
     low_cpu_memory: bool = Field(False, description="CPU: give freed memory back during each step (peak RSS "
-                                 "-3% on tcmalloc, -11% on glibc; tokens/s -20-25% from page faults; host_memory.py)")
+                                 "-3% on tcmalloc, -11% on glibc; tokens/s -20-40% from page faults; host_memory.py)")
     fused_ops: bool = Field(True, description="one process, full fine-tune, fp32: chunked vocabulary projection "
                             "+ loss, lean SwiGLU and RMSNorm (fused.py)")
     frozen_parameters: list[str] = Field(default_factory=list, description="regexes of parameter names not to "

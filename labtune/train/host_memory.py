@@ -69,7 +69,7 @@ def release_free_memory():
     `malloc_trim(0)`; None where there is neither."""
     release = _tcmalloc("MallocExtension_ReleaseFreeMemory")
     if release is not None:
-        return lambda: release()
+        return release
     malloc_trim = _glibc("malloc_trim")
     return None if malloc_trim is None else (lambda: malloc_trim(0))
 

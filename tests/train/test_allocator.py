@@ -32,13 +32,18 @@ def test_preload_environment_prepends_the_library_and_respects_the_opt_out(tmp_p
     assert allocator.preload_environment({"LD_PRELOAD": str(library)}, library) is None  # already there
 
 
-def test_an_unknown_allocator_choice_is_one_line_and_exit_2(tmp_path, tiny_model_dir, chats):
+@pytest.mark.parametrize("command", ["train", "bench"])
+def test_an_unknown_allocator_choice_is_one_line_and_exit_2(tmp_path, tiny_model_dir, chats, command):
     env = {**os.environ, "HF_HUB_OFFLINE": "1", allocator.CHOICE_ENV: "jemalloc"}
     env.pop(allocator.REEXEC_ENV, None)
-    proc = subprocess.run([sys.executable, "-m", "labtune", "train", "-m", str(tiny_model_dir), "-d", str(chats),
-                           "-o", str(tmp_path / "run")], env=env, capture_output=True, text=True, timeout=120)
+    args = {"train": ["train", "-m", str(tiny_model_dir), "-d", str(chats), "-o", str(tmp_path / "run")],
+            "bench": ["bench", "train", "-m", str(tiny_model_dir), "-d", str(chats), "--no-trl",
+                      "-o", str(tmp_path / "run")]}[command]
+    proc = subprocess.run([sys.executable, "-m", "labtune", *args], env=env, capture_output=True, text=True,
+                          timeout=120)
     assert proc.returncode == 2
     assert proc.stderr.strip() == "error: LABTUNE_MALLOC='jemalloc': expected 'auto' (tcmalloc where installed) or 'system'"
+    assert proc.stdout == ""  # refused before anything loads or runs
     assert not (tmp_path / "run").exists()
 
 
