@@ -57,6 +57,24 @@ class ChatTemplate:
     def stop(self) -> list[str]:
         return [self.eot]
 
+    def stop_token_ids(self, tokenizer) -> list[int]:
+        """Token ids that end generation: the end-of-turn when it is one token of the vocabulary
+        (ChatML's <|im_end|>; as plain text it is a stop string instead), then the tokenizer's EOS."""
+        ids: list[int] = []
+        for text in (self.eot, tokenizer.eos_token):
+            if not text:
+                continue
+            token_id = tokenizer.convert_tokens_to_ids(text)
+            if isinstance(token_id, int) and token_id != tokenizer.unk_token_id and token_id not in ids:
+                ids.append(token_id)
+        return ids
+
+    def jinja(self, add_bos: bool) -> str:
+        """This template as a Hugging Face chat template (Jinja), rendering the same text, so plain
+        `tokenizer.apply_chat_template` reproduces what the run was trained on. `add_bos`: the
+        tokenizer adds BOS to plain text, so the Jinja form writes it first."""
+        raise NotImplementedError
+
 
 def _merge(segments: list[Segment]) -> list[Segment]:
     out: list[Segment] = []
@@ -92,6 +110,20 @@ class VicunaTemplate(ChatTemplate):
         conv = Conversation(list(messages))
         return "".join(s.text for s in self.segments(conv)) + "ASSISTANT:"
 
+    def jinja(self, add_bos: bool) -> str:
+        system = VICUNA_SYSTEM.replace("'", "\\'")
+        return (
+            "{% if messages[0]['role'] == 'system' %}{% set system = messages[0]['content'] %}"
+            "{% set loop_messages = messages[1:] %}{% else %}"
+            f"{{% set system = '{system}' %}}"
+            "{% set loop_messages = messages %}{% endif %}"
+            + ("{{ bos_token }}" if add_bos else "") +
+            "{{ system + ' ' }}"
+            "{% for m in loop_messages %}{% if m['role'] == 'user' %}{{ 'USER: ' + m['content'] + ' ' }}"
+            "{% else %}{{ 'ASSISTANT: ' + m['content'] + eos_token }}{% endif %}{% endfor %}"
+            "{% if add_generation_prompt %}{{ 'ASSISTANT:' }}{% endif %}"
+        )
+
 
 class AlpacaTemplate(ChatTemplate):
     """Stanford Alpaca's prompts; a multi-turn chat repeats the block once per turn."""
@@ -122,6 +154,20 @@ class AlpacaTemplate(ChatTemplate):
 
     def prompt(self, messages: list[Message]) -> str:
         return "".join(s.text for s in self.segments(Conversation(list(messages))))
+
+    def jinja(self, add_bos: bool) -> str:
+        # A user message with an "input" key (as HF allows extra keys) renders the "with input" prompt.
+        def block(text: str) -> str:
+            return "'" + text.replace("\n", "\\n").replace("{instruction}", "' + m['content'] + '") \
+                .replace("{input}", "' + m['input'] + '") + "'"
+        return (
+            ("{{ bos_token }}" if add_bos else "")
+            + "{% if messages[0]['role'] == 'system' %}{{ messages[0]['content'] + '\\n\\n' }}{% endif %}"
+            "{% for m in messages if m['role'] != 'system' %}{% if m['role'] == 'user' %}"
+            "{% if m.get('input') %}{{ " + block(ALPACA_WITH_INPUT) + " }}"
+            "{% else %}{{ " + block(ALPACA_NO_INPUT) + " }}{% endif %}"
+            "{% else %}{{ m['content'] + eos_token }}{% endif %}{% endfor %}"
+        )
 
 
 class JinjaTemplate(ChatTemplate):
@@ -157,6 +203,9 @@ class JinjaTemplate(ChatTemplate):
     def prompt(self, messages: list[Message]) -> str:
         return self._render(list(messages), True)
 
+    def jinja(self, add_bos: bool) -> str:
+        return self.source  # a Jinja template writes its own BOS
+
     def segments(self, conv: Conversation) -> list[Segment]:
         segs: list[Segment] = []
         done = ""
@@ -183,7 +232,7 @@ class JinjaTemplate(ChatTemplate):
         return _merge(segs)
 
 
-def _tokenizer_eot(tokenizer) -> str:
+def tokenizer_eot(tokenizer) -> str:
     """The token that ends an assistant turn: ChatML's <|im_end|> when present, else EOS."""
     vocab = tokenizer.get_vocab()
     for candidate in ("<|im_end|>", "<|eot_id|>", "<|end|>"):
@@ -214,14 +263,14 @@ def get_template(name: str = "tokenizer", tokenizer=None) -> ChatTemplate:
         if tokenizer is None or not getattr(tokenizer, "chat_template", None):
             raise LabtuneError("template 'tokenizer' needs a model whose tokenizer has a chat_template; "
                                "pass --model, or use --template vicuna_v1.1 or alpaca")
-        return JinjaTemplate(tokenizer.chat_template, "tokenizer", _tokenizer_eot(tokenizer),
+        return JinjaTemplate(tokenizer.chat_template, "tokenizer", tokenizer_eot(tokenizer),
                              tokenizer.bos_token or "", tokenizer.eos_token or "", _special_tokens(tokenizer))
     path = Path(name)
     if path.suffix in (".jinja", ".j2") or path.is_file():
         if not path.is_file():
             raise LabtuneError(f"{path}: template file not found")
         source = path.read_text(encoding="utf-8")
-        eot = _tokenizer_eot(tokenizer) if tokenizer is not None else TEMPLATE_EOS
+        eot = tokenizer_eot(tokenizer) if tokenizer is not None else TEMPLATE_EOS
         return JinjaTemplate(source, str(path), eot, getattr(tokenizer, "bos_token", "") or "", eos or "",
                              _special_tokens(tokenizer))
     raise LabtuneError(f"unknown template {name!r}: use one of {', '.join(TEMPLATE_NAMES)} or a .jinja file")

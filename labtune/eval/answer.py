@@ -6,18 +6,6 @@ from labtune.data.conversation import Message
 from labtune.data.tokenize import encode_prompt
 
 
-def stop_token_ids(loaded) -> list[int]:
-    """End-of-turn token of the template (when it is one token) and the tokenizer's EOS."""
-    tokenizer, ids = loaded.tokenizer, []
-    for text in (loaded.template.eot, tokenizer.eos_token):
-        if not text:
-            continue
-        token_id = tokenizer.convert_tokens_to_ids(text)
-        if isinstance(token_id, int) and token_id != tokenizer.unk_token_id and token_id not in ids:
-            ids.append(token_id)
-    return ids
-
-
 def _cut(text: str, stops: list[str]) -> str:
     for stop in stops:
         if stop and stop in text:
@@ -32,7 +20,7 @@ def generate_answers(loaded, prompts: list[list[Message]], max_new_tokens: int =
     from transformers import GenerationConfig
 
     model, tokenizer = loaded.model, loaded.tokenizer
-    stops = stop_token_ids(loaded)
+    stops = loaded.template.stop_token_ids(tokenizer)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else stops[0]
     # An explicit config: the model's own generation_config may ask for sampling.
     config = GenerationConfig(max_new_tokens=max_new_tokens, do_sample=False, eos_token_id=stops,

@@ -19,8 +19,8 @@ from labtune.eval.answer import generate_answers
 from labtune.eval.perplexity import perplexity
 from labtune.eval.questions import Question, question_from_dict
 from labtune.eval.scoring import score
-from labtune.model.load import read_run_meta
 from labtune.model.resolve import labtune_home, resolve_model
+from labtune.model.run_dir import RunDir
 
 CACHE_VERSION = 1
 
@@ -100,37 +100,21 @@ def general_prompts(conversations: list[Conversation], n: int) -> list[list]:
     return prompts
 
 
-def train_seconds(meta: dict | None, run_dir: Path | None) -> float | None:
-    """Training wall time as the trainer recorded it: run.json timings.train_s (or labtune.json)."""
-    record = {}
-    if run_dir is not None and (run_dir / "run.json").is_file():
-        try:
-            record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
-        except json.JSONDecodeError:
-            pass
-    for value in ((record.get("timings") or {}).get("train_s"), (meta or {}).get("train_seconds")):
-        if isinstance(value, (int, float)):
-            return float(value)
-    return None
-
-
 def base_of(name: str) -> str | None:
     """A run's base model as recorded in its labtune.json; None for a plain model."""
-    path = Path(name)
-    meta = read_run_meta(path) if path.is_dir() else None
-    return (meta or {}).get("base_model")
+    run = RunDir.find(name)
+    return run.base_model if run else None
 
 
 def fingerprint(name: str) -> list:
     """Identity of a model's weights on disk: file names, sizes and mtimes (cheap, no hashing)."""
-    path = Path(name)
-    meta = read_run_meta(path) if path.is_dir() else None
-    if meta is None:
+    run = RunDir.find(name)
+    if run is None:
         roots = [resolve_model(name)]
     else:
-        roots = [p for p in (path / "model", path / "adapter", path / "labtune.json") if p.exists()]
-        if (path / "adapter").is_dir() and meta.get("base_model"):
-            roots.append(resolve_model(meta["base_model"]))
+        roots = run.weight_files_roots()
+        if run.adapter_dir is not None and run.base_model:
+            roots.append(resolve_model(run.base_model))
     stats = []
     for root in roots:
         files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
@@ -177,7 +161,7 @@ def evaluate_model(name: str, questions: list[Question], general: list[Conversat
     log(f"{name}: answering {len(questions)} questions")
     answers = generate_answers(loaded, [q.prompt for q in questions], settings.max_new_tokens, settings.batch_size)
     result = ModelEval(name, answers, base_model=loaded.base_model,
-                       train_seconds=train_seconds(loaded.meta, loaded.run_dir))
+                       train_seconds=loaded.run.train_seconds if loaded.run else None)
     if general:
         log(f"{name}: general perplexity on {len(general)} conversations")
         result.general_perplexity = perplexity(loaded, general, settings.max_length,

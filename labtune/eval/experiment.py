@@ -17,7 +17,6 @@ already holds a finished run with the same training config is reused, not retrai
 from __future__ import annotations
 
 import itertools
-import json
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from rich.console import Console
 
 from labtune.errors import LabtuneError
 from labtune.eval.evaluate import Settings
+from labtune.model.run_dir import RunDir
 from labtune.yamlfile import read_mapping
 
 # Short names for the usual grid keys, so run directories read like "notes-ep3".
@@ -116,14 +116,12 @@ def configs(grid: Grid) -> list:
 
 def already_trained(cfg) -> bool:
     """A finished run (labtune.json is written last) trained with this same config."""
-    out = Path(cfg.output_dir)
-    if not (out / "labtune.json").is_file() or not (out / "run.json").is_file():
-        return False
+    run = RunDir.find(cfg.output_dir)
     try:
-        recorded = json.loads((out / "run.json").read_text(encoding="utf-8")).get("config", {})
-    except json.JSONDecodeError:
+        recorded = run.recorded_config if run else None
+    except LabtuneError:  # an unreadable run.json: train again
         return False
-    return type(cfg)(**recorded).identity() == cfg.identity()
+    return bool(recorded) and type(cfg)(**recorded).identity() == cfg.identity()
 
 
 def run_experiment(path: str | Path, retrain: bool = False, console: Console | None = None, train=None):

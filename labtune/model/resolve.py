@@ -50,8 +50,11 @@ def resolve_model(name: str | os.PathLike) -> Path:
     if path.is_dir():
         if is_model_dir(path):
             return path
-        if is_model_dir(path / "model"):  # a full-fine-tune run directory
-            return path / "model"
+        from labtune.model.run_dir import RunDir
+
+        run = RunDir(path)
+        if run.model_dir is not None and is_model_dir(run.model_dir):  # a full-fine-tune run directory
+            return run.model_dir
         raise LabtuneError(f"{path}: not a model directory (no config.json)")
     raise LabtuneError(f"model {name!r} not found: give {', '.join(ALIASES)}, a local model directory or a "
                        ".gguf file (labtune never downloads from a hub)")

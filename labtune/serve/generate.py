@@ -77,18 +77,11 @@ class Engine:
         self.model.eval()
         config = getattr(self.model, "config", None)
         self.context_length = int(getattr(config, "max_position_embeddings", 0) or 2048)
-        self.stop_token_ids = self._stop_token_ids()
+        self.stop_token_ids = set(self.template.stop_token_ids(self.tokenizer))
 
     @property
     def name(self) -> str:
         return self.loaded.name
-
-    def _stop_token_ids(self) -> set[int]:
-        ids = {self.tokenizer.eos_token_id} if self.tokenizer.eos_token_id is not None else set()
-        eot = self.tokenizer(self.template.eot, add_special_tokens=False)["input_ids"]
-        if len(eot) == 1:  # a special token such as <|im_end|>; as plain text it is a stop string instead
-            ids.add(eot[0])
-        return ids
 
     # --- prompts -------------------------------------------------------------------------------
 

@@ -9,24 +9,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from labtune.errors import LabtuneError
-from labtune.model.load import read_run_meta
 from labtune.model.resolve import resolve_model
+from labtune.model.run_dir import RunDir
 
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".ckpt")
 
 
 def weight_dirs(name: str) -> list[Path]:
     """The directories `labtune.model.load.load(name)` reads weights from."""
-    path = Path(name)
-    meta = read_run_meta(path) if path.is_dir() else None
-    if meta is None:
+    run = RunDir.find(name)
+    if run is None:
         return [resolve_model(name)]
-    if (path / "model").is_dir():
-        return [path / "model"]
-    dirs = [path / "adapter"]
-    if meta.get("base_model"):
-        dirs.append(resolve_model(meta["base_model"]))
-    return dirs
+    run.require_weights()
+    if run.model_dir is not None:
+        return [run.model_dir]
+    return [run.adapter_dir] + ([resolve_model(run.base_model)] if run.base_model else [])
 
 
 def check_safetensors_only(name: str) -> None:

@@ -27,6 +27,7 @@ from labtune.train.config import TrainConfig
 from labtune.train.dist_world import make_world
 from labtune.train.fused import fused_loss_sum, use_fused_ops
 from labtune.train.host_memory import configure_host_memory, trim_during_step
+from labtune.model.run_dir import ARTEFACTS
 from labtune.train.metrics import Metrics, plot_loss
 from labtune.train.model import (check_frozen_patterns, count_parameters, load_for_training, make_optimizer,
                                  make_scheduler, pick_device, tied_embedding_gradient_in_place)
@@ -36,8 +37,6 @@ from labtune.train.progress import TrainProgress
 from labtune.train.samples import load_samples
 from labtune.train.world import SingleProcess
 
-# What a run writes; cleared when a run starts afresh in an existing output dir.
-ARTEFACTS = ("model", "adapter", "tensorboard", "metrics.jsonl", "loss.png", "run.json", "labtune.json", CONFIG_FILE)
 
 
 def loss_sum(model, batch: MicroBatch, autocast) -> torch.Tensor:

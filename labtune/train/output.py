@@ -7,35 +7,16 @@ presence is what makes the run loadable by chat/serve/eval/export.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import platform
 import shutil
 from pathlib import Path
 
-from labtune.data.templates import ChatTemplate, JinjaTemplate
+from labtune.data.templates import ChatTemplate
 from labtune.data.tokenize import bos_ids
-from labtune.model.load import RUN_META
+from labtune.model.run_dir import ADAPTER, MODEL, RunDir
 from labtune.train.attention import standard_attention
 from labtune.train.config import TrainConfig
-
-# The same text the built-in templates render, for users who load model/ with plain transformers.
-VICUNA_JINJA = (
-    "{% if messages[0]['role'] == 'system' %}{% set system = messages[0]['content'] %}"
-    "{% set loop_messages = messages[1:] %}{% else %}{% set system = '__SYSTEM__' %}"
-    "{% set loop_messages = messages %}{% endif %}__BOS__{{ system + ' ' }}"
-    "{% for m in loop_messages %}{% if m['role'] == 'user' %}{{ 'USER: ' + m['content'] + ' ' }}"
-    "{% else %}{{ 'ASSISTANT: ' + m['content'] + eos_token }}{% endif %}{% endfor %}"
-    "{% if add_generation_prompt %}{{ 'ASSISTANT:' }}{% endif %}"
-)
-ALPACA_JINJA = (
-    "__BOS__{% if messages[0]['role'] == 'system' %}{{ messages[0]['content'] + '\\n\\n' }}{% endif %}"
-    "{% for m in messages if m['role'] != 'system' %}{% if m['role'] == 'user' %}"
-    "{{ 'Below is an instruction that describes a task. Write a response that appropriately completes the "
-    "request.\\n\\n### Instruction:\\n' + m['content'] + '\\n\\n### Response:' }}"
-    "{% else %}{{ m['content'] + eos_token }}{% endif %}{% endfor %}"
-)
-
 
 def template_spec(cfg: TrainConfig, template: ChatTemplate):
     """What labtune.json records: a registry name, or the Jinja source of a user file."""
@@ -46,13 +27,7 @@ def template_spec(cfg: TrainConfig, template: ChatTemplate):
 
 def hf_chat_template(template: ChatTemplate, tokenizer) -> str:
     """The Jinja chat template saved with the tokenizer, equivalent to the run's template."""
-    if isinstance(template, JinjaTemplate):
-        return template.source
-    from labtune.data.templates import VICUNA_SYSTEM
-
-    bos = "{{ bos_token }}" if bos_ids(tokenizer, template) else ""
-    source = VICUNA_JINJA.replace("__SYSTEM__", VICUNA_SYSTEM.replace("'", "\\'")) if template.name == "vicuna_v1.1" else ALPACA_JINJA
-    return source.replace("__BOS__", bos)
+    return template.jinja(add_bos=bool(bos_ids(tokenizer, template)))
 
 
 def _save_dir(final: Path, write) -> None:
@@ -77,9 +52,9 @@ def save_tokenizer(tokenizer, template: ChatTemplate, path: Path) -> None:
 
 def _set_stop_tokens(model, tokenizer, template: ChatTemplate) -> None:
     """Plain `generate()` must stop at the template's end-of-turn token, not only at EOS."""
-    ids = {tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids(template.eot)} - {None, tokenizer.unk_token_id}
+    ids = template.stop_token_ids(tokenizer)
     gen = model.generation_config
-    gen.eos_token_id = sorted(ids) if len(ids) > 1 else next(iter(ids))
+    gen.eos_token_id = sorted(ids) if len(ids) > 1 else ids[0]
     gen.pad_token_id = tokenizer.pad_token_id
 
 
@@ -88,23 +63,20 @@ def write_model(out: Path, model, tokenizer, template: ChatTemplate, lora: bool,
     written = []
     standard_attention(model)
     if lora:
-        _save_dir(out / "adapter", lambda p: (model.save_pretrained(p), save_tokenizer(tokenizer, template, p)))
+        _save_dir(out / ADAPTER, lambda p: (model.save_pretrained(p), save_tokenizer(tokenizer, template, p)))
         written.append("adapter")
         if not merge:
             return written
         model = model.merge_and_unload()  # last use of the model: merging changes it in place
     _set_stop_tokens(model, tokenizer, template)
-    _save_dir(out / "model", lambda p: (model.save_pretrained(p), save_tokenizer(tokenizer, template, p)))
+    _save_dir(out / MODEL, lambda p: (model.save_pretrained(p), save_tokenizer(tokenizer, template, p)))
     written.append("model")
     return written
 
 
 def write_meta(out: Path, cfg: TrainConfig, template: ChatTemplate, extra: dict) -> None:
-    meta = {"template": template_spec(cfg, template), "base_model": cfg.model,
-            "kind": "lora" if cfg.lora or cfg.q_lora else "full", **extra}
-    tmp = out / (RUN_META + ".tmp")
-    tmp.write_text(json.dumps(meta, indent=1), encoding="utf-8")
-    os.replace(tmp, out / RUN_META)
+    RunDir(out).write_meta({"template": template_spec(cfg, template), "base_model": cfg.model,
+                            "kind": "lora" if cfg.lora or cfg.q_lora else "full", **extra})
 
 
 def file_sha256(path: Path) -> str:
@@ -128,7 +100,4 @@ def versions() -> dict:
 
 def write_run_json(out: Path, info: dict, data_paths: list[str]) -> None:
     hashes = {p: file_sha256(Path(p)) for p in data_paths if Path(p).is_file()}
-    record = {"versions": versions(), "data_sha256": hashes, **info}
-    tmp = out / "run.json.tmp"
-    tmp.write_text(json.dumps(record, indent=1, default=str), encoding="utf-8")
-    os.replace(tmp, out / "run.json")
+    RunDir(out).write_record({"versions": versions(), "data_sha256": hashes, **info})

@@ -8,7 +8,7 @@ import sys
 import pytest
 import torch
 
-from labtune.data.conversation import Conversation
+from labtune.data.conversation import Conversation, Message
 from labtune.data.templates import get_template
 from labtune.data.tokenize import encode
 from labtune.errors import LabtuneError
@@ -119,7 +119,7 @@ def test_saved_chat_template_renders_what_training_saw(tokenizer, name):
 
 
 def test_jinja_template_file_is_saved_in_the_run_and_reloaded(tmp_path, tokenizer):
-    from labtune.model.load import template_from_meta
+    from labtune.model.load import template_from_spec
     from labtune.train.config import TrainConfig
     from labtune.train.output import template_spec
 
@@ -130,6 +130,23 @@ def test_jinja_template_file_is_saved_in_the_run_and_reloaded(tmp_path, tokenize
     spec = template_spec(TrainConfig(template=str(path)), template)
     assert spec["jinja"] == path.read_text()  # the run keeps the source, not a path that may move
     path.unlink()
-    again = template_from_meta({"template": spec}, tokenizer)
+    again = template_from_spec(spec, tokenizer)
     conv = Conversation.from_messages([{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}])
     assert again.render(conv) == template.render(conv) == "<user>Hi<|im_end|><assistant>Yo<|im_end|>"
+
+
+def test_alpaca_jinja_renders_the_with_input_prompt_from_an_input_key(tokenizer):
+    template = get_template("alpaca", tokenizer)
+    conv = Conversation([Message("user", "Sum these.\n\n2 and 3"), Message("assistant", "5")],
+                        meta={"alpaca": {"instruction": "Sum these.", "input": "2 and 3"}})
+    rendered = tokenizer.apply_chat_template(
+        [{"role": "user", "content": "Sum these.", "input": "2 and 3"}, {"role": "assistant", "content": "5"}],
+        tokenize=False, chat_template=hf_chat_template(template, tokenizer))
+    assert "### Input:\n2 and 3\n\n### Response:" in rendered
+    assert rendered == template.render(conv)
+
+
+def test_template_stop_ids_are_the_end_of_turn_token_then_eos(tokenizer):
+    ids = get_template("tokenizer", tokenizer).stop_token_ids(tokenizer)
+    assert ids[0] == tokenizer.convert_tokens_to_ids("<|im_end|>")
+    assert tokenizer.eos_token_id in ids and len(ids) == len(set(ids))
