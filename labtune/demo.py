@@ -15,9 +15,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-REPO = Path(__file__).resolve().parents[1]
-SAMPLE_NOTES = REPO / "examples" / "labnotes"
-SAMPLE_QUESTIONS = REPO / "examples" / "labnotes-questions.jsonl"
+from labtune.samples import LABNOTES, LABNOTES_QUESTIONS
+
+SAMPLE_NOTES = LABNOTES
+SAMPLE_QUESTIONS = LABNOTES_QUESTIONS
 GENERAL_REPLAY = Path(__file__).resolve().parent / "data" / "general" / "smollm2_replay.json"
 LAB_QUESTION = "Who is the presenter of the 4/14/2023 lab meeting?"
 GENERAL_PROBE = "What are the three primary colors?"
@@ -213,7 +214,7 @@ def register(app: typer.Typer, data_app: typer.Typer) -> None:
 
         for path in (notes, questions):
             if not path.exists():
-                raise LabtuneError(f"{path}: not found (the demo needs the repository's examples/ folder)")
+                raise LabtuneError(f"{path}: not found ")
         recipe = Recipe(num_train_epochs=epochs, learning_rate=learning_rate, per_device_train_batch_size=batch_size)
         console = Console()
         result = run_demo(output, notes, questions, model, recipe, console)

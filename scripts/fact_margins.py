@@ -24,6 +24,7 @@ from labtune.data.notes.parse import find_date, read_notes
 from labtune.data.notes.synthesize import format_date, sentence_value
 from labtune.data.tokenize import encode_prompt
 from labtune.model.load import load
+from labtune.samples import LABNOTES, LABNOTES_QUESTIONS
 
 REPO = Path(__file__).resolve().parents[1]
 PREFIXES = {
@@ -50,8 +51,8 @@ def value_log_probs(model, tokenizer, prompt_ids: list[int], values: list[str]) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run")
-    parser.add_argument("--notes", type=Path, default=REPO / "examples" / "labnotes")
-    parser.add_argument("--questions", type=Path, default=REPO / "examples" / "labnotes-questions.jsonl")
+    parser.add_argument("--notes", type=Path, default=LABNOTES)
+    parser.add_argument("--questions", type=Path, default=LABNOTES_QUESTIONS)
     parser.add_argument("--answer-form", choices=sorted(PREFIXES), default="topic")
     args = parser.parse_args()
     loaded = load(args.run)

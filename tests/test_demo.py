@@ -45,7 +45,7 @@ def test_bundled_replay_set_is_plain_sharegpt_without_the_probe_question():
 @pytest.mark.timeout(2400)
 def test_demo_recipe_learns_the_notes_and_keeps_general_answers(tmp_path):
     if not SAMPLE_NOTES.is_dir():
-        pytest.skip("examples/labnotes not present")
+        pytest.skip("labtune/samples/labnotes not present")
     result = run_demo(tmp_path / "demo", recipe=Recipe())
     assert result.accuracy_before <= 0.2, [r.answer for r in result.before]
     assert result.accuracy_after >= 0.9, [(r.question, r.answer) for r in result.after if not r.correct]

@@ -8,7 +8,7 @@ The grid file:
       notes: [data/lab-notes.json]
       notes+playground: [data/lab-notes.json, ../shared/data/dummy_conversation.json:0.1]
     grid: {num_train_epochs: [3, 50]}  # every combination of these values, for every mix
-    eval: {questions: examples/labnotes-questions.jsonl, match: contains}   # `labtune eval` options
+    eval: {questions: labtune/samples/labnotes-questions.jsonl, match: contains}   # `labtune eval` options
 
 Paths are relative to the working directory, as in `labtune train` configs. A run whose directory
 already holds a finished run with the same training config is reused, not retrained.

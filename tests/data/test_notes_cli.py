@@ -11,9 +11,10 @@ from typer.testing import CliRunner
 
 from labtune.cli import app
 from labtune.data.readers import read_file
+from labtune.samples import LABNOTES
 
 REPO = Path(__file__).resolve().parents[2]
-NOTES = REPO / "examples" / "labnotes"
+NOTES = LABNOTES
 
 
 def test_import_notes_writes_readable_sharegpt_and_prints_a_summary(tmp_path):

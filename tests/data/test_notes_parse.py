@@ -9,6 +9,7 @@ import pytest
 
 from labtune.data.notes.parse import find_date, parse_note, read_notes
 from labtune.errors import LabtuneError
+from labtune.samples import LABNOTES
 
 
 def parse(text: str, name: str = "note.md"):
@@ -91,7 +92,7 @@ def test_read_notes_refuses_a_missing_folder(tmp_path):
 
 
 def test_sample_notes_all_have_date_presenter_recorder_and_topic():
-    folder = read_notes(Path(__file__).resolve().parents[2] / "examples" / "labnotes")
+    folder = read_notes(LABNOTES)
     assert len(folder.notes) >= 12
     assert any(n.date == date(2023, 4, 14) for n in folder.notes)
     for note in folder.notes:

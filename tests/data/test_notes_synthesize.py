@@ -11,13 +11,14 @@ import pytest
 
 from labtune.data.notes.parse import parse_note, read_notes
 from labtune.data.notes.synthesize import SynthesisOptions, synthesize
+from labtune.samples import LABNOTES, LABNOTES_QUESTIONS
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def notes():
-    return read_notes(REPO / "examples" / "labnotes").notes
+    return read_notes(LABNOTES).notes
 
 
 def texts(made):
@@ -152,7 +153,7 @@ def _norm(text: str) -> str:
                                                                            cross=False)])
 def test_sample_questions_never_appear_verbatim_in_the_training_data(notes, options):
     corpus = _norm("\n".join(m.content for c in synthesize(notes, options).conversations for m in c.messages))
-    questions = [json.loads(line)["question"] for line in (REPO / "examples" / "labnotes-questions.jsonl")
+    questions = [json.loads(line)["question"] for line in (LABNOTES_QUESTIONS)
                  .read_text().splitlines() if line.strip()]
     assert len(questions) >= 3 * len(notes)
     leaked = [q for q in questions if _norm(q) in corpus]

@@ -41,7 +41,22 @@ _QUESTION_HEADING_RE = re.compile(r"questions?|discussion|q\s*&\s*a", re.I)
 
 
 @dataclass
+class Fact:
+    """One thing a note records (a list item, a sentence, an action item, a decision, a number),
+    kept with the sentence it came from; its meeting is the `Note` that holds it."""
+
+    text: str  # the item, cleaned of list markers and markup
+    sentence: str  # the line or sentence it came from, as written
+    kind: str = "item"  # item | sentence | action | decision | question | number
+    people: list[str] = field(default_factory=list)  # names it mentions
+    owner: str | None = None  # action items: who does it
+    deadline: str | None = None  # action items: by when, as written
+
+
+@dataclass
 class Note:
+    """One meeting (a file may hold several, split by dated headings; they share `path`)."""
+
     path: Path
     title: str
     date: date | None
@@ -53,6 +68,12 @@ class Note:
     actions: list[str] = field(default_factory=list)  # action items and TODOs
     empty_fields: list[str] = field(default_factory=list)
     sections: dict[str, list[str]] = field(default_factory=dict)  # heading -> its list items
+    facts: list[Fact] = field(default_factory=list)
+    date_source: str = ""  # where the date was read: heading, body, front matter, file name, ...
+
+    @property
+    def topic(self) -> str | None:
+        return self.fields.get("Topic")
 
     @property
     def name(self) -> str:
