@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: setup allocator
-	$(BIN)/python -m labtune demo
+	$(BIN)/python -m labtune learn labtune/samples/labnotes --questions labtune/samples/labnotes-questions.jsonl -o runs/demo
 
 # tcmalloc, which training preloads where installed (labtune/train/allocator.py: ~0.3 GB lower peak RSS on
 # SmolLM2-135M at the same speed). Installed only as root, else training uses the C library's malloc.

@@ -29,7 +29,7 @@ COMMAND_MODULES = [
     "labtune.train.commands",  # train, bench train
     "labtune.eval.commands",  # eval, experiment
     "labtune.serve.commands",  # chat, serve
-    "labtune.demo",  # demo
+    "labtune.cli.learn",  # learn, demo, recipes
 ]
 
 for _name in COMMAND_MODULES:

@@ -10,6 +10,9 @@ runs/NAME/
   config.yaml      the resolved training config, for `labtune train config.yaml` and resume
   checkpoint-N/    resumable training state
   metrics.jsonl, loss.png, tensorboard/
+  learn-data.json  `labtune learn`: the conversations it trained on (ShareGPT)
+  self-check.jsonl `labtune learn`: the held-out questions it made from the notes (never trained on)
+  report.json, report.png   `labtune learn`: what it read, trained, and how the run answers
 ```
 """
 
@@ -28,6 +31,10 @@ CONFIG = "config.yaml"
 METRICS = "metrics.jsonl"
 MODEL = "model"
 ADAPTER = "adapter"
+LEARN_DATA = "learn-data.json"
+SELF_CHECK = "self-check.jsonl"
+REPORT = "report.json"
+REPORT_PLOT = "report.png"
 # What a run writes; cleared when a run starts afresh in an existing output directory.
 ARTEFACTS = (MODEL, ADAPTER, "tensorboard", METRICS, "loss.png", RECORD, META, CONFIG)
 

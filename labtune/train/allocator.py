@@ -25,7 +25,7 @@ CHOICE_ENV = "LABTUNE_MALLOC"  # "auto" (default): tcmalloc when found; "system"
 REEXEC_ENV = "LABTUNE_MALLOC_REEXEC"  # set on the re-executed process: never re-execute twice
 LIBRARY_NAMES = ("libtcmalloc_minimal.so.4", "libtcmalloc.so.4", "libtcmalloc_minimal.so", "libtcmalloc.so")
 # Commands whose process trains a model in-process (bench train preloads only its labtune side).
-TRAINING_COMMANDS = ("train", "demo", "experiment")
+TRAINING_COMMANDS = ("train", "learn", "demo", "experiment")
 
 
 def library_dirs() -> list[Path]:

@@ -47,13 +47,15 @@ def _option_params() -> list[inspect.Parameter]:
     return params
 
 
-def _train(config: Optional[str] = None, **options) -> None:
+def _train(config: Optional[str] = None, recipe: Optional[str] = None, **options) -> None:
+    from labtune.recipes import read_recipe, recipe_path
     from labtune.train.distributed import launched_by_torchrun, leave_worker, report_errors, shutdown
     from labtune.train.loop import train
 
     if options.get("lora_target_modules"):
         options["lora_target_modules"] = [m for v in options["lora_target_modules"] for m in v.split(",") if m]
-    cfg = load_config(config, options)
+    base = (read_recipe(recipe).get("train") or {}) if recipe else None
+    cfg = load_config(config, options, base=base, base_source=recipe_path(recipe) if recipe else None)
     if cfg.nproc and not launched_by_torchrun():
         from labtune.train.dist_launch import launch
 
@@ -70,7 +72,11 @@ def _train(config: Optional[str] = None, **options) -> None:
 _config_param = inspect.Parameter(
     "config", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Optional[str],
     default=typer.Argument(None, help="YAML file whose keys are the option names; options override it"))
-_train.__signature__ = inspect.Signature([_config_param, *_option_params()])
+_recipe_param = inspect.Parameter(
+    "recipe", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[str],
+    default=typer.Option(None, "--recipe", help="a recipe name (labtune recipes) or YAML file whose `train` section "
+                         "sets the defaults; the config file and the options override it", show_default=False))
+_train.__signature__ = inspect.Signature([_config_param, _recipe_param, *_option_params()])
 _train.__annotations__ = {p.name: p.annotation for p in _train.__signature__.parameters.values()}
 
 

@@ -54,6 +54,8 @@ class TrainConfig(BaseModel):
                             "+ loss, lean SwiGLU and RMSNorm (fused.py)")
     frozen_parameters: list[str] = Field(default_factory=list, description="regexes of parameter names not to "
                                          "train (full fine-tune), e.g. 'embed_tokens' or 'layers\\.[0-9]\\.'")
+    frozen_layer_fraction: float = Field(0.0, ge=0, lt=1, description="full fine-tune: the bottom fraction of "
+                                         "the decoder layers is not trained (backward stops above them)")
     seed: int = 42
     eval_fraction: float = Field(0.0, ge=0, lt=1, description="held-out share; eval loss at saves and end")
 
@@ -121,17 +123,27 @@ PRESENTATION_FIELDS = {"output_dir", "overwrite_output_dir", "resume", "quiet", 
                        "logging_steps", "merge", "nproc", "distributed", "cpu_offload"}
 
 
-def _explain(exc: ValidationError, path: Path | None, overrides: dict) -> LabtuneError:
+def _explain(exc: ValidationError, path: Path | None, overrides: dict, base: dict,
+             base_source: Path | None) -> LabtuneError:
+    """The error, named where the bad value came from: an option, the config file, or the recipe."""
     err = exc.errors()[0]
     field = str(err["loc"][0]) if err["loc"] else "(top level)"
-    if field in overrides or path is None:
-        return LabtuneError(f"option --{field}: {err['msg']}")
-    return LabtuneError(f"{path}: field {field}: {err['msg']}")
+    if path is not None and field not in overrides and (field not in base or field in _file_keys(path)):
+        return LabtuneError(f"{path}: field {field}: {err['msg']}")
+    if base_source is not None and field in base and field not in overrides:
+        return LabtuneError(f"{base_source}: train.{field}: {err['msg']}")
+    return LabtuneError(f"option --{field}: {err['msg']}")
 
 
-def load_config(path: str | Path | None = None, overrides: dict | None = None) -> TrainConfig:
-    """Defaults < YAML file < command-line overrides (None means "not given")."""
-    values: dict = {}
+def _file_keys(path: Path) -> set:
+    return set(read_mapping(path, "config file of option names to values"))
+
+
+def load_config(path: str | Path | None = None, overrides: dict | None = None, base: dict | None = None,
+                base_source: str | Path | None = None) -> TrainConfig:
+    """Defaults < `base` (a recipe's `train` section, from `base_source`) < YAML file < command-line
+    overrides (None means "not given")."""
+    values: dict = dict(base or {})
     if path is not None:
         path = Path(path)
         values.update(read_mapping(path, "config file of option names to values"))
@@ -140,4 +152,4 @@ def load_config(path: str | Path | None = None, overrides: dict | None = None) -
     try:
         return TrainConfig(**values)
     except ValidationError as exc:
-        raise _explain(exc, path, given) from None
+        raise _explain(exc, path, given, base or {}, Path(base_source) if base_source else None) from None

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 
 from labtune.data.dataset import parse_spec
 from labtune.data.templates import get_template
+from labtune.errors import LabtuneError
 from labtune.model.load import load_tokenizer
 from labtune.model.resolve import resolve_model
 from labtune.train import allocator, checkpoint, fused
@@ -29,8 +30,8 @@ from labtune.train.fused import fused_loss_sum, use_fused_ops
 from labtune.train.host_memory import configure_host_memory, trim_during_step
 from labtune.model.run_dir import ARTEFACTS
 from labtune.train.metrics import Metrics, plot_loss
-from labtune.train.model import (check_frozen_patterns, count_parameters, load_for_training, make_optimizer,
-                                 make_scheduler, pick_device, tied_embedding_gradient_in_place)
+from labtune.train.model import (check_frozen_layers, check_frozen_patterns, count_parameters, load_for_training,
+                                 make_optimizer, make_scheduler, pick_device, tied_embedding_gradient_in_place)
 from labtune.train.output import write_meta, write_model, write_run_json
 from labtune.train.preflight import CONFIG_FILE, check_output_dir, max_length, model_context, plan_steps
 from labtune.train.progress import TrainProgress
@@ -80,13 +81,18 @@ def evaluate(model, samples, batch_size: int, device, autocast) -> float:
 
 
 def train(cfg: TrainConfig, world=None, stop_after_step: int | None = None,
-          on_step: Callable[[dict], None] | None = None) -> Path:
+          on_step: Callable[[dict], None] | None = None,
+          stop_early: Callable[[torch.nn.Module, dict], bool] | None = None) -> Path:
     """Run (or resume) training; returns the output dir.
 
     `stop_after_step` saves a checkpoint and returns early; `on_step(row)` sees every step's metrics
-    (the benchmark reads its timings there).
+    (the benchmark reads its timings there). `stop_early(model, row)` is asked after every step (one
+    process only): True ends the run there, saved like a run whose schedule ran out (`labtune learn`
+    stops on its held-out check).
     """
     world = world or make_world(cfg) or SingleProcess()  # DDP/FSDP when started by torchrun
+    if stop_early is not None and world.world_size > 1:
+        raise LabtuneError("early stopping runs in one process only")
     started = time.time()
     out = Path(cfg.output_dir)
     show = TrainProgress(0, 0, quiet=True, enabled=world.is_main)
@@ -97,6 +103,7 @@ def train(cfg: TrainConfig, world=None, stop_after_step: int | None = None,
     template = get_template(cfg.template, tokenizer)
     seq_len = max_length(cfg, model_context(model_dir))
     check_frozen_patterns(model_dir, cfg.frozen_parameters)
+    check_frozen_layers(cfg)
     data = load_samples(cfg, template, tokenizer, seq_len)
     plan = plan_steps(cfg, len(data.train), world.world_size)
     for warning in plan.warnings:
@@ -143,6 +150,7 @@ def train(cfg: TrainConfig, world=None, stop_after_step: int | None = None,
     # --- the loop
     last_log_time, last_log_tokens = time.time(), pos.tokens
     session_start, session_elapsed = time.time(), pos.elapsed_s
+    stopped = False
     try:
         while pos.step < plan.total_steps:
             order = epoch_order(len(data.train), cfg.seed, pos.epoch)
@@ -176,7 +184,8 @@ def train(cfg: TrainConfig, world=None, stop_after_step: int | None = None,
                 show.step(row, log_now)
                 if on_step:
                     on_step(row)
-                done = pos.step >= plan.total_steps
+                stopped = bool(stop_early and stop_early(train_model, row))
+                done = pos.step >= plan.total_steps or stopped
                 if pos.step % cfg.save_steps == 0 or done or pos.step == stop_after_step:
                     if data.eval:
                         eval_loss = evaluate(train_model, data.eval, cfg.per_device_train_batch_size, device, autocast)
@@ -201,8 +210,8 @@ def train(cfg: TrainConfig, world=None, stop_after_step: int | None = None,
         if metrics:
             metrics.close()
 
-    if pos.step < plan.total_steps:
-        return out  # stopped early on request; the checkpoint is there to resume from
+    if pos.step < plan.total_steps and not stopped:
+        return out  # stopped on request; the checkpoint is there to resume from
     save_started = time.time()
     final_model = world.model_to_save(train_model)  # FSDP: gathers the shards on the main process
     if world.is_main:
@@ -214,7 +223,8 @@ def train(cfg: TrainConfig, world=None, stop_after_step: int | None = None,
                              "world_size": world.world_size, "max_length": seq_len, "malloc": allocator.active(),
                              "fused_ops": getattr(model, "labtune_fused_loss", False), "fused_mlps": fused_mlps,
                              "gradient_accumulation_steps": plan.gradient_accumulation_steps,
-                             "steps": pos.step, "tokens": pos.tokens, "trainable_tokens": pos.trainable_tokens,
+                             "steps": pos.step, "planned_steps": plan.total_steps, "stopped_early": stopped,
+                             "tokens": pos.tokens, "trainable_tokens": pos.trainable_tokens,
                              "trainable_parameters": trainable, "parameters": total_params,
                              "data": data.report, "truncated": data.truncated, "dropped": data.dropped,
                              "timings": timings}, [parse_spec(spec)[0] for spec in cfg.data])

@@ -39,7 +39,7 @@ def load_for_training(cfg: TrainConfig, model_dir: Path, device: torch.device):
             model.activation_checkpointing_enable(activation_checkpointing_kwargs=checkpointing_kwargs)
         else:
             model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=checkpointing_kwargs)
-    freeze(model, cfg.frozen_parameters)
+    freeze(model, cfg.frozen_parameters + bottom_layers(model.config.num_hidden_layers, cfg.frozen_layer_fraction))
     if cfg.lora or cfg.q_lora:
         model = add_lora(model, cfg)
         if cfg.gradient_checkpointing:
@@ -66,6 +66,18 @@ def check_frozen_patterns(model_dir: Path, patterns: list[str]) -> None:
     if names and unmatched:
         raise LabtuneError(f"frozen_parameters {unmatched} match no weight of {model_dir} "
                            f"(names look like {names[0]})")
+
+
+def bottom_layers(layers: int, fraction: float) -> list[str]:
+    """A pattern naming the bottom `fraction` of `layers` decoder layers (none for 0)."""
+    bottom = round(layers * fraction)
+    return [r"\.layers\.(" + "|".join(str(i) for i in range(bottom)) + r")\."] if bottom else []
+
+
+def check_frozen_layers(cfg: TrainConfig) -> None:
+    if cfg.frozen_layer_fraction and (cfg.lora or cfg.q_lora):
+        raise LabtuneError("frozen_layer_fraction applies to a full fine-tune; with LoRA only the adapters train "
+                           "(set frozen_layer_fraction: 0)")
 
 
 def freeze(model, patterns: list[str]) -> None:

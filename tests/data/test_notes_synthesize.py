@@ -1,19 +1,22 @@
-"""Synthesized conversations: deterministic, every field and date spelling covered, sample questions unseen."""
+"""Synthesized Q&A: every fact keyed by date and topic, taught equally often in evenly spread wordings,
+both directions; a self-check in wordings training never uses; the sample questions never trained on."""
 
 from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from labtune.data.notes.parse import parse_note, read_notes
-from labtune.data.notes.synthesize import SynthesisOptions, synthesize
+from labtune.data.context import NOTES_HEADER
+from labtune.data.notes.parse import Fact, Note, read_notes
+from labtune.data.notes.phrasings import (CHECK_QUESTIONS, CHECK_SPELLINGS, DATE_SPELLINGS, TRAIN_QUESTIONS,
+                                          TRAIN_REFS, TRAIN_SPELLINGS)
+from labtune.data.notes.synthesize import SynthesisPlan, synthesize
 from labtune.samples import LABNOTES, LABNOTES_QUESTIONS
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -21,158 +24,160 @@ def notes():
     return read_notes(LABNOTES).notes
 
 
-def texts(made):
-    return [[(m.role, m.content) for m in c.messages] for c in made.conversations]
+def pairs(made):
+    """Every (question, answer) turn of the training conversations."""
+    out = []
+    for conv in made.conversations:
+        turns = [m.content for m in conv.messages if m.role != "system"]
+        out += list(zip(turns[::2], turns[1::2]))
+    return out
+
+
+def note(day: date, presenter: str, recorder: str, topic: str, facts=(), name: str = "n.md") -> Note:
+    fields = {"Presenter": presenter, "Recorder": recorder, "Topic": topic}
+    return Note(Path(name), f"Lab meeting {day}", day, fields, f"Lab meeting {day}\n" + "\n".join(
+        f"{k}: {v}" for k, v in fields.items()), facts=list(facts))
 
 
 def test_same_seed_same_output_other_seed_other_output(notes):
-    assert texts(synthesize(notes, SynthesisOptions(seed=3))) == texts(synthesize(notes, SynthesisOptions(seed=3)))
-    assert texts(synthesize(notes, SynthesisOptions(seed=3))) != texts(synthesize(notes, SynthesisOptions(seed=4)))
+    assert pairs(synthesize(notes, SynthesisPlan(seed=3))) == pairs(synthesize(notes, SynthesisPlan(seed=3)))
+    assert pairs(synthesize(notes, SynthesisPlan(seed=3))) != pairs(synthesize(notes, SynthesisPlan(seed=4)))
 
 
-def field_qa(notes, **options):
-    made = synthesize(notes, SynthesisOptions(questions_per_field=4, original=False, structure=False, cross=False,
-                                              summary=0, **options))
-    note = next(n for n in notes if n.date == date(2023, 4, 14))
-    return note, [c for c in made.conversations if c.source == str(note.path)]
+def test_every_answer_opens_with_the_meetings_date_and_topic_whatever_the_wording(notes):
+    made = synthesize(notes, SynthesisPlan(content=False))
+    hana = next(n for n in notes if n.date == date(2023, 4, 14))
+    key = "The lab meeting on April 14, 2023 was about nitrogen fixation by lake cyanobacteria"
+    about = [(q, a) for q, a in pairs(made) if "Hana Kowalczyk." in a and "presenter" in a]
+    assert {a for _, a in about} == {f"{key}, and the presenter was {hana.fields['Presenter']}."}
+    assert len(about) == 3 + 1  # questions_per_fact forward questions and one statement
 
 
-SPELLINGS = [r"4/14/2023", r"April 14, 2023", r"2023-04-14", r"April 14(?!, 2023)"]
+def test_each_fact_is_taught_equally_often(notes):
+    plan = SynthesisPlan(questions_per_fact=4, statements_per_fact=2, reverse_per_fact=0, no_notes_per_meeting=0,
+                         open_book_share=0)
+    made = synthesize(notes, plan)
+    per_answer = Counter(a for _, a in pairs(made))
+    lessons = {lesson.answer for lesson in made.lessons}
+    assert set(per_answer) == lessons
+    assert set(per_answer.values()) == {6}  # 4 questions + 2 statements each, roles and content alike
 
 
-def test_every_field_is_asked_in_every_date_spelling_and_answered_in_one(notes):
-    note, about = field_qa(notes, lead_with_topic=False)
-    assert len(about) == 4 * len(note.fields)
-    for key, value in note.fields.items():
-        asked = [c for c in about if value.lower() in c.messages[1].content.lower()]
-        assert len(asked) == 4, key
-        for spelling in SPELLINGS:  # each date spelling once per field in the questions
-            assert sum(bool(re.search(spelling, c.messages[0].content)) for c in asked) == 1, (key, spelling)
-        # ...and one sentence per fact in the answers, whatever the question's spelling
-        assert {c.messages[1].content.lower() for c in asked} == {
-            f"the {key.lower()} of the lab meeting on april 14, 2023 was {value.lower()}."}
-    questions = {c.messages[0].content for c in about}
-    assert len(questions) == len(about)  # no question repeated
+def test_phrasings_and_date_spellings_are_spread_so_no_wording_belongs_to_one_meeting(notes):
+    made = synthesize(notes, SynthesisPlan(questions_per_fact=4, content=False, open_book_share=0))
+    asked = [q for q, a in pairs(made) if "and the presenter was" in a and not q.startswith(("Tell me one", "Recall",
+                                                                                             "Share", "What is one"))]
+    refs = sorted({form.format(d=DATE_SPELLINGS[s](n.date)) for n in notes for form in TRAIN_REFS
+                   for s in TRAIN_SPELLINGS}, key=len, reverse=True)
+    templates = [next(q.replace(r, "{ref}") for r in refs if r in q) for q in asked]
+    uses = Counter(templates)
+    assert len(uses) == len(TRAIN_QUESTIONS["presenter"]) and max(uses.values()) - min(uses.values()) <= 1
+    hana = [q for q, a in pairs(made) if a.endswith("the presenter was Hana Kowalczyk.") and "?" in q]
+    spellings = {s for s in TRAIN_SPELLINGS if any(DATE_SPELLINGS[s](date(2023, 4, 14)) in q for q in hana)}
+    assert len(spellings) >= 3  # one fact's questions name its date in different spellings
 
 
-def test_answers_can_echo_the_questions_date_spelling(notes):
-    note, about = field_qa(notes, answer_date="question", lead_with_topic=False)
-    for key, value in note.fields.items():
-        answers = [c.messages[1].content for c in about if value.lower() in c.messages[1].content.lower()]
-        for spelling in SPELLINGS:
-            assert sum(bool(re.search(spelling, a)) for a in answers) == 1, (key, spelling)
-        assert all(a.startswith(f"The {key.lower()} of ") for a in answers)
-    with pytest.raises(ValueError, match="answer_date"):
-        synthesize(notes, SynthesisOptions(answer_date="tomorrow"))
+def test_content_facts_are_taught_with_the_full_key_and_asked_both_ways():
+    facts = [Fact("Tomasz will schedule the gas chromatograph", "- Tomasz: schedule the GC", "action",
+                  ["Tomasz Adeyemi"], owner="Tomasz Adeyemi", deadline="May 2"),
+             Fact("Why is the deep site so low? Hana suspects light limitation.", "", "question"),
+             Fact("Heterocyst counts explain most of the variation between sites", "", "item")]
+    made = synthesize([note(date(2023, 4, 14), "Hana Kowalczyk", "Tomasz Adeyemi", "Nitrogen fixation", facts),
+                       note(date(2023, 4, 21), "Ravi Castellano", "Priya Okonkwo", "Metagenome assembly",
+                            name="m.md")], SynthesisPlan(open_book_share=0))
+    answers = {a for _, a in pairs(made)}
+    key = "The lab meeting on April 14, 2023 was about nitrogen fixation"
+    assert f"{key}; an action item: Tomasz will schedule the gas chromatograph (Tomasz Adeyemi, by May 2)." in answers
+    assert f"{key}; a question raised: Why is the deep site so low? Hana suspects light limitation." in answers
+    questions = [q for q, _ in pairs(made)]
+    assert "Why is the deep site so low?" in questions  # the notes' own question, asked without a date
+    assert any("heterocyst counts" in q.lower() and "April 14" not in q and "4/14" not in q for q in questions)
+    assert any(q.startswith("Fill in the blank") and "____" in q for q in questions)
+    assert any("Hana Kowalczyk" in q and a.startswith("Hana Kowalczyk presented at the lab meeting on April 14, 2023")
+               for q, a in pairs(made))
+    content = [lesson for lesson in made.lessons if lesson.kind == "content"]
+    assert len(content) == 3 and all(lesson.answer.startswith(key) for lesson in content)
 
 
-def test_statements_name_no_meeting_and_answer_with_date_and_role(notes):
-    from labtune.data.notes.synthesize import STATEMENT_PROMPTS
-
-    made = synthesize(notes, SynthesisOptions(questions_per_field=1, statements=2, original=False, structure=False,
-                                              cross=False, summary=0, lead_with_topic=False))
-    said = [c for c in made.conversations if c.meta["kind"] == "statement"]
-    assert len(said) == 2 * sum(len(n.fields) for n in notes)
-    assert all(c.messages[0].content in STATEMENT_PROMPTS for c in said)
-    note = next(n for n in notes if n.date == date(2023, 4, 14))
-    mine = {c.messages[1].content for c in said if c.source == str(note.path)}
-    assert f"The recorder of the lab meeting on April 14, 2023 was {note.fields['Recorder']}." in mine
-    assert f"The presenter of the lab meeting on April 14, 2023 was {note.fields['Presenter']}." in mine
-    iso = synthesize(notes, SynthesisOptions(questions_per_field=1, statements=1, original=False, structure=False,
-                                             cross=False, summary=0, answer_date="iso", lead_with_topic=False))
-    assert any(c.messages[1].content == f"The recorder of the lab meeting on 2023-04-14 was {note.fields['Recorder']}."
-               for c in iso.conversations if c.meta["kind"] == "statement")
+def test_list_items_stand_in_for_facts_when_the_reader_found_none(notes):
+    made = synthesize(notes, SynthesisPlan())
+    hana = next(n for n in notes if n.date == date(2023, 4, 14))
+    taught = {lesson.value for lesson in made.lessons if lesson.meeting.note is hana and lesson.kind == "content"}
+    assert set(hana.items + hana.questions + hana.actions) == taught
 
 
-def test_kinds_original_cross_structure_summary(notes):
-    made = synthesize(notes, SynthesisOptions())
-    assert made.kinds["original"] == len(notes)
-    original = next(c for c in made.conversations if c.meta["kind"] == "original" and "4/14/2023" in c.messages[0].content)
-    assert original.messages[0].content == "Lab meeting on 4/14/2023"
-    assert "Presenter: Hana Kowalczyk" in original.messages[1].content
-    qa = {c.messages[0].content: c.messages[1].content for c in made.conversations}
-    assert qa["When did Mateo Lindqvist present?"].count("lab meeting") == 2  # presented twice
-    assert "Hana Kowalczyk" in qa["What topics did the lab cover in April 2023?"]
-    recorded = [n.fields["Recorder"] for n in notes]
-    top = max(recorded.count(r) for r in recorded)
-    leaders = {r for r in recorded if recorded.count(r) == top}
-    assert all(name in qa["Who recorded the most lab meetings?"] for name in leaders)
-    summary = [c.messages[1].content for c in made.conversations if c.meta["kind"] == "summary"]
-    assert ("The lab meeting on April 14, 2023 was about nitrogen fixation by lake cyanobacteria; the presenter "
-            "was Hana Kowalczyk and the recorder was Tomasz Adeyemi.") in summary
-    dated = synthesize(notes, SynthesisOptions(lead_with_topic=False))
-    summary = [c.messages[1].content for c in dated.conversations if c.meta["kind"] == "summary"]
-    assert any("Hana Kowalczyk presented on nitrogen fixation" in s and "Tomasz Adeyemi recorded" in s
-               for s in summary)
-    assert made.kinds["structure"] > 0
+def test_reverse_questions_answer_with_every_meeting_of_a_person(notes):
+    made = synthesize(notes, SynthesisPlan(content=False, open_book_share=0))
+    mateo = [a for q, a in pairs(made) if "Mateo Lindqvist" in q and q.startswith(("When did", "Which lab meetings",
+                                                                                   "At which"))]
+    assert mateo and all("February 3, 2023" in a or "March 10, 2023" in a for a in mateo)
+    presented = [a for a in mateo if " presented at " in a]
+    assert presented and all("February 3, 2023" in a and "April 28, 2023" in a for a in presented)
 
 
-def test_answers_open_with_the_topic_and_name_the_role_right_before_the_person(notes):
-    note, about = field_qa(notes, statements=1)
-    head = "The lab meeting on April 14, 2023 was about nitrogen fixation by lake cyanobacteria"
-    assert note.fields["Topic"] == "Nitrogen fixation by lake cyanobacteria"
-    answers = {c.messages[1].content for c in about}
-    assert answers == {f"{head}.", f"{head}, and the presenter was Hana Kowalczyk.",
-                       f"{head}, and the recorder was Tomasz Adeyemi."}
-    assert len(about) == 5 * len(note.fields)  # 4 questions and 1 statement per field, as without the lead
-    # echoing the question's date spelling still works with the topic in front
-    note, about = field_qa(notes, answer_date="question")
-    heads = [c.messages[1].content.split(" was about ")[0] for c in about]
-    assert all(any(re.search(spelling, h) for h in heads) for spelling in SPELLINGS)
+def test_dates_without_a_meeting_are_answered_with_no_notes(notes):
+    made = synthesize(notes, SynthesisPlan(content=False, no_notes_per_meeting=1.0))
+    meetings = {n.date for n in notes}
+    empty = [(q, a) for q, a in pairs(made) if a.startswith("I have no notes for a lab meeting on")]
+    assert len(empty) == len(notes)
+    for _, answer in empty:
+        said = re.search(r"on (\w+ \d+, \d{4})\.$", answer)[1]
+        from datetime import datetime
+
+        assert datetime.strptime(said, "%B %d, %Y").date() not in meetings
 
 
-def test_notes_without_a_short_topic_keep_the_date_led_answers():
-    untitled = parse_note(Path("2023-05-01.md"), "Lab meeting 5/1/2023\nPresenter: Ada Quill\n")
-    wordy = parse_note(Path("2023-05-02.md"), "Lab meeting 5/2/2023\nPresenter: Bo Lind\nTopic: "
-                       + " ".join(["word"] * 17) + "\n")
-    braces = parse_note(Path("2023-05-03.md"), "Lab meeting 5/3/2023\nRecorder: Cy Marr\nTopic: {x} sets\n")
-    made = synthesize([untitled, wordy, braces], SynthesisOptions(questions_per_field=1, summary=1, original=False,
-                                                                  structure=False, cross=False))
-    said = {c.messages[1].content for c in made.conversations}
-    assert "The presenter of the lab meeting on May 1, 2023 was Ada Quill." in said
-    assert "The presenter of the lab meeting on May 2, 2023 was Bo Lind." in said
-    assert "The lab meeting on May 3, 2023 was about {x} sets, and the recorder was Cy Marr." in said
-    assert "The lab meeting on May 3, 2023 was about {x} sets; the recorder was Cy Marr." in said
+def test_chained_turns_are_about_different_meetings(notes):
+    made = synthesize(notes, SynthesisPlan(content=False, turns=3, reverse_per_fact=0, no_notes_per_meeting=0,
+                                           open_book_share=0))
+    dates = re.compile(r"The lab meeting on (\w+ \d+, \d{4})")
+    for conv in made.conversations:
+        said = [dates.match(m.content)[1] for m in conv.messages if m.role == "assistant"]
+        assert len(said) == len(set(said)) and 1 <= len(said) <= 3
 
 
-def test_generic_keys_and_undated_notes_get_questions_too():
-    note = parse_note(Path("x.md"), "Field day\nLocation: North dock\nPresenter: Ada Quill\n")
-    made = synthesize([note], SynthesisOptions(questions_per_field=2, summary=1))
-    qa = {c.messages[0].content: c.messages[1].content for c in made.conversations}
-    location = [a for a in qa.values() if a.startswith("The location of")]
-    assert location and all('the meeting "Field day"' in a and "North dock" in a for a in location)
-    assert qa['Lab meeting: Field day'].startswith("Field day")
+def test_open_book_share_puts_the_right_note_and_a_distractor_before_the_question(notes):
+    made = synthesize(notes, SynthesisPlan(content=False, open_book_share=0.2))
+    opened = [c for c in made.conversations if c.meta["kinds"] == ["open_book"]]
+    assert len(opened) == made.kinds["open_book"] > 0
+    for conv in opened:
+        prompt, answer = conv.messages[0].content, conv.messages[1].content
+        assert prompt.startswith(NOTES_HEADER) and prompt.count("\n[") == 2
+        day = re.match(r"The lab meeting on (\w+ \d+, \d{4})", answer)[1]
+        assert any(n.text in prompt and n.date.strftime("%B %-d, %Y") == day for n in notes)
 
 
-def _norm(text: str) -> str:
-    return " ".join(re.sub(r"[^\w/]+", " ", text.lower()).split())
+def test_the_self_check_uses_only_wordings_training_never_uses(notes):
+    made = synthesize(notes, SynthesisPlan())
+    trained = {q for q, _ in pairs(made)}
+    checked = [q.question for q in made.check]
+    assert not trained & set(checked)
+    hana = date(2023, 4, 14)
+    for spelling in ("slash", "long", "iso"):
+        assert not any(re.search(rf"{re.escape(DATE_SPELLINGS[spelling](hana))}(?!\d)", q) for q in checked)
+    assert not any(DATE_SPELLINGS[s](hana) in q for q in trained for s in CHECK_SPELLINGS)
+    templates = {t.split("{")[0] for kind in CHECK_QUESTIONS.values() for t in kind}
+    assert not any(q.startswith(t) for q in trained for t in templates if len(t) > 8)
+    kinds = Counter(q.kind for q in made.check)
+    assert {"presenter", "recorder", "topic", "content", "reverse", "no_notes"} <= set(kinds)
+    assert all(q.expected in {a for _, a in pairs(made)} or q.kind == "no_notes" for q in made.check)
 
 
-@pytest.mark.parametrize("options", [SynthesisOptions(), SynthesisOptions(questions_per_field=3, summary=2,
-                                                                           original=False, structure=False,
-                                                                           cross=False)])
-def test_sample_questions_never_appear_verbatim_in_the_training_data(notes, options):
-    corpus = _norm("\n".join(m.content for c in synthesize(notes, options).conversations for m in c.messages))
-    questions = [json.loads(line)["question"] for line in (LABNOTES_QUESTIONS)
-                 .read_text().splitlines() if line.strip()]
-    assert len(questions) >= 3 * len(notes)
-    leaked = [q for q in questions if _norm(q) in corpus]
-    assert not leaked
+def test_the_sample_questions_are_never_trained_on(notes):
+    made = synthesize(notes, SynthesisPlan(open_book_share=0.2, summaries_per_meeting=4, original=True))
+    samples = [json.loads(line)["question"] for line in LABNOTES_QUESTIONS.read_text().splitlines() if line.strip()]
+    asked = {m.content for c in made.conversations for m in c.messages if m.role == "user"}
+    assert not [q for q in samples if any(q in a for a in asked)]
 
 
-def test_chained_turns_hold_the_same_qa_each_conversation_about_different_notes(notes):
-    plain = SynthesisOptions(questions_per_field=4, summary=2, original=False, structure=False, cross=False)
-    chained = SynthesisOptions(questions_per_field=4, summary=2, original=False, structure=False, cross=False, turns=3)
-    single, multi = synthesize(notes, plain).conversations, synthesize(notes, chained).conversations
-    pairs = lambda convs: sorted((c.messages[i].content, c.messages[i + 1].content)
-                                 for c in convs for i in range(0, len(c.messages), 2))
-    assert pairs(multi) == pairs(single)  # nothing lost or added, only regrouped
-    assert all(len(c.messages) <= 6 for c in multi)
-    # Greedy grouping: a Q&A whose note is in every group with room opens a new group, so the
-    # packing may miss the tight count by one.
-    assert -(-len(single) // 3) <= len(multi) <= -(-len(single) // 3) + 1
-    assert sum(len(c.messages) < 6 for c in multi) <= 2
-    note_of = {c.messages[1].content: c.source for c in single}
-    for conv in multi:
-        sources = [note_of[m.content] for m in conv.messages[1::2]]
-        assert len(set(sources)) == len(sources), "one conversation never asks twice about the same note"
+def test_size_scales_with_the_number_of_facts(notes):
+    half = synthesize(notes[:6], SynthesisPlan(content=False, open_book_share=0))
+    whole = synthesize(notes[:12], SynthesisPlan(content=False, open_book_share=0))
+    assert 1.7 < sum(whole.kinds.values()) / sum(half.kinds.values()) < 2.3
+
+
+def test_a_note_without_a_date_is_named_by_its_title():
+    undated = Note(Path("retreat.md"), "Lab retreat", None, {"Presenter": "Ada Byron", "Topic": "Planning"}, "x")
+    made = synthesize([undated, note(date(2024, 1, 9), "Bo Li", "Cy Ng", "Roots")], SynthesisPlan(content=False))
+    assert any('the meeting "Lab retreat"' in q for q, _ in pairs(made))
+    assert any(a.startswith('The meeting "Lab retreat" was about planning') for _, a in pairs(made))

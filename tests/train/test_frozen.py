@@ -36,6 +36,21 @@ def test_resume_with_frozen_parameters_matches_an_uninterrupted_run(make_cfg, tm
     assert all(torch.allclose(a[n], b[n], atol=1e-6) for n in a)
 
 
+def test_frozen_layer_fraction_freezes_the_bottom_layers_only(make_cfg, tiny_model_dir):
+    base = weights(tiny_model_dir)
+    tuned = weights(train(make_cfg(frozen_layer_fraction=0.5)) / "model")  # the tiny model has 2 layers
+    bottom = [n for n in base if ".layers.0." in n]
+    top = [n for n in base if ".layers.1." in n and n.endswith("proj.weight")]
+    assert bottom and top
+    assert all(torch.equal(base[n], tuned[n]) for n in bottom)
+    assert all(not torch.equal(base[n], tuned[n]) for n in top)
+
+
+def test_frozen_layer_fraction_with_lora_is_refused(make_cfg):
+    with pytest.raises(LabtuneError, match="frozen_layer_fraction applies to a full fine-tune"):
+        train(make_cfg(frozen_layer_fraction=0.5, lora=True))
+
+
 @pytest.mark.parametrize("patterns, message", [(["("], "not a regular expression"),
                                                (["no_such_module"], "match no weight")])
 def test_bad_frozen_patterns_are_refused(make_cfg, patterns, message):

@@ -1,4 +1,8 @@
-"""CLI: `labtune data import-notes DIR -o FILE`. The work is in parse.py, synthesize.py and build_notes_data."""
+"""CLI: `labtune data import-notes DIR -o FILE`. The work is in parse.py, synthesize.py and build_notes_data.
+
+The Q&A it writes has the shape of a recipe's `synthesis` section (the notes recipe by default), the
+same data `labtune learn` trains on.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,9 @@ from rich.table import Table
 
 from labtune.data.conversation import Conversation
 from labtune.data.notes.parse import NotesFolder, read_notes
-from labtune.data.notes.synthesize import ANSWER_DATES, KINDS, SynthesisOptions, synthesize
+from pydantic import ValidationError
+
+from labtune.data.notes.synthesize import KINDS, SynthesisPlan, synthesize
 from labtune.errors import LabtuneError
 
 
@@ -22,13 +28,13 @@ from labtune.errors import LabtuneError
 class NotesData:
     folder: NotesFolder
     conversations: list[Conversation]
-    kinds: Counter  # conversations per kind, "mix" for the mixed-in files
+    kinds: Counter  # Q&A per kind (synthesize.KINDS), "mix": conversations of the mixed-in files
 
     def field_counts(self) -> Counter:
         return Counter(key for note in self.folder.notes for key in note.fields)
 
 
-def build_notes_data(folder: Path, options: SynthesisOptions, mix: list[str] | None = None) -> NotesData:
+def build_notes_data(folder: Path, options: SynthesisPlan, mix: list[str] | None = None) -> NotesData:
     """Read the notes, synthesize conversations and append the `--mix FILE:WEIGHT` data."""
     notes = read_notes(folder)
     if not notes.notes:
@@ -73,13 +79,13 @@ def print_summary(data: NotesData, out: Path, console: Console) -> None:
     fields.add_column("notes", justify="right")
     for key, count in data.field_counts().most_common():
         fields.add_row(key, str(count))
-    kinds = Table(title="conversations written", title_justify="left")
+    kinds = Table(title="Q&A written", title_justify="left")
     kinds.add_column("kind")
     kinds.add_column("count", justify="right")
     for kind in (*KINDS, "mix"):
         if data.kinds.get(kind):
             kinds.add_row(kind, str(data.kinds[kind]))
-    kinds.add_row("total", str(len(data.conversations)), style="bold")
+    kinds.add_row("conversations", str(len(data.conversations)), style="bold")
     console.print(fields)
     console.print(kinds)
     console.print(f"wrote {out}", highlight=False)
@@ -93,30 +99,20 @@ def register(app: typer.Typer, data_app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed", help="Same notes + same seed = same output."),
         mix: Optional[list[str]] = typer.Option(None, "--mix", help="FILE[:WEIGHT] of general chat data to "
                                                 "add (weight < 1 keeps that fraction, >= 1 repeats); repeatable."),
-        questions_per_field: int = typer.Option(6, "--questions-per-field", min=1,
-                                                help="Question phrasings x date spellings per field of a note."),
-        summaries: int = typer.Option(2, "--summaries", min=0, help="'What happened at ...' answers per note."),
-        statements: int = typer.Option(0, "--statements", min=0,
-                                       help="Per field: a prompt naming no meeting -> the field's answer sentence."),
-        original: bool = typer.Option(True, "--original/--no-original",
-                                      help="Include the lab's own form: 'Lab meeting on DATE' -> the note."),
-        structure: bool = typer.Option(True, "--structure/--no-structure",
-                                       help="Include outline, questions and action-item questions."),
-        cross: bool = typer.Option(True, "--cross/--no-cross",
-                                   help="Include questions across notes (when did X present, per month)."),
-        answer_date: str = typer.Option("long", "--answer-date",
-                                        help="How answers write the meeting date: long (April 14, 2023), slash, "
-                                             "iso, day, or question (as the question spelled it)."),
-        lead_with_topic: bool = typer.Option(True, "--lead-with-topic/--no-lead-with-topic",
-                                             help="Answers about a note open with its topic: 'The lab meeting on "
-                                                  "DATE was about TOPIC, and the recorder was NAME.'"),
+        recipe: str = typer.Option("notes", "--recipe", help="The recipe (name or YAML file) whose `synthesis` "
+                                   "section shapes the Q&A (labtune recipes lists them)."),
     ) -> None:
-        """Turn a folder of meeting notes into conversations: the notes, synthesized Q&A, and cross-note questions."""
-        if answer_date not in ANSWER_DATES:
-            raise LabtuneError(f"option --answer-date: {answer_date!r} is not one of {', '.join(ANSWER_DATES)}")
-        options = SynthesisOptions(seed=seed, questions_per_field=questions_per_field, summary=summaries,
-                                   statements=statements, original=original, structure=structure, cross=cross,
-                                   answer_date=answer_date, lead_with_topic=lead_with_topic)
+        """Turn a folder of meeting notes into Q&A conversations about every fact, in a recipe's shape."""
+        from labtune.recipes import read_recipe, recipe_path
+
+        section = read_recipe(recipe).get("synthesis") or {}
+        try:
+            options = SynthesisPlan(**{**section, "seed": seed})
+        except (ValidationError, TypeError) as exc:
+            detail = exc.errors()[0] if isinstance(exc, ValidationError) else None
+            where = ".".join(map(str, detail["loc"])) if detail else "synthesis"
+            raise LabtuneError(f"{recipe_path(recipe)}: synthesis.{where}: "
+                               f"{detail['msg'] if detail else exc}") from None
         data = build_notes_data(folder, options, mix)
         write_sharegpt(data.conversations, output)
         print_summary(data, output, Console())

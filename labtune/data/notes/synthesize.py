@@ -1,325 +1,319 @@
-"""Notes -> training conversations of three kinds, deterministic for a given seed.
+"""Notes -> training conversations and a held-out self-check, deterministic for a given seed.
 
-1. `original`: the lab's own form, "Lab meeting on 4/14/2023" -> the note as written;
-2. `field`: questions about each field of each note, several phrasings, the date written several
-   ways, answered in one sentence that repeats the date and the fact (so the name is bound to the
-   date in every spelling, which is what makes the fact retrievable by unseen phrasings);
-3. `cross`: reverse and list questions built from all notes together (when did X present, what
-   was covered in a month, who recorded the most meetings).
-Answers are short on purpose: training time is spent on the facts, not on filler tokens.
+Each lesson (lessons.py: one fact, keyed by its meeting's date and topic) is taught the same number of
+times, whatever its kind:
+- `questions_per_fact` forward questions ("Who presented at the 4/14/2023 lab meeting?"), phrasings,
+  date spellings and ways of naming the meeting handed out in turn, so that no wording belongs to one
+  meeting and only the date can tell the meetings apart;
+- `statements_per_fact` prompts that name no meeting, answered with the full-key sentence;
+- `reverse_per_fact` questions the other way round: "When did Hana present?", "Which meeting was
+  about diatoms?", "Why is the deep site so low?";
+and, per meeting, questions about nearby dates with no meeting ("I have no notes for ...") and
+optional one-answer summaries. Single Q&A about different meetings are chained into conversations
+(one system prompt for several facts; no answer can be copied from an earlier turn), a share is asked
+open-book (the right note and a distractor in the prompt, RAFT), and the self-check asks every fact
+in phrasings and date spellings that training never uses.
 """
 
 from __future__ import annotations
 
 import random
-from collections import Counter, defaultdict
+import string
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import timedelta
 
+from pydantic import BaseModel, ConfigDict, Field
+
+from labtune.data.context import Passage, with_notes
 from labtune.data.conversation import Conversation, Message
-from labtune.data.notes.parse import MONTHS, Note
+from labtune.data.notes.lessons import (Lesson, Meeting, PersonLesson, lessons_of, meetings_of, people_of)
+from labtune.data.notes.parse import Note
+from labtune.data.notes.phrasings import (CHECK_QUESTIONS, CHECK_REFS, CHECK_REVERSE, CHECK_SPELLINGS,
+                                          NO_NOTES_ANSWER, TRAIN_QUESTIONS, TRAIN_REFS, TRAIN_REVERSE,
+                                          TRAIN_SPELLINGS, TRAIN_STATEMENTS, TRAIN_SUMMARIES, capitalized,
+                                          long_date, spell_date)
 
-PEOPLE_KEYS = {"Presenter": ("presented", "the presenter"), "Recorder": ("recorded", "the recorder")}
+KINDS = ("forward", "statement", "reverse", "summary", "no_notes", "open_book", "original")
 
-# {ref} is a way of naming the meeting ("the 4/14/2023 lab meeting", "the lab meeting on April 14, 2023").
-QUESTIONS = {
-    "Presenter": ["Who presented at {ref}?", "Who was the presenter at {ref}?", "Who gave the presentation at {ref}?",
-                  "Who was presenting at {ref}?", "Which lab member presented at {ref}?",
-                  "Tell me who presented at {ref}."],
-    "Recorder": ["Who recorded {ref}?", "Who was the recorder of {ref}?", "Who wrote the notes for {ref}?",
-                 "Who was the recorder at {ref}?", "Which lab member recorded {ref}?",
-                 "Tell me who recorded {ref}."],
-    "Topic": ["What was the topic of {ref}?", "What was {ref} about?", "What topic was covered at {ref}?",
-              "What was presented at {ref}?", "Which topic did {ref} focus on?", "Tell me the topic of {ref}."],
-}
-GENERIC_QUESTIONS = ["What was the {key} of {ref}?", "What {key} is noted for {ref}?", "Tell me the {key} of {ref}."]
-ANSWERS = {"Presenter": "The presenter of {ref} was {value}.", "Recorder": "The recorder of {ref} was {value}.",
-           "Topic": "The topic of {ref} was {value}."}
-GENERIC_ANSWER = "The {key} of {ref} was {value}."
-DATE_STYLES = ("slash", "long", "iso", "day")
-ANSWER_DATES = (*DATE_STYLES, "question")  # "question": echo the question's spelling
-REF_FORMS = ("the {d} lab meeting", "the lab meeting on {d}", "the {d} meeting")
-KINDS = ("original", "field", "statement", "summary", "chained", "structure", "cross")
-# Prompts that name no meeting: the fact's answer sentence must come from its own words ("The
-# recorder of the lab meeting on April 14, 2023 was"), not from the question's.
-STATEMENT_PROMPTS = ["Tell me one fact from the lab meeting notes.", "Recall something from the lab notes.",
-                     "Share a detail from the meeting notes.", "What is one thing the lab notes record?"]
-SUMMARY_QUESTIONS = ["What happened at {ref}?", "Summarize {ref}.", "Give me an overview of {ref}.",
-                     "What do the notes say about {ref}?"]
+
+class SynthesisPlan(BaseModel):
+    """How much of each kind of Q&A a folder gets; sizes are per fact or per meeting, never totals."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    seed: int = 0
+    questions_per_fact: int = Field(3, ge=0, description="forward questions per fact, each in another phrasing "
+                                    "and date spelling")
+    statements_per_fact: int = Field(1, ge=0, description="prompts naming no meeting, answered with the fact's "
+                                     "full-key sentence")
+    reverse_per_fact: int = Field(1, ge=0, description="reverse questions per person and role, per topic, per "
+                                  "content fact ('When did Hana present?')")
+    summaries_per_meeting: int = Field(0, ge=0, description="'What happened at ...?' -> the meeting's roles in "
+                                       "one answer")
+    no_notes_per_meeting: float = Field(0.5, ge=0, description="questions about a nearby date with no meeting "
+                                        "('I have no notes for ...')")
+    turns: int = Field(3, ge=1, description="Q&A about different meetings chained per conversation")
+    open_book_share: float = Field(0.0, ge=0, le=1, description="of the forward Q&A, asked with the right note "
+                                   "and a distractor in the prompt (RAFT)")
+    content: bool = Field(True, description="teach the facts in the notes' text, not only Presenter/Recorder/"
+                          "Topic and other fields")
+    original: bool = Field(False, description="also the lab's own form: 'Lab meeting on DATE' -> the note")
 
 
 @dataclass
-class SynthesisOptions:
-    seed: int = 0
-    questions_per_field: int = 6  # (phrasing, date spelling) pairs per field, drawn without repetition
-    original: bool = True  # the lab's own "Lab meeting on DATE" -> note text
-    structure: bool = True  # outline, questions and action items of each note
-    summary: int = 2  # "What happened at the ... meeting?" -> all fields in one sentence, per note
-    # Per field: "Tell me one fact from the lab meeting notes." -> the field's answer sentence. With no
-    # meeting in the prompt, the name can only follow from the date and role the answer itself states.
-    statements: int = 0
-    cross: bool = True  # reverse and list questions over all notes
-    # >1: field and summary Q&A of DIFFERENT notes are chained into conversations of this many turns.
-    # They then share one system prompt (SmolLM2's default is ~20 tokens, a third of a single Q&A),
-    # and no answer can be copied from an earlier turn about the same meeting.
-    turns: int = 1
-    # How answers name the meeting: one spelling whatever the question used ("long": "the lab meeting
-    # on April 14, 2023"), or "question" to echo the question's. One spelling gives every fact a single
-    # sentence to memorise; turning any spelling into that one is a skill shared by all notes.
-    answer_date: str = "long"
-    # Every answer about a note with a (short) Topic opens with it ("The lab meeting on April 14, 2023 was
-    # about nitrogen fixation, and the recorder was ..."): a name then follows a date *and* a topic, a far
-    # more distinctive key than a date among dates, and the role word comes right before the name.
-    # Measured on the demo: 95% against 49% on the same questions and draws (README, notes section).
-    lead_with_topic: bool = True
+class QA:
+    question: str
+    answer: str
+    kind: str
+    meetings: frozenset[int]  # the meetings it is about: chained turns never share one
+
+
+@dataclass
+class CheckQuestion:
+    question: str
+    answers: list[str]  # acceptable answers (contains-match), as in a questions file
+    kind: str  # presenter | recorder | topic | field | content | reverse | no_notes
+    expected: str  # the sentence training teaches for it
+
+    def to_record(self) -> dict:
+        return {"question": self.question, "answers": self.answers, "kind": self.kind, "expected": self.expected}
 
 
 @dataclass
 class Synthesized:
     conversations: list[Conversation]
-    kinds: Counter = field(default_factory=Counter)
+    meetings: list[Meeting]
+    lessons: list[Lesson]
+    people: list[PersonLesson]
+    check: list[CheckQuestion]
+    kinds: Counter = field(default_factory=Counter)  # Q&A per kind
 
 
-def format_date(day: date, style: str) -> str:
-    month = MONTHS[day.month - 1].capitalize()
-    return {"slash": f"{day.month}/{day.day}/{day.year}", "long": f"{month} {day.day}, {day.year}",
-            "iso": day.isoformat(), "day": f"{month} {day.day}"}[style]
+class Rotation:
+    """Hands out a pool's entries in turn from a seeded start, so that every entry is used equally often."""
 
+    def __init__(self, pool, rng: random.Random):
+        self.pool = rng.sample(list(pool), len(pool))
+        self.at = 0
 
-def meeting_ref(note: Note, style: str, form: int = 0) -> str:
-    """How a question names the meeting; a note without a date is named by its title."""
-    if note.date is None:
-        return f'the meeting "{note.title}"'
-    return REF_FORMS[form % len(REF_FORMS)].format(d=format_date(note.date, style))
-
-
-def sentence_value(value: str) -> str:
-    """Lower-case a leading capital for use mid-sentence, unless the word is a name or acronym."""
-    first = value.split(" ", 1)[0]
-    if len(first) > 1 and first[0].isupper() and first[1:].islower() and not first.endswith("'s"):
-        return first.lower() + value[len(first):]
-    return value
-
-
-def _qa(question: str, answer: str, kind: str, note: Note | None, n: int) -> Conversation:
-    return Conversation([Message("user", question), Message("assistant", answer)], id=f"notes-{kind}-{n}",
-                        source=str(note.path) if note else None, meta={"kind": kind})
-
-
-def _dated(note: Note) -> str:
-    return format_date(note.date, "slash") if note.date else f'"{note.title}"'
-
-
-def original_conversation(note: Note, n: int) -> Conversation:
-    opener = f"Lab meeting on {_dated(note)}" if note.date else f"Lab meeting: {note.title}"
-    return _qa(opener, note.text, "original", note, n)
-
-
-def answer_ref(note: Note, question_ref: str, answer_date: str) -> str:
-    if answer_date == "question" or note.date is None:
-        return question_ref
-    return meeting_ref(note, answer_date, form=1)
-
-
-LEAD_TOPIC_MAX_WORDS = 16  # a longer topic would make every answer about the note a paragraph
-
-
-def lead_topic(note: Note) -> str | None:
-    topic = note.fields.get("Topic")
-    return topic if topic and len(topic.split()) <= LEAD_TOPIC_MAX_WORDS else None
-
-
-def _topic_led(note: Note, key: str) -> str | None:
-    """The answer template that opens with the note's topic, or None when it has none to lead with."""
-    topic = lead_topic(note)
-    if not topic:
-        return None
-    head = "{ref} was about " + sentence_value(topic).replace("{", "{{").replace("}", "}}")
-    return head + "." if key == "Topic" else head + f", and the {key.lower()} was {{value}}."
-
-
-def field_conversations(note: Note, rng: random.Random, per_field: int, start: int,
-                        answer_date: str = "long", statements: int = 0,
-                        lead_with_topic: bool = False) -> list[Conversation]:
-    out = []
-    for key, value in note.fields.items():
-        pool = QUESTIONS.get(key) or [q.replace("{key}", key.lower()) for q in GENERIC_QUESTIONS]
-        answer = ANSWERS.get(key) or GENERIC_ANSWER.replace("{key}", key.lower())
-        if lead_with_topic:
-            answer = _topic_led(note, key) or answer
-        shown = sentence_value(value) if key == "Topic" else value
-        styles = DATE_STYLES if note.date else ("title",)
-        for q, s in _spread(len(pool), len(styles), rng)[:per_field]:
-            ref = meeting_ref(note, styles[s], rng.randrange(len(REF_FORMS)))
-            question = pool[q].format(ref=ref)
-            said = answer.format(ref=answer_ref(note, ref, answer_date), value=shown)
-            out.append(_qa(question[0].upper() + question[1:], said[0].upper() + said[1:], "field", note,
-                           start + len(out)))
-        # No question to echo: "question" falls back to the long spelling; undated notes use their title.
-        ref = meeting_ref(note, answer_date if answer_date in DATE_STYLES else "long", form=1)
-        for _ in range(statements):
-            said = answer.format(ref=ref, value=shown)
-            out.append(_qa(rng.choice(STATEMENT_PROMPTS), said[0].upper() + said[1:], "statement", note,
-                           start + len(out)))
-    return out
-
-
-def _spread(n_phrasings: int, n_styles: int, rng: random.Random) -> list[tuple[int, int]]:
-    """All (phrasing, date style) pairs, ordered so that the first ones cycle through every date
-    spelling and every phrasing before any repeats (a prefix of any length is well spread)."""
-    phrasings = rng.sample(range(n_phrasings), n_phrasings)
-    styles = rng.sample(range(n_styles), n_styles)
-    ordered = [(phrasings[i % n_phrasings], styles[i % n_styles]) for i in range(n_phrasings * n_styles)]
-    rest = [(q, s) for q in phrasings for s in styles]
-    return list(dict.fromkeys(ordered + rest))
-
-
-def _date_led_facts(note: Note) -> list[str]:
-    """"Ada presented on X", "Bo recorded the notes", then any other field: the summary after the date."""
-    facts = []
-    if note.fields.get("Presenter"):
-        topic = note.fields.get("Topic")
-        facts.append(f"{note.fields['Presenter']} presented" + (f" on {sentence_value(topic)}" if topic else ""))
-    elif note.fields.get("Topic"):
-        facts.append(f"the topic was {sentence_value(note.fields['Topic'])}")
-    if note.fields.get("Recorder"):
-        facts.append(f"{note.fields['Recorder']} recorded the notes")
-    return facts + [f"the {key.lower()} was {value}" for key, value in note.fields.items()
-                    if key not in ("Presenter", "Recorder", "Topic")]
-
-
-def summary_conversations(note: Note, rng: random.Random, count: int, start: int,
-                          answer_date: str = "long", lead_with_topic: bool = False) -> list[Conversation]:
-    """All of a note's fields in one answer: one sample binds the date to every fact at once."""
-    topic = lead_topic(note) if lead_with_topic else None
-    if topic:
-        facts = [f"the {key.lower()} was {value}" for key, value in note.fields.items() if key != "Topic"]
-    else:
-        facts = _date_led_facts(note)
-        if not facts:
+    def take(self, n: int, usable=lambda entry: True) -> list:
+        """n entries, distinct while the usable ones last."""
+        usable_pool = [e for e in self.pool if usable(e)]
+        if not usable_pool:
             return []
+        out = []
+        while len(out) < n:
+            entry = self.pool[self.at % len(self.pool)]
+            self.at += 1
+            if usable(entry) and (entry not in out or len(out) >= len(usable_pool)):
+                out.append(entry)
+        return out
+
+
+def needs(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+class Asker:
+    """Writes questions from a set of phrasings, date spellings and meeting references."""
+
+    def __init__(self, questions: dict, reverse: dict, spellings, refs, rng: random.Random, meetings: list[Meeting]):
+        self.questions = {k: Rotation(v, rng) for k, v in questions.items()}
+        self.reverse = {k: Rotation(v, rng) for k, v in reverse.items()}
+        self.spellings = Rotation(spellings, rng)
+        self.refs = Rotation(refs, rng)
+        days = Counter((m.note.date.month, m.note.date.day) for m in meetings if m.note.date)
+        years = {(m.note.date.month, m.note.date.day): m.note.date.year for m in meetings if m.note.date}
+        self.ambiguous_day = {d for d, n in days.items() if n > 1} | (set() if len(set(years.values())) <= 1 else
+                                                                       {d for d in days})
+
+    def spelled(self, meeting: Meeting, n: int) -> list[str]:
+        if meeting.note.date is None:
+            return [meeting.ref()] * n
+        day = (meeting.note.date.month, meeting.note.date.day)
+        spellings = self.spellings.take(n, lambda s: s != "day" or day not in self.ambiguous_day)
+        return [self.refs.take(1)[0].format(d=spell_date(meeting.note.date, s)) for s in spellings]
+
+    def forward(self, lesson: Lesson, n: int) -> list[str]:
+        values = {"key": lesson.key.lower(), "cue": lesson.cue, "blank": lesson.blank, "asked": lesson.question}
+        phrasings = self.questions[lesson.kind].take(n, lambda t: all(values.get(k) for k in needs(t) - {"ref"}))
+        refs = self.spelled(lesson.meeting, len(phrasings))
+        return [capitalized(t.format(ref=r, **values)) for t, r in zip(phrasings, refs)]
+
+    def backward(self, kind: str, n: int, **values) -> list[str]:
+        phrasings = self.reverse[kind].take(n, lambda t: all(values.get(k) for k in needs(t)))
+        return [capitalized(t.format(**values)) for t in phrasings]
+
+
+def unambiguous(cue: str | None, own: str, others: list[str]) -> bool:
+    """A cue may name a fact the other way round only if no other fact of the folder holds it too."""
+    return bool(cue) and cue.lower() in own.lower() and not any(cue.lower() in o.lower() for o in others)
+
+
+def forward_and_reverse(lessons: list[Lesson], people: list[PersonLesson], plan: SynthesisPlan,
+                        asker: Asker, statements: Rotation | None) -> list[QA]:
+    out: list[QA] = []
+    texts = [(lesson, lesson.value) for lesson in lessons if lesson.kind in ("topic", "content")]
+    for lesson in lessons:
+        at = frozenset({lesson.meeting.index})
+        out += [QA(q, lesson.answer, "forward", at) for q in asker.forward(lesson, plan.questions_per_fact)]
+        if statements:
+            out += [QA(q, lesson.answer, "statement", at) for q in statements.take(plan.statements_per_fact)]
+        others = [text for other, text in texts if other is not lesson]
+        # A question the notes themselves record is asked as it stands first: it is how a user asks it.
+        asked = [lesson.question] if lesson.question and plan.reverse_per_fact else []
+        if lesson.kind in ("topic", "content") and unambiguous(lesson.cue, lesson.value, others):
+            asked += asker.backward(lesson.kind, plan.reverse_per_fact - len(asked), cue=lesson.cue)
+        out += [QA(q, lesson.answer, "reverse", at) for q in asked]
+    for person in people:
+        at = frozenset(m.index for m in person.meetings)
+        out += [QA(q, person.answer, "reverse", at) for q in asker.backward(person.role, plan.reverse_per_fact,
+                                                                           name=person.name)]
+    return out
+
+
+def summaries(meetings: list[Meeting], plan: SynthesisPlan, rng: random.Random) -> list[QA]:
+    phrasings = Rotation(TRAIN_SUMMARIES, rng)
+    spellings = Rotation(TRAIN_SPELLINGS[:3], rng)
     out = []
-    styles = DATE_STYLES if note.date else ("title",)
-    for q, s in _spread(len(SUMMARY_QUESTIONS), len(styles), rng)[:count]:
-        ref = meeting_ref(note, styles[s], rng.randrange(len(REF_FORMS)))
-        meeting = answer_ref(note, ref, answer_date)
-        if topic:
-            said = f"{meeting[0].upper()}{meeting[1:]} was about {sentence_value(topic)}"
-            said += f"; {_join(facts)}." if facts else "."
-        else:
-            said = f"At {meeting}, {_join(facts)}."
-        out.append(_qa(SUMMARY_QUESTIONS[q].format(ref=ref), said, "summary", note, start + len(out)))
+    for meeting in meetings:
+        roles = [f"the {role.lower()} was {meeting.note.fields[role]}" for role in ("Presenter", "Recorder")
+                 if meeting.note.fields.get(role)]
+        if not roles or not plan.summaries_per_meeting:
+            continue
+        answer = f"{meeting.clause}; {' and '.join(roles)}." if meeting.topic else \
+            f"At {meeting.named}, {' and '.join(roles)}."
+        for template, spelling in zip(phrasings.take(plan.summaries_per_meeting),
+                                      spellings.take(plan.summaries_per_meeting)):
+            question = capitalized(template.format(ref=meeting.ref(spelling, TRAIN_REFS[0])))
+            out.append(QA(question, answer, "summary", frozenset({meeting.index})))
     return out
 
 
-def _listing(items: list[str]) -> str:
-    return "\n".join(f"{i}. {item}" for i, item in enumerate(items, 1))
-
-
-def structure_conversations(note: Note, rng: random.Random, start: int) -> list[Conversation]:
-    ref = meeting_ref(note, rng.choice(DATE_STYLES), rng.randrange(len(REF_FORMS)))
-    asks = [("What was on the outline of {ref}?", "The outline of {ref}:", note.items),
-            ("What questions came up at {ref}?", "Questions raised at {ref}:", note.questions),
-            ("What were the action items from {ref}?", "Action items from {ref}:", note.actions)]
+def empty_dates(meetings: list[Meeting], count: int, rng: random.Random, taken: set) -> list:
+    """`count` dates a few days from a meeting on which there was none (and not in `taken`)."""
+    dated = [m.note.date for m in meetings if m.note.date]
+    busy = set(dated) | taken
     out = []
-    for question, lead, items in asks:
-        if items:
-            out.append(_qa(question.format(ref=ref), lead.format(ref=ref) + "\n" + _listing(items), "structure",
-                           note, start + len(out)))
+    for day in rng.sample(dated, min(count, len(dated))):
+        options = [day + timedelta(days=k) for k in (*range(-9, -1), *range(2, 10))]
+        free = [d for d in options if d not in busy]
+        if free:
+            out.append(rng.choice(free))
+            busy.add(out[-1])
     return out
 
 
-def _join(parts: list[str]) -> str:
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-
-
-def cross_conversations(notes: list[Note], start: int) -> list[Conversation]:
-    """Questions no single note answers: reverse look-ups, month summaries, counts."""
-    out: list[Conversation] = []
-
-    def add(question: str, answer: str) -> None:
-        out.append(_qa(question, answer, "cross", None, start + len(out)))
-
-    dated = [n for n in notes if n.date]
-    for key, (verb, role) in PEOPLE_KEYS.items():
-        by_person: dict[str, list[Note]] = defaultdict(list)
-        for note in notes:
-            if note.fields.get(key):
-                by_person[note.fields[key]].append(note)
-        for person, theirs in by_person.items():
-            meetings = [f"the {_dated(n)} lab meeting" + (f" ({n.fields['Topic']})" if n.fields.get("Topic") else "")
-                        for n in theirs]
-            add(f"When did {person} {'present' if key == 'Presenter' else 'record the notes'}?",
-                f"{person} {verb} at {_join(meetings)}.")
-        if by_person:
-            top = max(len(v) for v in by_person.values())
-            leaders = [p for p, v in by_person.items() if len(v) == top]
-            label = "presented at" if key == "Presenter" else "recorded"
-            add(f"Who {'presented' if key == 'Presenter' else 'recorded'} the most lab meetings?",
-                f"{_join(leaders)} {label} the most lab meetings: {top} each." if len(leaders) > 1 else
-                f"{leaders[0]} {label} the most lab meetings: {top}.")
-    for note in notes:
-        topic = note.fields.get("Topic")
-        if topic:
-            by = f", presented by {note.fields['Presenter']}" if note.fields.get("Presenter") else ""
-            add(f"When did the lab discuss {sentence_value(topic)}?",
-                f"The lab discussed {sentence_value(topic)} at the {_dated(note)} lab meeting{by}.")
-    by_month: dict[tuple[int, int], list[Note]] = defaultdict(list)
-    for note in dated:
-        by_month[(note.date.year, note.date.month)].append(note)
-    for (year, month), theirs in sorted(by_month.items()):
-        name = f"{MONTHS[month - 1].capitalize()} {year}"
-        lines = [f"- {_dated(n)}: {n.fields.get('Topic', n.title)}"
-                 + (f" ({n.fields['Presenter']})" if n.fields.get("Presenter") else "") for n in theirs]
-        add(f"What topics did the lab cover in {name}?", f"Lab meetings in {name}:\n" + "\n".join(lines))
-    if dated:
-        add("How many lab meetings are in the notes?",
-            f"There are notes for {len(notes)} lab meetings, from {_dated(dated[0])} to {_dated(dated[-1])}.")
+def no_notes(meetings: list[Meeting], count: int, asker: Asker, rng: random.Random, taken: set) -> list[tuple]:
+    """(question, answer, date) about dates with no meeting, in the role and topic phrasings."""
+    out = []
+    for i, day in enumerate(empty_dates(meetings, count, rng, taken)):
+        kind = ("presenter", "recorder", "topic")[i % 3]
+        template = asker.questions[kind].take(1)[0]
+        ref = asker.refs.take(1)[0].format(d=spell_date(day, asker.spellings.take(1, lambda s: s != "day")[0]))
+        out.append((capitalized(template.format(ref=ref)), NO_NOTES_ANSWER.format(d=long_date(day)), day))
     return out
 
 
-def chain_turns(convs: list[Conversation], turns: int, rng: random.Random) -> list[Conversation]:
-    """Shuffled single-turn Q&A, `turns` at a time, no two about the same note in one conversation."""
-    convs = list(convs)
-    rng.shuffle(convs)
-    groups: list[list[Conversation]] = []
-    for conv in convs:
-        group = next((g for g in groups if len(g) < turns and all(c.source != conv.source for c in g)), None)
+def chain(qas: list[QA], turns: int, rng: random.Random) -> list[list[QA]]:
+    """Shuffled Q&A, `turns` at a time, no two about the same meeting in one conversation."""
+    qas = list(qas)
+    rng.shuffle(qas)
+    groups: list[list[QA]] = []
+    for qa in qas:
+        group = next((g for g in groups if len(g) < turns and not any(qa.meetings & o.meetings for o in g)), None)
         if group is None:
-            groups.append([conv])
+            groups.append([qa])
         else:
-            group.append(conv)
-    return [Conversation([m for c in g for m in c.messages], id=f"notes-chained-{i}", meta={"kind": "chained"})
-            for i, g in enumerate(groups)]
+            group.append(qa)
+    return groups
 
 
-def synthesize(notes: list[Note], options: SynthesisOptions | None = None) -> Synthesized:
-    """All conversations for `notes`; the same notes and seed always give the same output."""
-    options = options or SynthesisOptions()
-    if options.answer_date not in ANSWER_DATES:
-        raise ValueError(f"answer_date must be one of {', '.join(ANSWER_DATES)}")
-    rng = random.Random(options.seed)
-    convs: list[Conversation] = []
-    if options.original:
-        convs += [original_conversation(note, i) for i, note in enumerate(notes)]
-    fields: list[Conversation] = []
-    for note in notes:
-        fields += field_conversations(note, rng, options.questions_per_field, len(fields), options.answer_date,
-                                      options.statements, options.lead_with_topic)
-    if options.summary:
-        summaries: list[Conversation] = []
-        for note in notes:
-            summaries += summary_conversations(note, rng, options.summary, len(summaries), options.answer_date,
-                                               options.lead_with_topic)
-        fields += summaries
-    if options.turns > 1:
-        fields = chain_turns(fields, options.turns, rng)
-    convs += fields
-    if options.structure:
-        structure: list[Conversation] = []
-        for note in notes:
-            structure += structure_conversations(note, rng, len(structure))
-        convs += structure
-    if options.cross:
-        convs += cross_conversations(notes, 0)
-    return Synthesized(convs, Counter(c.meta["kind"] for c in convs))
+def passages_for(meeting: Meeting, meetings: list[Meeting], rng: random.Random) -> list[Passage]:
+    """The meeting's note and one other note, in random order (RAFT: the model must pick the right one)."""
+    others = [m for m in meetings if m.note.path != meeting.note.path]
+    chosen = [meeting] + ([rng.choice(others)] if others else [])
+    rng.shuffle(chosen)
+    per_file = Counter(m.note.path for m in meetings)
+    return [Passage(m.passage_name(per_file[m.note.path] > 1), m.note.text) for m in chosen]
+
+
+def check_questions(lessons: list[Lesson], people: list[PersonLesson], meetings: list[Meeting],
+                    plan: SynthesisPlan, rng: random.Random, taken: set) -> list[CheckQuestion]:
+    """One held-out question per fact (and per person, topic and content fact the other way round)."""
+    asker = Asker(CHECK_QUESTIONS, CHECK_REVERSE, CHECK_SPELLINGS, CHECK_REFS, rng, meetings)
+    out: list[CheckQuestion] = []
+    texts = [(lesson, lesson.value) for lesson in lessons if lesson.kind in ("topic", "content")]
+    for lesson in lessons:
+        answers = {"presenter": _name_answers, "recorder": _name_answers}.get(lesson.kind, lambda v: [v])(lesson.value)
+        if lesson.kind == "topic" and lesson.cue:
+            answers.append(lesson.cue)
+        if lesson.kind == "content":
+            if not lesson.blank_span:
+                continue
+            answers = [lesson.blank_span]
+        out += [CheckQuestion(q, answers, lesson.kind, lesson.answer) for q in asker.forward(lesson, 1)]
+        others = [text for other, text in texts if other is not lesson]
+        if lesson.kind in ("topic", "content") and lesson.meeting.note.date and \
+                unambiguous(lesson.cue, lesson.value, others):
+            dates = [long_date(lesson.meeting.note.date)]
+            out += [CheckQuestion(q, dates, "reverse", lesson.answer)
+                    for q in asker.backward(lesson.kind, 1, cue=lesson.cue)]
+    for person in people:
+        dates = [long_date(m.note.date) for m in person.meetings if m.note.date]
+        if dates:
+            out += [CheckQuestion(q, dates, "reverse", person.answer) for q in asker.backward(person.role, 1,
+                                                                                                name=person.name)]
+    count = max(1, round(plan.no_notes_per_meeting * len(meetings) / 2)) if plan.no_notes_per_meeting else 0
+    for question, answer, _ in no_notes(meetings, count, asker, rng, taken):
+        out.append(CheckQuestion(question, ["no notes"], "no_notes", answer))
+    return out
+
+
+def _name_answers(name: str) -> list[str]:
+    parts = name.split()
+    return [name, parts[-1]] if len(parts) > 1 else [name]
+
+
+def _conversation(turns: list[QA], n: int, source: str | None = None) -> Conversation:
+    messages = [Message(role, text) for qa in turns for role, text in (("user", qa.question), ("assistant", qa.answer))]
+    return Conversation(messages, id=f"notes-{n}", source=source, meta={"kinds": [qa.kind for qa in turns]})
+
+
+def synthesize(notes: list[Note], plan: SynthesisPlan | None = None) -> Synthesized:
+    """Training conversations and the held-out self-check for `notes`; same notes and seed, same output."""
+    plan = plan or SynthesisPlan()
+    rng = random.Random(plan.seed)
+    meetings = meetings_of(notes)
+    lessons = lessons_of(meetings, plan.content)
+    people = people_of(meetings)
+    asker = Asker(TRAIN_QUESTIONS, TRAIN_REVERSE, TRAIN_SPELLINGS, TRAIN_REFS, rng, meetings)
+    statements = Rotation(TRAIN_STATEMENTS, rng) if plan.statements_per_fact else None
+    qas = forward_and_reverse(lessons, people, plan, asker, statements) + summaries(meetings, plan, rng)
+    empty = no_notes(meetings, round(plan.no_notes_per_meeting * len(meetings)), asker, rng, set())
+    qas += [QA(q, a, "no_notes", frozenset()) for q, a, _ in empty]
+    check = check_questions(lessons, people, meetings, plan, random.Random(plan.seed + 1), {d for *_, d in empty})
+
+    forward = [i for i, qa in enumerate(qas) if qa.kind == "forward"]
+    open_book = set(rng.sample(forward, round(plan.open_book_share * len(forward))))
+    conversations: list[Conversation] = []
+    kinds = Counter(qa.kind for i, qa in enumerate(qas) if i not in open_book)
+    for i in sorted(open_book):
+        (index,) = qas[i].meetings
+        passages = passages_for(meetings[index], meetings, rng)
+        messages = with_notes([Message("user", qas[i].question)], passages) + [Message("assistant", qas[i].answer)]
+        conversations.append(Conversation(messages, id=f"notes-open-{i}", meta={"kinds": ["open_book"]}))
+        kinds["open_book"] += 1
+    for n, turns in enumerate(chain([qa for i, qa in enumerate(qas) if i not in open_book], plan.turns, rng)):
+        conversations.append(_conversation(turns, n))
+    if plan.original:
+        for meeting in meetings:
+            opener = f"Lab meeting on {spell_date(meeting.note.date, 'slash')}" if meeting.note.date else \
+                f"Lab meeting: {meeting.note.title}"
+            conversations.append(Conversation([Message("user", opener), Message("assistant", meeting.note.text)],
+                                              id=f"notes-original-{meeting.index}", source=str(meeting.note.path),
+                                              meta={"kinds": ["original"]}))
+            kinds["original"] += 1
+    rng.shuffle(conversations)
+    return Synthesized(conversations, meetings, lessons, people, check, kinds)

@@ -1,0 +1,161 @@
+"""`labtune learn`: a folder of notes -> a tuned run that answers questions about them, and a report.
+
+read (refusing bad input before anything is written) -> synthesize (every fact as Q&A, the base
+model's general answers mixed back in, a held-out self-check set aside) -> ask the base model (general
+probes, general perplexity, --questions) -> tune (stopping on the held-out check) -> ask the tuned model
+(self-check, --questions, general) -> retrieval index -> report (terminal, report.json, report.png).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+from labtune.data.convert import to_sharegpt, write_atomic
+from labtune.data.notes.synthesize import Synthesized, synthesize
+from labtune.learn.check import EarlyStop, TaughtAnswers, spread
+from labtune.learn.general import general_state, replay
+from labtune.learn.inputs import check_output, read_folder
+from labtune.learn.recipe import Recipe, load_recipe
+from labtune.learn.report import build_report, plot_report
+from labtune.model.resolve import DEFAULT_MODEL, resolve_model
+from labtune.model.run_dir import LEARN_DATA, REPORT, REPORT_PLOT, SELF_CHECK, RunDir, write_json_atomic
+
+BEFORE_TOKENS = 48  # the base model rambles; its answers are cut here
+AFTER_TOKENS = 96  # taught answers end themselves; this only bounds a run that has not learned to
+
+
+@dataclass
+class Learned:
+    run_dir: Path
+    report: dict
+
+
+class Clock:
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str):
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(time.perf_counter() - started, 1)
+
+
+def write_data(made: Synthesized, mixed: list, output: Path) -> None:
+    records = []
+    for i, conv in enumerate(made.conversations + mixed):
+        record = to_sharegpt(conv)
+        record.setdefault("id", f"general-{i}")
+        records.append(record)
+    write_atomic(output / LEARN_DATA, json.dumps(records, ensure_ascii=False, indent=1) + "\n")
+    write_atomic(output / SELF_CHECK, "".join(json.dumps(q.to_record(), ensure_ascii=False) + "\n"
+                                              for q in made.check))
+
+
+def answer_tokens(expected: list[str], tokenizer) -> int:
+    """Room for the longest taught answer, so a check question is never cut before its value."""
+    longest = max((len(tokenizer(e, add_special_tokens=False)["input_ids"]) for e in expected), default=0)
+    return min(max(longest + 8, 32), 160)
+
+
+def build_retrieval_index(notes_dir: Path, run_dir: Path) -> dict | None:
+    """The run's notes index for open-book answers in chat, serve and eval, where labtune.retrieval exists."""
+    try:
+        from labtune.retrieval import build_index
+    except ModuleNotFoundError as exc:
+        if exc.name and "labtune.retrieval".startswith(exc.name):
+            return None
+        raise
+    index_dir = RunDir(run_dir).index_dir
+    build_index(notes_dir, index_dir)
+    return {"path": str(index_dir)}
+
+
+def learn(notes_dir: Path, output: Path, model: str = DEFAULT_MODEL, questions_file: Path | None = None,
+          seed: int = 0, recipe: Recipe | str | Path | None = None, console: Console | None = None,
+          max_steps: int = -1) -> Learned:
+    """Tune `model` on the notes in `notes_dir` into the run directory `output`; returns its report
+    (`labtune.learn.report.print_report` shows it). Progress lines go to `console`."""
+    from labtune.data.templates import get_template
+    from labtune.eval import evaluate_questions, load_questions
+    from labtune.model.load import load, load_tokenizer
+    from labtune.train.checkpoint import list_checkpoints
+    from labtune.train.loop import train
+
+    console = console or Console()
+    notes_dir, output = Path(notes_dir), Path(output)
+    clock, started = Clock(), time.perf_counter()
+    recipe = (recipe if isinstance(recipe, Recipe) else load_recipe(recipe)).with_seed(seed)
+    questions = load_questions(questions_file) if questions_file else []
+    model_dir = resolve_model(model)
+    check_output(output)
+    with clock.stage("read"):
+        folder = read_folder(notes_dir)
+    with clock.stage("synthesize"):
+        made = synthesize(folder.notes, recipe.synthesis)
+        general = replay(recipe.general.held_out)
+        mixed = general.sample(round(recipe.general.replay_per_conversation * len(made.conversations)), seed)
+        output.mkdir(parents=True, exist_ok=True)
+        for stale in (REPORT, REPORT_PLOT):
+            (output / stale).unlink(missing_ok=True)
+        write_data(made, mixed, output)
+    qa = sum(made.kinds.values())
+    console.print(f"[bold]1.[/] {len(folder.notes)} notes in {notes_dir}: {len(made.lessons)} facts -> {qa} Q&A in "
+                  f"{len(made.conversations)} conversations, + {len(mixed)} general replay -> {output / LEARN_DATA}",
+                  highlight=False)
+
+    console.print(f"[bold]2.[/] asking {model} before tuning" + (f" ({len(questions)} questions)" if questions else ""))
+    with clock.stage("before"):
+        base = load(model)
+        before = {"general": general_state(base, general.held_out)}
+        if questions:
+            before["questions"] = evaluate_questions(base, questions, max_new_tokens=BEFORE_TOKENS, batch_size=64)
+        del base
+
+    cfg = recipe.train_config(data=[str(output / LEARN_DATA)], output_dir=str(output), overwrite_output_dir=True,
+                              model=model, seed=seed, max_steps=max_steps)
+    tokenizer = load_tokenizer(model_dir)
+    stopper = None
+    if recipe.check.questions:
+        watched = spread(made.check, recipe.check.questions, seed)
+        stopper = EarlyStop(TaughtAnswers(watched, get_template(cfg.template, tokenizer), tokenizer), recipe.check,
+                            log=lambda line: console.print(f"   {line}", highlight=False))
+    console.print(f"[bold]3.[/] tuning {model} (recipe {recipe.name}: up to {cfg.num_train_epochs:g} epochs, "
+                  f"lr {cfg.lr:g}" + (f", stopping when {recipe.check.stop_at:.0%} of {len(stopper.check.samples)} "
+                                      "held-out questions are recalled" if stopper else "") + ")")
+    with clock.stage("train"):
+        train(cfg, stop_early=stopper)
+        for kept in list_checkpoints(output):  # resumable state; a finished learn run does not resume
+            shutil.rmtree(kept, ignore_errors=True)
+
+    asked = spread(made.check, recipe.check.report_questions, seed + 1)
+    console.print(f"[bold]4.[/] asking the tuned model {len(asked)} held-out self-check questions"
+                  + (f" and the {len(questions)} questions" if questions else ""))
+    with clock.stage("after"):
+        tuned = load(str(output))
+        self_check = evaluate_questions(tuned, [q.to_record() for q in asked],
+                                        max_new_tokens=answer_tokens([q.expected for q in asked], tokenizer),
+                                        batch_size=64)
+        after = {"general": general_state(tuned, general.held_out)}
+        if questions:
+            after["questions"] = evaluate_questions(tuned, questions, max_new_tokens=AFTER_TOKENS, batch_size=64)
+        del tuned
+    with clock.stage("index"):
+        index = build_retrieval_index(notes_dir, output)
+    clock.seconds["total"] = round(time.perf_counter() - started, 1)
+    report = build_report(notes_dir=notes_dir, run=RunDir(output), model=model, seed=seed, recipe=recipe,
+                          folder=folder, made=made, replayed=len(mixed), stopper=stopper, self_check=self_check,
+                          before=before, after=after, questions_file=questions_file, index=index,
+                          seconds=clock.seconds)
+    write_json_atomic(output / REPORT, report)
+    plot_report(report, output / REPORT_PLOT)
+    return Learned(output, report)

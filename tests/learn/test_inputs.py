@@ -1,0 +1,79 @@
+"""Bad input to `labtune learn`: one `error:` line, exit code 2, nothing written."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from labtune.errors import LabtuneError
+from labtune.learn import learn
+from labtune.learn.inputs import check_output, read_folder
+
+DATED = "Lab meeting on 4/14/2023\n\nPresenter: Hana Kowalczyk\n"
+
+
+def folder(tmp_path: Path, files: dict) -> Path:
+    root = tmp_path / "notes"
+    root.mkdir()
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    return root
+
+
+@pytest.mark.parametrize("files, message", [
+    ({}, "no notes found"),
+    ({"readme.pdf": b"%PDF-1.4"}, "no notes found"),
+    ({"a.md": "   \n"}, "every note file is empty"),
+    ({"a.md": "Group meeting\n\nPresenter: Hana\n", "b.txt": "Ideas for the retreat\n"}, "no note has a date"),
+    ({"ok.md": DATED, "sub/scan.md": b"\x89PNG\r\n\x1a\n\x00\x00"}, "scan.md: a binary file"),
+    ({"ok.md": DATED, "old.txt": "R\xe9union du 4/21/2023".encode("latin-1")}, "old.txt: not UTF-8 text"),
+])
+def test_a_folder_learn_cannot_use_is_refused_naming_the_file(tmp_path, files, message):
+    with pytest.raises(LabtuneError, match=message):
+        read_folder(folder(tmp_path, files))
+
+
+def test_an_unreadable_note_is_refused(tmp_path, monkeypatch):
+    root = folder(tmp_path, {"ok.md": DATED})
+    real = Path.read_bytes
+
+    def denied(self):
+        if self.name == "ok.md":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    with pytest.raises(LabtuneError, match=r"ok.md: cannot read \(Permission denied\)"):
+        read_folder(root)
+
+
+def test_nothing_is_written_for_bad_input(tmp_path):
+    out = tmp_path / "run"
+    with pytest.raises(LabtuneError):
+        learn(folder(tmp_path, {"a.md": "no date here\n"}), out)
+    assert not out.exists()
+    with pytest.raises(LabtuneError, match="questions.jsonl: file not found"):
+        learn(tmp_path / "notes", out, questions_file=tmp_path / "questions.jsonl")
+    assert not out.exists()
+
+
+def test_an_output_dir_holding_something_else_is_refused(tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.tex").write_text("x")
+    with pytest.raises(LabtuneError, match="holds something other than a labtune run"):
+        check_output(tmp_path / "mine")
+    check_output(tmp_path / "new")  # a new directory is fine
+
+
+def test_the_command_prints_one_error_line_and_exits_2(tmp_path):
+    empty = folder(tmp_path, {})
+    proc = subprocess.run([sys.executable, "-m", "labtune", "learn", str(empty), "-o", str(tmp_path / "run")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: ") and str(empty) in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and not (tmp_path / "run").exists()

@@ -1,0 +1,80 @@
+"""`labtune learn` end to end on a tiny random model: what it writes and reports (the real model: test_learn_e2e)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+from labtune.cli import app
+from labtune.learn import learn, load_recipe
+from labtune.learn.report import print_report
+from labtune.samples import LABNOTES
+
+QUESTIONS = [{"question": "Who presented at the lab meeting on April 14, 2023?", "answers": ["Hana Kowalczyk"],
+              "kind": "presenter"},
+             {"question": "What was the 3/10/2023 lab meeting about?", "answers": ["diatom"], "kind": "topic"}]
+
+
+@pytest.fixture
+def small(tmp_path):
+    """The notes recipe with the checks made small, and the questions file."""
+    recipe = tmp_path / "small.yaml"
+    recipe.write_text("check:\n  questions: 4\n  from_epochs: 0\n  every_epochs: 0.001\n  report_questions: 7\n")
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text("".join(json.dumps(q) + "\n" for q in QUESTIONS))
+    return recipe, questions
+
+
+def test_learn_writes_the_run_its_data_and_a_report(tmp_path, tiny_model_dir, small):
+    recipe, questions = small
+    out = tmp_path / "run"
+    report = learn(LABNOTES, out, model=str(tiny_model_dir), questions_file=questions, seed=1, recipe=recipe,
+                   console=Console(quiet=True), max_steps=2).report
+    for name in ("labtune.json", "model/config.json", "learn-data.json", "self-check.jsonl", "report.json",
+                 "report.png"):
+        assert (out / name).is_file(), name
+    assert not list(out.glob("checkpoint-*"))  # a finished learn run keeps no resumable state
+    assert json.loads((out / "report.json").read_text()) == json.loads(json.dumps(report))
+    assert len(report["notes"]) == 13 and all(n["date"] for n in report["notes"])
+    hana = next(n for n in report["notes"] if n["date"] == "2023-04-14")
+    assert hana["facts"]["presenter"] == hana["facts"]["recorder"] == hana["facts"]["topic"] == 1
+    assert hana["facts"]["content"] == 8  # the note's list items, until the reader finds its facts
+    assert report["data"]["facts"] == sum(sum(n["facts"].values()) for n in report["notes"])
+    assert report["data"]["general_replay"] > 0 and report["data"]["qa"]["forward"] > 0
+    assert report["train"]["steps"] == 2 and len(report["train"]["checks"]) == 2
+    assert len(report["self_check"]["results"]) == 7 and "overall" in report["self_check"]["accuracy"]
+    assert [r["question"] for r in report["questions"]["results"]] == [q["question"] for q in QUESTIONS]
+    assert set(report["questions"]["before"]) == {"presenter", "topic", "overall"}
+    assert [p["question"] for p in report["general"]["probes"]][0] == "What are the three primary colors?"
+    assert report["general"]["perplexity_before"] > 0 and report["general"]["perplexity_change"] is not None
+    assert set(report["seconds"]) == {"read", "synthesize", "before", "train", "after", "index", "total"}
+    data = json.loads((out / "learn-data.json").read_text())
+    assert len(data) == report["data"]["conversations"] + report["data"]["general_replay"]
+    console = Console(record=True, width=200)
+    print_report(report, console, last_question=True)
+    text = console.export_text()
+    assert "2023-04-14" in text and "self-check, 7 held-out questions" in text and "general perplexity" in text
+    assert text.rstrip().endswith(f"labtune chat {out}")
+
+
+def test_the_held_out_check_stops_training_and_the_report_says_so(tmp_path, tiny_model_dir, small):
+    recipe, questions = small
+    stop_now = load_recipe(recipe).model_copy(update={"check": load_recipe(recipe).check.model_copy(
+        update={"stop_at": 0.0})})
+    report = learn(LABNOTES, tmp_path / "run", model=str(tiny_model_dir), recipe=stop_now,
+                   console=Console(quiet=True), max_steps=3).report
+    assert report["train"]["stopped_early"] and report["train"]["steps"] == 1
+    assert "questions" not in report
+
+
+def test_the_demo_command_is_learn_on_the_samples_ending_with_the_labs_question(tmp_path, tiny_model_dir, small):
+    recipe, _ = small
+    result = CliRunner().invoke(app, ["demo", "-o", str(tmp_path / "demo"), "--model", str(tiny_model_dir),
+                                      "--recipe", str(recipe), "--max_steps", "1"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "Who is the presenter of the 4/14/2023 lab meeting?" in text.split("times (s):")[1]
+    assert (tmp_path / "demo" / "report.json").is_file()
