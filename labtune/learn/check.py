@@ -48,8 +48,10 @@ def spread(questions: list[CheckQuestion], count: int, seed: int) -> list[CheckQ
 def value_span(question: CheckQuestion) -> tuple[int, int]:
     """Where in the taught answer the asked-for value is (the first acceptable answer found there), from
     the meeting's topic on when the answer leads with it (the topic is what the value is recalled
-    after); the whole answer when the value is not in it."""
+    after); the whole answer for a date with no meeting, and when the value is not in it."""
     lower = question.expected.lower()
+    if question.kind == "no_notes":  # the decision is the answer's first word: "I have no notes" or "The ..."
+        return 0, len(question.expected)
     for answer in question.answers:
         at = lower.find(answer.lower())
         if at >= 0:

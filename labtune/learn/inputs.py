@@ -1,14 +1,25 @@
 """What `labtune learn` refuses before it writes anything: a folder it cannot learn from, a run
-directory it would clobber. Each refusal is one LabtuneError naming the file and the fix.
+directory it would clobber. Each refusal is one LabtuneError naming the folder or file and the fix.
+
+A file that cannot be a note (binary, not UTF-8, unreadable) is skipped and reported, as the notes
+reader does; a folder left with no dated note is refused.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from labtune.data.notes.parse import NOTE_SUFFIXES, NotesFolder, read_notes
+from labtune.data.notes.parse import NOTE_SUFFIXES, Note, read_notes
 from labtune.errors import LabtuneError
 from labtune.model.run_dir import CONFIG, LEARN_DATA, META, REPORT
+
+
+@dataclass
+class Folder:
+    notes: list[Note]
+    skipped: list[tuple[Path, str]] = field(default_factory=list)  # (file, why), shown and reported
 
 
 def note_files(folder: Path) -> list[Path]:
@@ -18,23 +29,23 @@ def note_files(folder: Path) -> list[Path]:
         raise LabtuneError(f"{exc.filename or folder}: cannot list ({exc.strerror})") from None
 
 
-def check_text(path: Path) -> None:
-    """A note must be readable UTF-8 text; a binary file with a note's suffix is refused, not skipped."""
+def unusable(path: Path) -> str | None:
+    """Why a file with a note's suffix cannot be read as text notes, or None when it can."""
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise LabtuneError(f"{path}: cannot read ({exc.strerror})") from None
+        return f"cannot read ({exc.strerror})"
     if b"\x00" in data:
-        raise LabtuneError(f"{path}: a binary file, not text notes: move it out of the notes folder")
+        return "binary file, not text"
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise LabtuneError(f"{path}: not UTF-8 text (byte {exc.start}): save it as UTF-8 or move it out of the "
-                           "notes folder") from None
+        return f"not UTF-8 text (byte {exc.start}); save it as UTF-8"
+    return None
 
 
-def read_folder(folder: Path) -> NotesFolder:
-    """The notes of `folder`, refusing a folder with no notes, no dated note, or a file that is not text."""
+def read_folder(folder: Path) -> Folder:
+    """The dated notes of `folder` and the files skipped; refused when no dated note is left."""
     folder = Path(folder)
     if not folder.exists():
         raise LabtuneError(f"{folder}: not found")
@@ -42,16 +53,24 @@ def read_folder(folder: Path) -> NotesFolder:
         raise LabtuneError(f"{folder}: not a folder of notes")
     files = note_files(folder)
     if not files:
-        raise LabtuneError(f"{folder}: no notes found (.md, .txt or .markdown files, read recursively)")
-    for path in files:
-        check_text(path)
-    notes = read_notes(folder)
-    if not notes.notes:
-        raise LabtuneError(f"{folder}: every note file is empty")
-    if not any(note.date for note in notes.notes):
-        raise LabtuneError(f"{folder}: no note has a date (in its title, its first lines or its file name, e.g. "
-                           "'Lab meeting on 4/14/2023'): learn keys every fact by its meeting's date")
-    return notes
+        raise LabtuneError(f"{folder}: no notes found ({', '.join(NOTE_SUFFIXES)} files, read recursively)")
+    skipped = [(path, why) for path in files if (why := unusable(path))]
+    try:
+        read = read_notes(folder)
+    except OSError as exc:
+        raise LabtuneError(f"{exc.filename or folder}: cannot read ({exc.strerror})") from None
+    bad = {path for path, _ in skipped}
+    skipped += [(p, why) for p, why in getattr(read, "skipped", []) if p not in bad]
+    notes = [n for n in read.notes if n.path not in bad]
+    undated = [n for n in notes if n.date is None]
+    skipped += [(n.path, "no date (in the title, first lines or file name)") for n in undated]
+    dated = [n for n in notes if n.date is not None]
+    if not dated:
+        reasons = Counter(why.split(" (")[0].split(";")[0] for _, why in skipped)
+        found = "; ".join(f"{n} {why}" for why, n in reasons.most_common()) or "every file is empty"
+        raise LabtuneError(f"{folder}: no dated notes to learn from ({found}): learn keys every fact by its "
+                           "meeting's date, e.g. 'Lab meeting on 4/14/2023' in the title or first lines")
+    return Folder(dated, sorted(skipped, key=lambda s: str(s[0])))
 
 
 def check_output(output: Path) -> None:

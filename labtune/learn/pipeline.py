@@ -68,15 +68,21 @@ def answer_tokens(expected: list[str], tokenizer) -> int:
 
 
 def build_retrieval_index(notes_dir: Path, run_dir: Path) -> dict | None:
-    """The run's notes index for open-book answers in chat, serve and eval, where labtune.retrieval exists."""
+    """The run's notes index for open-book answers in chat, serve and eval, where labtune.retrieval exists.
+
+    Best effort: the run is trained and checked by now, so a failure here is reported, not raised.
+    """
     try:
         from labtune.retrieval import build_index
     except ModuleNotFoundError as exc:
         if exc.name and "labtune.retrieval".startswith(exc.name):
             return None
-        raise
+        return {"error": f"{type(exc).__name__}: {exc}"}
     index_dir = RunDir(run_dir).index_dir
-    build_index(notes_dir, index_dir)
+    try:
+        build_index(notes_dir, index_dir)
+    except Exception as exc:  # noqa: BLE001 - reported in the report and on the terminal
+        return {"error": f"{type(exc).__name__}: {exc}"}
     return {"path": str(index_dir)}
 
 
@@ -109,6 +115,8 @@ def learn(notes_dir: Path, output: Path, model: str = DEFAULT_MODEL, questions_f
             (output / stale).unlink(missing_ok=True)
         write_data(made, mixed, output)
     qa = sum(made.kinds.values())
+    for path, why in folder.skipped:
+        console.print(f"[yellow]skipped {path}: {why}[/]", highlight=False)
     console.print(f"[bold]1.[/] {len(folder.notes)} notes in {notes_dir}: {len(made.lessons)} facts -> {qa} Q&A in "
                   f"{len(made.conversations)} conversations, + {len(mixed)} general replay -> {output / LEARN_DATA}",
                   highlight=False)
@@ -151,6 +159,8 @@ def learn(notes_dir: Path, output: Path, model: str = DEFAULT_MODEL, questions_f
         del tuned
     with clock.stage("index"):
         index = build_retrieval_index(notes_dir, output)
+    if index and "error" in index:
+        console.print(f"[yellow]the retrieval index was not built: {index['error']}[/]", highlight=False)
     clock.seconds["total"] = round(time.perf_counter() - started, 1)
     report = build_report(notes_dir=notes_dir, run=RunDir(output), model=model, seed=seed, recipe=recipe,
                           folder=folder, made=made, replayed=len(mixed), stopper=stopper, self_check=self_check,

@@ -54,6 +54,7 @@ def build_report(*, notes_dir, run, model, seed, recipe, folder, made, replayed,
         "notes_dir": str(notes_dir), "run_dir": str(run.path), "model": model, "seed": seed,
         "recipe": recipe.model_dump(),
         "notes": notes,
+        "skipped": [{"file": _relative(path, Path(notes_dir)), "why": why} for path, why in folder.skipped],
         "data": {"facts": len(made.lessons), "people": len(made.people), "qa": dict(made.kinds),
                  "conversations": len(made.conversations), "general_replay": replayed,
                  "self_check_questions": len(made.check)},
@@ -133,6 +134,8 @@ def print_report(report: dict, console: Console, last_question: bool = False) ->
         facts = ", ".join(f"{n} {k}" for k, n in note["facts"].items()) or "none found"
         notes.add_row(note["file"], note["date"] or "(no date)", _cut(note["topic"] or "", 40), facts)
     console.print(notes)
+    for skipped in report["skipped"]:
+        console.print(f"[yellow]skipped {skipped['file']}: {skipped['why']}[/]", highlight=False)
     if "questions" in report:
         table = Table(title=f"questions ({report['questions']['file']}), before and after tuning", show_lines=True)
         table.add_column("question", ratio=2)

@@ -181,3 +181,13 @@ def test_a_note_without_a_date_is_named_by_its_title():
     made = synthesize([undated, note(date(2024, 1, 9), "Bo Li", "Cy Ng", "Roots")], SynthesisPlan(content=False))
     assert any('the meeting "Lab retreat"' in q for q, _ in pairs(made))
     assert any(a.startswith('The meeting "Lab retreat" was about planning') for _, a in pairs(made))
+
+
+def test_a_months_calendar_sets_its_meetings_side_by_side(notes):
+    made = synthesize(notes, SynthesisPlan(content=False, calendars_per_month=2, open_book_share=0))
+    march = {a for q, a in pairs(made) if "March 2023" in q}
+    assert march == {"In March 2023 the lab met on March 3, 2023, about benchmarks for the 16S amplicon pipeline; "
+                     "on March 10, 2023, about diatom counts from the winter samples; on March 24, 2023, about aims "
+                     "for the grant renewal; on March 31, 2023, about oxygen microprofiles in the sediment."}
+    months = {(n.date.year, n.date.month) for n in notes}
+    assert made.kinds["calendar"] == 2 * len(months)

@@ -52,6 +52,8 @@ def test_the_scored_span_runs_from_the_topic_the_answer_leads_with_to_the_value(
     start, end = value_span(CheckQuestion("q", ["April 14, 2023"], "reverse", reverse))
     assert reverse[start:end] == "April 14, 2023"
     assert value_span(CheckQuestion("q", ["absent"], "topic", "Something else.")) == (0, len("Something else."))
+    none = "I have no notes for a lab meeting on April 21, 2023."
+    assert value_span(CheckQuestion("q", ["no notes"], "no_notes", none)) == (0, len(none))
 
 
 def test_early_stop_checks_from_an_epoch_on_every_so_often_and_stops_at_the_bar():

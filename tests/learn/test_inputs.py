@@ -28,17 +28,27 @@ def folder(tmp_path: Path, files: dict) -> Path:
 @pytest.mark.parametrize("files, message", [
     ({}, "no notes found"),
     ({"readme.pdf": b"%PDF-1.4"}, "no notes found"),
-    ({"a.md": "   \n"}, "every note file is empty"),
-    ({"a.md": "Group meeting\n\nPresenter: Hana\n", "b.txt": "Ideas for the retreat\n"}, "no note has a date"),
-    ({"ok.md": DATED, "sub/scan.md": b"\x89PNG\r\n\x1a\n\x00\x00"}, "scan.md: a binary file"),
-    ({"ok.md": DATED, "old.txt": "R\xe9union du 4/21/2023".encode("latin-1")}, "old.txt: not UTF-8 text"),
+    ({"a.md": "   \n"}, "no dated notes to learn from"),
+    ({"a.md": "Group meeting\n\nPresenter: Hana\n", "b.txt": "Ideas for the retreat\n"}, r"no dated notes .*2 no date"),
+    ({"sub/scan.md": b"\x89PNG\r\n\x1a\n\x00\x00"}, r"no dated notes .*1 binary file"),
+    ({"old.txt": "R\xe9union du 4/21/2023".encode("latin-1")}, r"no dated notes .*1 not UTF-8 text"),
 ])
-def test_a_folder_learn_cannot_use_is_refused_naming_the_file(tmp_path, files, message):
+def test_a_folder_with_no_dated_note_is_refused_saying_why(tmp_path, files, message):
     with pytest.raises(LabtuneError, match=message):
         read_folder(folder(tmp_path, files))
 
 
-def test_an_unreadable_note_is_refused(tmp_path, monkeypatch):
+def test_files_that_cannot_be_notes_are_skipped_with_the_reason(tmp_path):
+    root = folder(tmp_path, {"ok.md": DATED, "sub/scan.md": b"\x89PNG\r\n\x1a\n\x00\x00",
+                             "old.txt": "R\xe9union du 4/21/2023".encode("latin-1"), "ideas.md": "Retreat ideas\n"})
+    read = read_folder(root)
+    assert [n.path.name for n in read.notes] == ["ok.md"]
+    reasons = {path.name: why for path, why in read.skipped}
+    assert reasons["scan.md"] == "binary file, not text" and reasons["old.txt"].startswith("not UTF-8 text")
+    assert "no date" in reasons["ideas.md"]
+
+
+def test_an_unreadable_note_is_skipped_and_a_folder_of_them_refused(tmp_path, monkeypatch):
     root = folder(tmp_path, {"ok.md": DATED})
     real = Path.read_bytes
 
@@ -48,6 +58,8 @@ def test_an_unreadable_note_is_refused(tmp_path, monkeypatch):
         return real(self)
 
     monkeypatch.setattr(Path, "read_bytes", denied)
+    monkeypatch.setattr(Path, "read_text", lambda self, **kw: (_ for _ in ()).throw(
+        PermissionError(13, "Permission denied", str(self))))
     with pytest.raises(LabtuneError, match=r"ok.md: cannot read \(Permission denied\)"):
         read_folder(root)
 

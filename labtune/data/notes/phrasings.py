@@ -57,6 +57,9 @@ CHECK_QUESTIONS = {
     "field": ["Can you tell me the {key} of {ref}?"],
     "content": ["Complete this line from the notes of {ref}: \"{blank}\""],
 }
+# A month's meetings side by side, each date with its topic: the meetings most easily confused, told apart.
+TRAIN_CALENDAR = ["Which lab meetings were held in {month}?", "What did the lab meet about in {month}?",
+                  "List the lab meetings of {month}.", "When did the lab meet in {month}, and on what topics?"]
 # What the notes of a meeting held, all in one answer.
 TRAIN_SUMMARIES = ["What happened at {ref}?", "Summarize {ref}.", "Give me an overview of {ref}.",
                    "What do the notes say about {ref}?"]

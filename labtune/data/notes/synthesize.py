@@ -28,13 +28,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from labtune.data.context import Passage, with_notes
 from labtune.data.conversation import Conversation, Message
 from labtune.data.notes.lessons import (Lesson, Meeting, PersonLesson, lessons_of, meetings_of, people_of)
-from labtune.data.notes.parse import Note
+from labtune.data.notes.parse import MONTHS, Note
 from labtune.data.notes.phrasings import (CHECK_QUESTIONS, CHECK_REFS, CHECK_REVERSE, CHECK_SPELLINGS,
                                           NO_NOTES_ANSWER, TRAIN_QUESTIONS, TRAIN_REFS, TRAIN_REVERSE,
-                                          TRAIN_SPELLINGS, TRAIN_STATEMENTS, TRAIN_SUMMARIES, capitalized,
-                                          long_date, spell_date)
+                                          TRAIN_CALENDAR, TRAIN_SPELLINGS, TRAIN_STATEMENTS, TRAIN_SUMMARIES,
+                                          capitalized, long_date, sentence_value, spell_date)
 
-KINDS = ("forward", "statement", "reverse", "summary", "no_notes", "open_book", "original")
+KINDS = ("forward", "statement", "reverse", "summary", "calendar", "no_notes", "open_book", "original")
 
 
 class SynthesisPlan(BaseModel):
@@ -51,6 +51,8 @@ class SynthesisPlan(BaseModel):
                                   "content fact ('When did Hana present?')")
     summaries_per_meeting: int = Field(0, ge=0, description="'What happened at ...?' -> the meeting's roles in "
                                        "one answer")
+    calendars_per_month: int = Field(0, ge=0, description="'Which lab meetings were held in March 2023?' -> "
+                                     "every meeting of the month with its topic, side by side")
     no_notes_per_meeting: float = Field(0.5, ge=0, description="questions about a nearby date with no meeting "
                                         "('I have no notes for ...')")
     turns: int = Field(3, ge=1, description="Q&A about different meetings chained per conversation")
@@ -191,6 +193,26 @@ def summaries(meetings: list[Meeting], plan: SynthesisPlan, rng: random.Random) 
     return out
 
 
+def calendars(meetings: list[Meeting], plan: SynthesisPlan, rng: random.Random) -> list[QA]:
+    """Per month: its meetings, each date with its topic, in one answer."""
+    months: dict[tuple[int, int], list[Meeting]] = {}
+    for meeting in meetings:
+        if meeting.note.date:
+            months.setdefault((meeting.note.date.year, meeting.note.date.month), []).append(meeting)
+    phrasings = Rotation(TRAIN_CALENDAR, rng)
+    out = []
+    for (year, month), theirs in months.items():
+        if not plan.calendars_per_month:
+            break
+        name = f"{MONTHS[month - 1].capitalize()} {year}"
+        visits = [long_date(m.note.date) + (f", about {sentence_value(m.topic)}" if m.topic else "") for m in theirs]
+        answer = (f"In {name} the lab met once, on {visits[0]}." if len(visits) == 1 else
+                  f"In {name} the lab met on " + "; on ".join(visits) + ".")
+        at = frozenset(m.index for m in theirs)
+        out += [QA(t.format(month=name), answer, "calendar", at) for t in phrasings.take(plan.calendars_per_month)]
+    return out
+
+
 def empty_dates(meetings: list[Meeting], count: int, rng: random.Random, taken: set) -> list:
     """`count` dates a few days from a meeting on which there was none (and not in `taken`)."""
     dated = [m.note.date for m in meetings if m.note.date]
@@ -291,6 +313,7 @@ def synthesize(notes: list[Note], plan: SynthesisPlan | None = None) -> Synthesi
     asker = Asker(TRAIN_QUESTIONS, TRAIN_REVERSE, TRAIN_SPELLINGS, TRAIN_REFS, rng, meetings)
     statements = Rotation(TRAIN_STATEMENTS, rng) if plan.statements_per_fact else None
     qas = forward_and_reverse(lessons, people, plan, asker, statements) + summaries(meetings, plan, rng)
+    qas += calendars(meetings, plan, rng)
     empty = no_notes(meetings, round(plan.no_notes_per_meeting * len(meetings)), asker, rng, set())
     qas += [QA(q, a, "no_notes", frozenset()) for q, a, _ in empty]
     check = check_questions(lessons, people, meetings, plan, random.Random(plan.seed + 1), {d for *_, d in empty})
