@@ -55,7 +55,7 @@ def main(reexec: bool = False) -> None:
     os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
     try:
         if reexec:
-            from labtune.train.allocator import reexec_on_tcmalloc  # no torch: cheap for every command
+            from labtune.train.cpu.allocator import reexec_on_tcmalloc  # no torch: cheap for every command
 
             reexec_on_tcmalloc(sys.argv[1:])  # training commands only; returns when nothing is to be done
         app()

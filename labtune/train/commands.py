@@ -48,14 +48,14 @@ def _option_params() -> list[inspect.Parameter]:
 
 
 def _train(config: Optional[str] = None, **options) -> None:
-    from labtune.train.distributed import launched_by_torchrun, leave_worker, report_errors, shutdown
+    from labtune.train.distributed.process import launched_by_torchrun, leave_worker, report_errors, shutdown
     from labtune.train.loop import train
 
     if options.get("lora_target_modules"):
         options["lora_target_modules"] = [m for v in options["lora_target_modules"] for m in v.split(",") if m]
     cfg = load_config(config, options)
     if cfg.nproc and not launched_by_torchrun():
-        from labtune.train.dist_launch import launch
+        from labtune.train.distributed.launch import launch
 
         return launch(cfg)
     try:

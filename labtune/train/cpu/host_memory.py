@@ -30,7 +30,7 @@ import sys
 
 import torch
 
-from labtune.train import allocator
+from labtune.train.cpu import allocator
 
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3

@@ -110,7 +110,7 @@ def save_hf_model(model: nn.Module, out: Path, state: dict[str, torch.Tensor], t
     """
     from transformers.utils import logging as hf_logging
 
-    from labtune.train.dist_wrap import unwrap
+    from labtune.train.distributed.wrap import unwrap
 
     def write(tmp: Path) -> None:
         hf_logging.disable_progress_bar()

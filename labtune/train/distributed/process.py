@@ -25,6 +25,7 @@ import torch
 import torch.distributed as dist
 
 from labtune.errors import LabtuneError
+from labtune.train.world import pick_device
 
 # A rank that dies is noticed by torchrun at once; this only bounds a collective that never completes.
 COLLECTIVE_TIMEOUT = timedelta(minutes=30)
@@ -46,19 +47,6 @@ class World:
 
 def launched_by_torchrun() -> bool:
     return "RANK" in os.environ and "WORLD_SIZE" in os.environ and "MASTER_ADDR" in os.environ
-
-
-def pick_device(device: str | None, local_rank: int) -> torch.device:
-    """`device` None/"auto": this rank's GPU when there is one, else CPU."""
-    if device in (None, "auto"):
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    dev = torch.device(device)
-    if dev.type == "cuda":
-        if not torch.cuda.is_available():
-            raise LabtuneError("--device cuda was asked for but no CUDA GPU is visible")
-        dev = torch.device("cuda", local_rank if dev.index is None else dev.index)
-        torch.cuda.set_device(dev)
-    return dev
 
 
 def init_world(device: str | None = None) -> World:

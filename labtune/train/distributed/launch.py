@@ -14,7 +14,7 @@ from pathlib import Path
 
 from labtune.errors import LabtuneError
 from labtune.train.config import TrainConfig
-from labtune.train.distributed import ERROR_DIR_ENV
+from labtune.train.distributed.process import ERROR_DIR_ENV
 
 
 def torchrun_command(config_file: Path, nproc: int) -> list[str]:

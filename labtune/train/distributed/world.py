@@ -18,8 +18,8 @@ import torch.distributed as dist
 
 from labtune.errors import LabtuneError
 from labtune.train import checkpoint
-from labtune.train.dist_wrap import Strategy, default_strategy, unwrap, wrap_model
-from labtune.train.distributed import World, gradient_sync, init_world, launched_by_torchrun, on_main, \
+from labtune.train.distributed.wrap import Strategy, default_strategy, unwrap, wrap_model
+from labtune.train.distributed.process import World, gradient_sync, init_world, launched_by_torchrun, on_main, \
     sum_across_ranks
 
 
@@ -29,6 +29,7 @@ class DistributedWorld:
 
     rank = property(lambda self: self.world.rank)
     world_size = property(lambda self: self.world.size)
+    device = property(lambda self: self.world.device)
     is_main = property(lambda self: self.world.is_main)
 
     def wrap(self, model):
@@ -70,7 +71,7 @@ class DistributedWorld:
         return {n for n, p in unwrap(model).named_parameters() if p.requires_grad}
 
     def save_checkpoint(self, out, model, optimizer, scheduler, position, keep) -> None:
-        from labtune.train.dist_checkpoint import gather_model_state, gather_optimizer_state
+        from labtune.train.distributed.checkpoint import gather_model_state, gather_optimizer_state
 
         names = self._trainable_names(model)
         weights = {k: v for k, v in gather_model_state(model, trainable_only=True).items() if k in names}
@@ -79,7 +80,7 @@ class DistributedWorld:
                 replace(position, world_size=self.world_size), keep, weights=weights, optimizer_state=optim)
 
     def load_checkpoint(self, path, model, optimizer, scheduler) -> checkpoint.Position:
-        from labtune.train.dist_checkpoint import load_model_state, load_optimizer_state
+        from labtune.train.distributed.checkpoint import load_model_state, load_optimizer_state
 
         def restore(weights, optimizer_state):
             if optimizer_state.get("state") and not checkpoint.keyed_by_name(optimizer_state):
@@ -99,7 +100,7 @@ class DistributedWorld:
         """The plain model with full weights on rank 0 (None elsewhere). Collective."""
         if self.strategy != "fsdp":
             return unwrap(model) if self.is_main else None
-        from labtune.train.dist_checkpoint import gather_model_state
+        from labtune.train.distributed.checkpoint import gather_model_state
 
         state = gather_model_state(model)
         return materialize(unwrap(model), state) if self.is_main else None

@@ -26,12 +26,6 @@ import torch.nn.functional as F
 PLAIN_HEAD_MODELS = ("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM")
 # Their norms: weight * x / sqrt(mean(x^2) + eps) in fp32 (Gemma's 1 + weight is not among them).
 PLAIN_NORMS = ("LlamaRMSNorm", "MistralRMSNorm", "Qwen2RMSNorm", "Qwen3RMSNorm")
-# Calls below this many tokens keep the modules' own path. 0: none do. Session 4 started the lean ops at
-# 1024 tokens after measuring them 6% slower at the bench's ~336; with the lean RMSNorm (2x faster than
-# transformers') they measure as fast there, and with --low_cpu_memory they lower the peak by 0.15 GB
-# (benchmarks/host_memory.py, "lean from 1024 tokens"), so every call takes them. Kept as a knob for
-# that benchmark.
-LEAN_FROM_TOKENS = 0
 # 128 rows x 49k vocabulary x 4 bytes = 25 MB: under glibc's largest mmap threshold, so the chunk's
 # buffer is reused from the heap rather than page-faulted in each time (host_memory.py).
 CHUNK_BYTES = 28 * 1024 * 1024
@@ -172,7 +166,7 @@ class RMSNorm(torch.autograd.Function):
 
 
 def _rms_norm_forward(norm, x):
-    if x.dtype != torch.float32 or x.shape[:-1].numel() < LEAN_FROM_TOKENS:
+    if x.dtype != torch.float32:
         return type(norm).forward(norm, x)
     return RMSNorm.apply(x, norm.weight, norm.variance_epsilon)
 
@@ -183,8 +177,6 @@ def is_plain_rms_norm(module) -> bool:
 
 
 def _swiglu_forward(mlp, x):
-    if x.shape[:-1].numel() < LEAN_FROM_TOKENS:
-        return type(mlp).forward(mlp, x)
     return SwiGLU.apply(x, mlp.gate_proj.weight, mlp.up_proj.weight, mlp.down_proj.weight)
 
 

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from labtune.errors import LabtuneError
-from labtune.train.distributed import World
+from labtune.train.distributed.process import World
 
 Strategy = Literal["ddp", "fsdp"]
 
