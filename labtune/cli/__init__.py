@@ -24,9 +24,9 @@ app.add_typer(data_app, name="data")
 # Each module has `register(app, data_app)` adding its commands. Missing modules are skipped so a
 # partial install still gives a working CLI for the rest.
 COMMAND_MODULES = [
-    "labtune.data.commands",  # data check / convert / render
+    "labtune.cli.data",  # data check / convert / render
     "labtune.data.notes.commands",  # data import-notes
-    "labtune.train.commands",  # train, bench train
+    "labtune.cli.train",  # train, bench train
     "labtune.eval.commands",  # eval, experiment
     "labtune.serve.commands",  # chat, serve
     "labtune.demo",  # demo
