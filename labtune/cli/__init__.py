@@ -27,7 +27,8 @@ COMMAND_MODULES = [
     "labtune.cli.data",  # data check / convert / render
     "labtune.data.notes.commands",  # data import-notes
     "labtune.cli.train",  # train, bench train
-    "labtune.eval.commands",  # eval, experiment
+    "labtune.eval.commands",  # eval
+    "labtune.cli.experiment",  # experiment
     "labtune.serve.commands",  # chat, serve
     "labtune.demo",  # demo
 ]

@@ -1,4 +1,4 @@
-"""CLI: `labtune eval` and `labtune experiment`. Parsing only; the work is in run.py / experiment.py."""
+"""CLI: `labtune eval`. Parsing only; the work is in run.py."""
 
 from __future__ import annotations
 
@@ -31,14 +31,3 @@ def register(app: typer.Typer, data_app: typer.Typer) -> None:
 
         settings = Settings(max_new_tokens, batch_size, general_samples, general_questions, max_length)
         run_eval(models, questions, general, match, out, settings, show_wrong, not no_cache, no_general)
-
-    @app.command("experiment")
-    def experiment_command(
-        grid: Path = typer.Argument(..., help="Grid YAML: output_dir, train, mixes, grid, eval."),
-        retrain: bool = typer.Option(False, "--retrain", help="Train every run again, even finished ones."),
-    ) -> None:
-        """Train each data mix x hyperparameter combination, then evaluate all in one table and chart."""
-        from labtune.eval.experiment import run_experiment
-
-        run_experiment(grid, retrain)
-
