@@ -11,8 +11,15 @@ from rich.console import Console
 
 from labtune.errors import LabtuneError
 
+def same_flag(name: str) -> str:
+    """`--model-max-length` and `--model_max_length` are one flag: HF/FastChat users type underscores,
+    everyone else dashes, and every command (and every sub-command, through click's context) accepts both."""
+    return name.replace("-", "_")
+
+
 app = typer.Typer(
     name="labtune",
+    context_settings={"token_normalize_func": same_flag},
     help="Turn your notes and chat data into a chat assistant you run yourself.",
     no_args_is_help=True,
     add_completion=False,
