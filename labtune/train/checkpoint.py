@@ -42,7 +42,7 @@ class Position:
 def trainable_state(model) -> dict[str, torch.Tensor]:
     """The weights that training changes (all of them for full fine-tuning, the adapter for LoRA).
 
-    Under torchrun, `dist_world` gathers them on rank 0 and passes them to `save` instead.
+    Under torchrun, `distributed.world.DistributedWorld` gathers them on rank 0 and passes them to `save` instead.
     """
     return {name: p.detach().cpu().contiguous() for name, p in model.named_parameters() if p.requires_grad}
 

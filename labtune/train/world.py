@@ -1,6 +1,6 @@
 """Everything the loop asks of the process group, for one process.
 
-A distributed implementation (DDP/FSDP, `labtune/train/distributed/process.py`) provides the same methods;
+A distributed implementation (DDP/FSDP, `labtune/train/distributed/world.py`) provides the same methods;
 the loop itself never calls torch.distributed.
 """
 

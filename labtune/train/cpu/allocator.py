@@ -4,7 +4,7 @@ Why: glibc's malloc puts each step's gradients back into the previous step's gra
 activations into the activation holes, so both stay resident, ~0.4 GB over what is live on
 SmolLM2-135M. tcmalloc's page heap hands the same pages to whichever comes next, so the peak stays
 ~0.1 GB over what is live at the same speed. `python benchmarks/host_memory.py --only default` on the
-bench's 2-core CPU: 2.94-3.00 GB with glibc, 2.69-2.72 GB with tcmalloc, the same tokens/s (README).
+bench's 2-core CPU: 2.94-3.00 GB with glibc, 2.69-2.72 GB with tcmalloc, the same tokens/s (docs/benchmarks.md).
 
 An allocator must be in place before the process starts, so it is preloaded (LD_PRELOAD), as torch's
 own CPU launcher does (`python -m torch.backends.xeon.run_cpu --enable_tcmalloc`): the training

@@ -14,12 +14,12 @@ at six points of every step (`trim_during_step`) and gives its top back at every
 the peak near what is live at the cost of page faults when the pages are used again.
 
 Measured with `python benchmarks/host_memory.py --steps 8 --rounds 2` (SmolLM2-135M, full fine-tune,
-the bench's 64 chats, batch 4, README): default 2.94-2.98 GB peak RSS, 11-19k page faults and 0.2 s of
-system time per step; `--low_cpu_memory` 2.64-2.66 GB, 0.26M faults, ~1 s (~20% fewer tokens/s).
-Sessions 4-6 passed 1 << 40 as the trim threshold, which ctypes wrapped to 0: glibc then gave back the
-heap's top at every free ("heap top trimmed": 0.1M faults, 0.6 s, 13% fewer tokens/s for the same peak).
-Session 2's way, a 256 KB mmap threshold (every freed block leaves at once), faulted 0.53M pages a
-step for a similar peak.
+the bench's 64 chats, batch 4; figures in docs/benchmarks.md): default 2.94-3.00 GB peak RSS, ~12k page
+faults per step; `--low_cpu_memory` 2.64-2.66 GB, 0.26M faults, ~1 s of system time (~20% fewer
+tokens/s). The alternatives cost more for a similar peak: a trim threshold of 0 (the heap's top given
+back at every free) 0.1M faults and 13% of the speed; a 256 KB mmap threshold (every freed block
+leaves at once) 0.53M faults a step. mallopt takes a C int, so `set_malloc` refuses larger values
+rather than let ctypes wrap them (1 << 40 would become 0).
 """
 
 from __future__ import annotations

@@ -38,9 +38,9 @@ def tied_embedding_gradient_in_place(model) -> bool:
     adds to the output side's dense gradient out of place: another 113 MB copy at the same moment.
     Here the lookup reads a detached weight, so autograd sends the output side's gradient to `.grad`
     early, and the lookup's backward index-adds its rows into it: no vocabulary-sized temporary at all
-    (`python benchmarks/host_memory.py`: 3.07 GB peak with the sparse gradient vs 2.94-2.95 in place, glibc). One process only: DDP/FSDP reduce a
-    parameter's gradient as soon as autograd delivers it, before this addition. Returns whether it
-    was switched on (trainable tied weights of a plain nn.Embedding only).
+    (`python benchmarks/host_memory.py --only default "tied gradient by autograd"` compares the two).
+    One process only: DDP/FSDP reduce a parameter's gradient as soon as autograd delivers it, before
+    this addition. Returns whether it was switched on (trainable tied weights of a plain nn.Embedding only).
     """
     embedding, output = model.get_input_embeddings(), model.get_output_embeddings()
     if not isinstance(embedding, torch.nn.Embedding) or output is None or embedding.weight is not output.weight:

@@ -1,7 +1,7 @@
 """`labtune train --nproc N`: run the same command under torchrun with N processes on this machine.
 
 The config is handed over as a YAML file (the one source of truth), so the N processes train exactly
-what the user asked for. For several machines use torchrun directly (see the README).
+what the user asked for. For several machines use torchrun directly (docs/distributed.md).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ Everything here is torch.distributed's own machinery; this module only decides *
   the last micro-batch of every window, *including the short last window of an epoch*
   (`batching.accumulation_windows`): the lab's FSDP crash ("size of tensor a must match tensor b")
   was an optimizer step on gradients that were never reduced.
-- `dist_world.DistributedWorld` builds on these for `loop.train` (the methods of `world.SingleProcess`).
+- `world.DistributedWorld` builds on these for `loop.train` (the methods of `world.SingleProcess`).
 - `on_main()` runs a step (a save) on rank 0 only and re-raises its error on every rank, so no
   rank waits forever and no rank reports success for a checkpoint that failed.
 """
