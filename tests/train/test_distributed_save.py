@@ -7,7 +7,7 @@ import torch
 from safetensors.torch import save_file
 
 from labtune.errors import LabtuneError
-from labtune.train.distributed.checkpoint import verify_hf_model_dir, write_verified
+from labtune.train.output import verify_hf_model_dir, write_verified
 from labtune.train.distributed.wrap import decoder_layers, default_strategy
 
 
