@@ -26,8 +26,11 @@ _NAME_COLON = re.compile(rf"^(?P<name>{_NAME}?(?:\s+(?:and|&)\s+{_NAME}?)?)\s*(?
 _NAME_MODAL = re.compile(rf"^(?P<name>{_NAME}?(?:\s+(?:and|&)\s+{_NAME}?)?)\s+(?P<modal>{_MODAL})\s+(?P<rest>\S.*)$",
                          re.I)
 _NAME_VERB = re.compile(rf"^(?P<name>{_NAME}?)\s+(?P<verb>[a-z][a-z-]+s)\b\s+(?P<rest>.*)$")  # "Kenji books the GC"
-_TRAILING_OWNER = re.compile(rf"\s*(?:[(\[]\s*(?P<p>{_NAME})\s*[)\]]|[–—-]\s*(?P<d>{_NAME}))\s*[.]?$")
-_ACTION_PREFIX = re.compile(r"^\s*(?:\[[ xX]\]\s*|(?:TODO|To-?do|Action(?:\s+item)?|AI)\s*[:\-–]\s*)", re.I)
+_TRAILING_OWNER = re.compile(rf"\s*[–—-]\s*(?P<d>{_NAME})\s*[.]?$")
+_PARENTHESES = re.compile(r"[(\[](?P<inside>[^()\[\]]{1,80})[)\]]")
+_OWNER_WORDS = re.compile(r"^(?:owner|owners|assigned\s+to|assignee|responsible|lead|who)\s*[:=-]?\s*", re.I)
+_ACTION_PREFIX = re.compile(r"^\s*(?:\[[ xX]\]\s*|TODO\b\s*[:\-–]?\s*|(?:To-?do|Action(?:\s+item)?|AI)\s*[:\-–]\s*)",
+                            re.I)
 _DEADLINE = re.compile(r"\b(?P<kw>by|due(?:\s+(?:by|on))?|deadline(?:\s+is)?:?|no\s+later\s+than|before|ahead\s+of)\s+"
                        r"(?P<when>[^,;()\[\]]{2,40}?)(?=\s*(?:[,;()\[\]]|\.(?:\s|$)|$|\s+(?:and|so|but|to|for|if)\s))",
                        re.I)
@@ -96,21 +99,33 @@ def _owner_name(raw: str, people: People, lowercase_names: bool, strict: bool) -
 
 def find_owner(text: str, people: People, in_actions: bool, lowercase_names: bool = False) -> tuple[str | None, str]:
     """(owner, the task without the owner's name) for one item or sentence; (None, text) when it names none."""
-    for match in (_OWNER_LABEL.search(text),):
-        if match and match["name"]:
-            owner = _owner_name(match["name"], people, lowercase_names, strict=False)
+    for group in _PARENTHESES.finditer(text):  # "(owner: Ravi)", "(Jun, due 10/12)", "[Ana]"
+        for part in re.split(r"[,;]", group["inside"]):
+            labelled = _OWNER_WORDS.match(part.strip())
+            name = part.strip()[labelled.end():] if labelled else part
+            owner = _owner_name(name, people, lowercase_names, strict=not (labelled or in_actions))
             if owner:
-                return owner, (text[:match.start()] + text[match.end():]).strip(" ,;")
+                return owner, text
+    match = _OWNER_LABEL.search(text)
+    if match and match["name"]:
+        owner = _owner_name(match["name"], people, lowercase_names, strict=False)
+        if owner:
+            return owner, (text[:match.start()] + text[match.end():]).strip(" ,;")
     at = _AT.search(text)
     if at:
         owner = _owner_name(at["name"], people, True, strict=False)
         if owner:
             return owner, (text[:at.start()] + text[at.end():]).strip(" :,-")
     colon = _NAME_COLON.match(text)
+    if colon and colon["rest"].rstrip().endswith("?"):  # "Sven: can you send me the file?" asks, not owns
+        colon = None
     if colon and not label_role(colon["name"], colon["rest"]) and not is_content_label(colon["name"]):
-        owner = _owner_name(colon["name"], people, lowercase_names, strict=not in_actions and not _starts_task(colon["rest"]))
-        if owner:
-            return owner, colon["rest"]
+        # A name before a colon owns what follows when it is a task ("Hana: share the file"), not a reply
+        # ("Astrid: yes, after the meeting"); under an action heading every such line is a task.
+        if in_actions or _starts_task(colon["rest"]):
+            owner = _owner_name(colon["name"], people, lowercase_names, strict=False)
+            if owner:
+                return owner, colon["rest"]
     modal = _NAME_MODAL.match(text)
     if modal:
         owner = _owner_name(modal["name"], people, lowercase_names, strict=False)
@@ -124,7 +139,7 @@ def find_owner(text: str, people: People, in_actions: bool, lowercase_names: boo
                 return owner, f"{verb['verb']} {verb['rest']}".strip()
         trailing = _TRAILING_OWNER.search(text)
         if trailing:
-            owner = _owner_name(trailing["p"] or trailing["d"], people, lowercase_names, strict=True)
+            owner = _owner_name(trailing["d"], people, lowercase_names, strict=True)
             if owner:
                 return owner, text[:trailing.start()].strip()
     return None, text
@@ -137,6 +152,8 @@ summarize analyse analyze plot compare repeat confirm reply remind invite coordi
 add remove sign inventory scan request reserve ping chase sort merge document archive ship mail deliver pick try
 investigate explore plan design sequence extract filter prep digitize transcribe back help lead meet visit apply register
 renew pay estimate drive borrow lend return store freeze thaw dry grind sieve stain image photograph map sample core
+liaise talk discuss ensure verify validate redo re-do finalise finalize start continue complete circulate distribute
+reach follow-up sync setup set-up outline reorder re-order rerun re-run assess identify tidy clear refill restock
 will to should must can""".split())
 
 

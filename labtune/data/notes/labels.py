@@ -32,7 +32,7 @@ _HEAD_STEMS = [
 _HEAD_WORDS = {
     "pres": PRESENTER, "presenter": PRESENTER, "spk": PRESENTER, "by": None,
     "present": ATTENDEES, "who": None,  # "Present: A, B" lists who came; "Who" alone is a table header
-    "re": TOPIC, "about": TOPIC, "date": DATE, "when": DATE, "day": DATE,
+    "re": TOPIC, "about": TOPIC, "date": DATE, "when": DATE,
     "led": CHAIR,
 }
 # Heads whose role depends on the value: a person's name -> the first role, anything else -> the second.
@@ -151,4 +151,6 @@ def canonical_key(label: str, value: str = "", is_name=None) -> str:
 
 
 def is_content_label(label: str) -> bool:
-    return " ".join(_words(label)) in CONTENT_LABELS
+    """"Decision:", "TODO:", "Note:" and also "TODO Noor:", "Action 3:": they introduce content, not a field."""
+    words = _words(label)
+    return " ".join(words) in CONTENT_LABELS or bool(words and words[0] in ("todo", "action", "decision", "fyi"))

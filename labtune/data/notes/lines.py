@@ -24,8 +24,8 @@ _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _BOLD_ONLY = re.compile(r"^\s*(\*\*|__)([^*_]+?)(\*\*|__)\s*:?\s*$")
 _NUMBERED = re.compile(r"^\s*(\d{1,3})[.)]\s+(.*\S)\s*$")
 _BULLET = re.compile(r"^\s*[-*+•]\s+(?:\[[ xX]\]\s*)?(.*\S)\s*$")
-_ACTION_LINE = re.compile(r"^\s*(?:[-*+•]\s+)?(?:\[[ xX]\]\s*|(?:TODO|To-?do|Action(?:\s+item)?|AI)\s*[:\-–]\s*)(.*\S)\s*$",
-                          re.I)
+_ACTION_LINE = re.compile(r"^\s*(?:[-*+•]\s+)?(?:\[[ xX]\]\s*|TODO\b\s*[:\-–]?\s*|"
+                          r"(?:To-?do|Action(?:\s+item)?|AI)\s*[:\-–]\s*)(.*\S)\s*$", re.I)
 ACTION_SECTION = re.compile(r"action\s*(?:items?|points?)?|actions|to-?dos?|tasks?|next\s+steps|follow[- ]?ups?", re.I)
 QUESTION_SECTION = re.compile(r"questions?|discussion|q\s*&\s*a", re.I)
 DECISION_SECTION = re.compile(r"decisions?|decided|agreed|outcomes?|resolutions?", re.I)
@@ -75,7 +75,7 @@ def read_labels(line: str, is_name, roles_only: bool = False) -> list[Label]:
         match = _LABEL.match(piece)
         label = None
         if match:
-            key, value = match["key"].strip(), strip_markup(match["value"])
+            key, value = match["key"].strip(), strip_markup(match["value"]).lstrip("-–—: ")
             role = label_role(key, value, is_name)
             colon = bool(match["c1"] or match["c2"] or match["c3"])
             if role or (colon and not roles_only and not labels):
@@ -114,6 +114,16 @@ class _Walker:
                 self.body.statements += role_statements(sentence, self.people.is_person)
                 self.fact(sentence, sentence, "sentence")
             self.paragraph = []
+
+    def said_by_person(self, label: Label, line: str, in_list: bool) -> bool:
+        """A person's name before a colon ("Sven: can you send it?"), or a sentence after one, or a bullet's
+        own words ("- loading control: switch to total protein"): a line of the meeting, not a field."""
+        if find_owner(strip_markup(re.sub(r"^\s*[-*+•]\s+", "", line)), self.people, in_list, self.lowercase)[0]:
+            return True
+        if self.people.is_person(label.key) or in_list:
+            return True
+        words = label.value.split()
+        return len(words) >= 3 and label.value.rstrip().endswith((".", "?", "!"))
 
     def set_section(self, name: str) -> None:
         self.flush()
@@ -206,17 +216,19 @@ class _Walker:
             in_list_section = bool(self.list_kind() == "action" or QUESTION_SECTION.search(self.section))
             if not numbered and not (in_list_section and bullet) and not _ACTION_LINE.match(line):
                 labels = read_labels(line, self.is_name, roles_only=title)
-                owner = labels and not labels[0].role and not is_content_label(labels[0].key) and find_owner(
-                    strip_markup(re.sub(r"^\s*[-*+•]\s+", "", line)), self.people, bool(bullet), self.lowercase)[0]
-                if labels and not owner and (labels[0].role or _generic_field(labels[0], line)
-                                             or is_content_label(labels[0].key)):
+                generic = bool(labels) and not labels[0].role and not is_content_label(labels[0].key)
+                said = generic and self.said_by_person(labels[0], line, bool(bullet))
+                if labels and not said and (labels[0].role or _generic_field(labels[0], line)
+                                            or is_content_label(labels[0].key)):
                     self.flush()
                     for label in labels:
                         i += self.add_label(label, line, lines, i - 1)
                     continue
-                if owner and not title:  # "Maria: will send the file" is an action item, not a field
+                if said and not title:  # "Maria: will send the file" is what Maria does or says, not a field
                     self.flush()
-                    self.add_item(re.sub(r"^\s*[-*+•]\s+", "", line).strip(), line.strip(), True)
+                    text = re.sub(r"^\s*[-*+•]\s+", "", line).strip()
+                    owner = find_owner(strip_markup(text), self.people, bool(bullet), self.lowercase)[0]
+                    self.add_item(text, line.strip(), owner is not None)
                     continue
             if title:
                 continue

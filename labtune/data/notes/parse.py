@@ -102,6 +102,9 @@ def _meeting(path: Path, lines: list[str], heading: str | None, env: _Envelope, 
     lowercase = _lowercase_writer(segment_text)
     title_index = None if env.title and heading is None else _first_line(lines)
     title = _title_text(lines[title_index]) if title_index is not None else (env.title or "")
+    if title_index is not None and (lines[title_index].lstrip().startswith("|")
+                                    or (":" in title and label_role(title.split(":")[0]))):
+        title = path.stem  # the first line is a table or a label, no title
     body = walk(lines, title_index, people, lowercase)
 
     fields: dict[str, str] = {}

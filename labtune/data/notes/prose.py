@@ -53,6 +53,7 @@ _AFTER_OTHER = re.compile(r"^\W*(?:next|tomorrow|later|in\s+two\s+weeks)\b", re.
 _TOPIC_STOP = re.compile(r",\s+(?:and|but|which|where|while|so|then|after|before|with)\b|\s+[–—]\s+|\s\(|"
                          r"\s+(?:was|were|is|are|went|got|had|has|have)\b|"
                          r",\s+(?:and\s+)?(?:[A-Z][a-z]+\s+)?(?:asked|said|noted|thinks|suggested)\b")
+_TOPIC_AFTER_NAME = re.compile(rf"^\s*,?\s*(?:on|about|titled|entitled|called)\s+{_OBJECT}", re.I)
 _ABBREVIATIONS = r"(?:e\.g|i\.e|etc|vs|approx|ca|cf|dr|prof|mr|ms|mrs|st|fig|no|al|incl|resp|min|max|dept|univ)"
 
 
@@ -144,5 +145,10 @@ def role_statements(sentence: str, is_person=None) -> list[RoleStatement]:
                 continue
             if any(s.role == role for s in found):
                 continue
-            found.append(RoleStatement(role, name, _topic(match) if role == PRESENTER else None, sentence))
+            topic = _topic(match) if role == PRESENTER else None
+            if role == PRESENTER and side == "after" and topic is None:  # "given by Elif Demir, on organoids"
+                after = sentence[match.end():]
+                rest = _TOPIC_AFTER_NAME.match(after[after.find(name.split()[-1]) + len(name.split()[-1]):])
+                topic = _topic(rest) if rest else None
+            found.append(RoleStatement(role, name, topic, sentence))
     return found
