@@ -25,7 +25,7 @@ app.add_typer(data_app, name="data")
 # partial install still gives a working CLI for the rest.
 COMMAND_MODULES = [
     "labtune.data.commands",  # data check / convert / render
-    "labtune.data.notes.commands",  # data import-notes
+    "labtune.cli.notes",  # data import-notes
     "labtune.train.commands",  # train, bench train
     "labtune.eval.commands",  # eval, experiment
     "labtune.serve.commands",  # chat, serve
