@@ -190,6 +190,8 @@ def _phrases(pattern: re.Pattern, text: str) -> list[str]:
     found = []
     for match in pattern.finditer(text):
         phrase = match[0].strip()
+        counted = re.search(r"(?:^|\s)(\d[\d,.]*\s.*)$", phrase)  # "ran 48 samples": the count starts the phrase
+        phrase = counted[1] if counted else phrase
         if phrase and phrase.lower() not in (f.lower() for f in found):
             found.append(phrase)
     return found

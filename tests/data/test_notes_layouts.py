@@ -1,0 +1,216 @@
+"""Each layout people write notes in, as small inline notes (other wording than the sample folders), and
+the wrong readings the reader must not make: an email subject taken as the topic, a person's name or a
+TODO taken for a field key, a future presenter taken for this meeting's."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from labtune.data.notes.parse import parse_file, parse_note, read_notes
+
+
+def parse(text: str, name: str = "note.md"):
+    return parse_note(Path(name), text)
+
+
+def folder_of(tmp_path, files: dict[str, str | bytes]):
+    for name, content in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    return read_notes(tmp_path)
+
+
+EMAIL = """From: "Okafor, Bisi" <bisi.okafor@example.org>
+To: lab-list@example.org
+Date: Mon, 4 Mar 2024 17:20:00 +0000
+Subject: RE: Minutes - weekly lab meeting 4 March
+
+Hi team,
+
+Wei presented his thermal tolerance assays on the coral larvae.
+
+- Survival drops sharply above 31 °C
+- Wei will repeat the 32 °C treatment by 15 March
+
+> On the last call we said the chiller was broken
+> and that nobody should use it.
+
+Cheers,
+Bisi
+"""
+
+
+def test_email_reads_the_sign_off_as_recorder_and_never_the_raw_subject_as_topic():
+    note = parse(EMAIL, "mail.txt")
+    assert note.date == date(2024, 3, 4) and note.date_source.startswith("email subject")
+    assert note.fields["Recorder"] == "Bisi Okafor" and note.field_sources["Recorder"] == "email sign-off"
+    assert note.fields["Presenter"] == "Wei"
+    # The subject only says "minutes of a meeting on a date": the topic comes from the body.
+    assert note.fields["Topic"] == "his thermal tolerance assays on the coral larvae"
+    assert "chiller" not in " ".join(f.text for f in note.facts)  # quoted reply left out
+    assert [f.owner for f in note.facts if f.kind == "action"] == ["Wei"]
+
+
+def test_email_subject_is_cleaned_of_reply_and_meeting_words_before_it_is_a_topic():
+    note = parse(EMAIL.replace("RE: Minutes - weekly lab meeting 4 March", "Fwd: Re: [coral-lab] meeting notes "
+                                                                            "04/03/2024: larval thermal tolerance"))
+    assert note.fields["Topic"] == "larval thermal tolerance" and note.field_sources["Topic"] == "email subject"
+
+
+def test_outlook_pasted_email_with_sent_header_and_no_sign_off_uses_the_sender():
+    note = parse("From: Wei Zhang <wz@example.org>\nSent: Tuesday, 12 March 2024 09:00\nTo: lab\n"
+                 "Subject: Lab meeting notes\n\nPresenter: Bisi Okafor\nTopic: Reef survey design\n", "m.txt")
+    assert note.date == date(2024, 3, 12) and note.date_source == "email header"
+    assert note.fields == {"Presenter": "Bisi Okafor", "Topic": "Reef survey design", "Recorder": "Wei Zhang"}
+    assert note.field_sources["Recorder"] == "email sender"
+
+
+def test_saved_eml_file_with_mime_parts_and_a_forwarded_message(tmp_path):
+    eml = (b"From: Ana Lima <ana@example.org>\r\nTo: lab@example.org\r\nDate: Thu, 7 Mar 2024 10:00:00 +0100\r\n"
+           b"Subject: Fwd: notes\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=XX\r\n\r\n"
+           b"--XX\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+           b"---------- Forwarded message ---------\r\nFrom: Jos=C3=A9 Ruiz <jose@example.org>\r\n"
+           b"Date: Tue, 5 Mar 2024 16:00:00 +0100\r\nSubject: Lab meeting 5 March: eDNA metabarcoding\r\n\r\n"
+           b"Ana gave a talk on eDNA metabarcoding of the river samples.\r\n- Jos=C3=A9 to order primers by Friday\r\n\r\n"
+           b"Best,\r\nJos=C3=A9\r\n--XX\r\nContent-Type: text/html\r\n\r\n<p>ignored</p>\r\n--XX--\r\n")
+    notes = folder_of(tmp_path, {"inbox/notes.eml": eml}).notes
+    assert len(notes) == 1
+    note = notes[0]
+    assert note.date == date(2024, 3, 5)
+    assert note.fields["Topic"] == "eDNA metabarcoding" and note.fields["Recorder"] == "José Ruiz"
+    assert note.fields["Presenter"] == "Ana"
+    assert [(f.owner, f.deadline) for f in note.facts if f.kind == "action"] == [("José Ruiz", "Friday")]
+
+
+def test_a_persons_name_or_a_todo_is_never_a_field_key():
+    note = parse("Lab meeting 4/2/2024\nPresenter: Ada Quill\nLocation: Room 12\n\nMaria: will send the file\n"
+                 "TODO: clean the fume hood\nTODO Bo: book the van\nAda: agreed, after lunch.\n"
+                 "Sven: can you share the slides?\n")
+    assert note.fields == {"Presenter": "Ada Quill", "Location": "Room 12"}
+    by_text = {f.text: f for f in note.facts}
+    assert by_text["Maria: will send the file"].owner == "Maria"
+    assert by_text["Bo: book the van"].owner == "Bo" and by_text["Bo: book the van"].kind == "action"
+    assert by_text["clean the fume hood"].kind == "action"
+    assert by_text["Ada: agreed, after lunch."].owner is None  # a reply, not a task
+    assert by_text["Sven: can you share the slides?"].kind == "question"
+
+
+def test_yaml_front_matter_with_snake_case_keys_and_the_date_only_there():
+    note = parse("---\ndate: 2024-05-07\npresented_by: Kwame Mensah\nnote_taker: Lin Wu\ntalk_title: Stomatal "
+                 "density in drought\ntags: [x]\n---\n\n# Notes\n- Density rises by 20 % under drought\n", "x.md")
+    assert note.date == date(2024, 5, 7) and note.date_source == "front matter"
+    assert note.fields == {"Presenter": "Kwame Mensah", "Recorder": "Lin Wu", "Topic": "Stomatal density in drought"}
+    assert note.facts[0].kind == "number" and note.facts[0].numbers == ["20 %"]
+
+
+def test_broken_yaml_front_matter_is_read_as_text_and_reported():
+    note = parse("---\ndate: [2024-05-07\n---\nLab meeting 5/7/2024\nSpeaker: Lin Wu\n")
+    assert note.fields["Presenter"] == "Lin Wu" and note.date == date(2024, 5, 7)
+    assert any("not valid YAML" in p for p in note.problems)
+
+
+@pytest.mark.parametrize("table", [
+    "| Role | Person |\n|---|---|\n| Speaker | Kwame Mensah |\n| Minute taker | Lin Wu |\n| Talk title | Leaf traits |",
+    "| Speaker | Minute taker | Subject |\n| :-- | :-- | :-- |\n| Kwame Mensah | Lin Wu | Leaf traits |",
+    "| **Presenter** | Kwame Mensah |\n|---|---|\n| **Scribe** | Lin Wu |\n| **Topic** | Leaf traits |",
+])
+def test_markdown_tables_of_roles_in_either_direction(table):
+    note = parse(f"## Lab meeting 2024-05-14\n\n{table}\n\n- Leaf mass per area is up 12 %\n")
+    assert note.fields == {"Presenter": "Kwame Mensah", "Recorder": "Lin Wu", "Topic": "Leaf traits"}
+    assert [f.text for f in note.facts] == ["Leaf mass per area is up 12 %"]
+
+
+def test_a_schedule_table_of_future_presenters_gives_no_roles():
+    note = parse("Lab meeting 5/14/2024\nPresenter: Lin Wu\n\n| Date | Presenter |\n|---|---|\n| 5/21 | Kwame |\n"
+                 "| 5/28 | Ana |\n")
+    assert note.fields == {"Presenter": "Lin Wu"}
+    assert len(note.facts) == 2
+
+
+@pytest.mark.parametrize("sentence, role, name", [
+    ("Today the talk was by Tom Okeke.", "Presenter", "Tom Okeke"),
+    ("Ana kept the minutes.", "Recorder", "Ana"),
+    ("Minutes were taken by Ravi.", "Recorder", "Ravi"),
+    ("Kwame walked us through the new growth chambers.", "Presenter", "Kwame"),
+    ("Our speaker was Dr. Lin Wu.", "Presenter", "Lin Wu"),
+    ("The meeting was chaired by Ada Quill.", "Chair", "Ada Quill"),
+])
+def test_prose_states_roles_with_the_name_the_sentence_writes(sentence, role, name):
+    note = parse(f"Lab meeting, 14 May 2024\n\n{sentence} The rest of the hour went on budgets.\n")
+    assert note.fields[role] == name and note.field_sources[role].startswith("sentence")
+
+
+def test_prose_about_another_meeting_states_no_role():
+    note = parse("Lab meeting, 14 May 2024\n\nNext week Kwame will present his leaf data. "
+                 "Lin Wu talked about stomata.\n")
+    assert note.fields["Presenter"] == "Lin Wu" and note.fields["Topic"] == "stomata"
+
+
+def test_terse_lowercase_notes_expand_names_the_folder_writes_in_full(tmp_path):
+    folder = folder_of(tmp_path, {
+        "a.md": "Lab meeting 2024-05-07\nPresenter: Kwame Mensah\nRecorder: Lin Wu\n",
+        "b.txt": "mtg 14 may 2024\nspkr - lin\nscribe - kwame\nre: leaf litter\n- lin to email the dean by fri\n"
+                 "- next wk kwame presents\n",
+    })
+    terse = next(n for n in folder.notes if n.path.name == "b.txt")
+    assert terse.fields == {"Presenter": "Lin Wu", "Recorder": "Kwame Mensah", "Topic": "leaf litter"}
+    action = next(f for f in terse.facts if f.kind == "action")
+    assert (action.owner, action.deadline) == ("Lin Wu", "fri")
+
+
+def test_several_meetings_in_one_file_split_at_bold_dated_headings_and_share_the_path():
+    notes = parse_file(Path("log.md"), "Lab log 2024\n\n**3 April**\nSpeaker: Ana\n- pumps fixed\n\n"
+                                       "**10 April**\nSpeaker: Bo\n- freezer alarm\n\n**Next meeting 17 April**\n")
+    assert [(n.date, n.fields["Presenter"], n.path) for n in notes] == [
+        (date(2024, 4, 3), "Ana", Path("log.md")), (date(2024, 4, 10), "Bo", Path("log.md"))]
+    assert notes[1].facts[0].text == "freezer alarm"
+
+
+def test_a_next_meeting_heading_does_not_split_a_note():
+    notes = parse_file(Path("n.md"), "# Lab meeting 4/14/2023\nPresenter: Ana\n\n## Next meeting 4/28/2023\n- Bo\n")
+    assert len(notes) == 1 and notes[0].date == date(2023, 4, 14)
+
+
+def test_day_first_dates_follow_the_folders_evidence_and_month_first_folders_stay_so(tmp_path):
+    uk = folder_of(tmp_path / "uk", {"a.txt": "Lab meeting 13/05/2024\nSpeaker: Ana\n",
+                                     "b.txt": "Lab meeting 07/05/2024\nSpeaker: Bo\n"})
+    assert sorted(n.date for n in uk.notes) == [date(2024, 5, 7), date(2024, 5, 13)]
+    us = folder_of(tmp_path / "us", {"a.txt": "Lab meeting 5/13/2024\nSpeaker: Ana\n",
+                                     "b.txt": "Lab meeting 07/05/2024\nSpeaker: Bo\n"})
+    assert sorted(n.date for n in us.notes) == [date(2024, 5, 13), date(2024, 7, 5)]
+
+
+def test_a_written_weekday_settles_an_ambiguous_date():
+    assert parse("Lab meeting Tue 02/04/2024\nSpeaker: Ana\n").date == date(2024, 4, 2)
+    assert parse("Lab meeting Sun 02/04/2024\nSpeaker: Ana\n").date == date(2024, 2, 4)
+
+
+def test_dates_without_a_year_take_it_from_the_path_or_the_other_notes(tmp_path):
+    folder = folder_of(tmp_path, {
+        "2023-spring/0303.md": "Presenter: Ana Lima\nTopic: Soil pH\n",
+        "2023-spring/talk.md": "# Lab meeting on the 2nd of June\nPresenter: Bo Tran\n",
+        "other.txt": "Lab meeting Apr 14th\nPresenter: Cy Dahl\n",
+        "dated.txt": "Lab meeting 2022-01-11\nPresenter: Di Eze\n",
+        "dated2.txt": "Lab meeting 2022-02-11\nPresenter: Di Eze\n",
+    })
+    by_name = {n.path.name: n for n in folder.notes}
+    assert by_name["0303.md"].date == date(2023, 3, 3) and "file name" in by_name["0303.md"].date_source
+    assert by_name["talk.md"].date == date(2023, 6, 2) and "folder path" in by_name["talk.md"].date_source
+    assert by_name["other.txt"].date == date(2022, 4, 14) and "other notes" in by_name["other.txt"].date_source
+
+
+def test_a_date_only_in_the_file_name_with_underscores(tmp_path):
+    folder = folder_of(tmp_path, {"2024_05_21_notes.md": "# Root traits\n- Speaker: Ana Lima\n"})
+    assert folder.notes[0].date == date(2024, 5, 21) and folder.notes[0].date_source == "file name"
+    assert folder.notes[0].fields["Topic"] == "Root traits"
+
+
+def test_folder_skips_are_listed_with_reasons_and_hidden_files_are_not_notes(tmp_path):
+    folder = folder_of(tmp_path, {".obsidian/config.md": "x", "empty.md": "  \n", "a.md": "Lab meeting 5/1/2024\n"
+                                  "Presenter: Ana\n", "b.md": "# Lab meeting 5/8/2024\n"})
+    assert [(p.name, r) for p, r in folder.skipped] == [("b.md", "nothing found: no roles, topic or items"),
+                                                       ("empty.md", "empty file")]
