@@ -34,7 +34,8 @@ def test_owners_in_the_forms_people_write(text, in_actions, owner):
 @pytest.mark.parametrize("text, deadline", [
     ("send it by June 1", "June 1"), ("send it by fri", "fri"), ("finish before the next meeting",
                                                                  "before the next meeting"),
-    ("order tips (due 5/3)", "5/3"), ("draft due 3 May, then review", "3 May"), ("by the end of April", "the end of April"),
+    ("order tips (due 5/3)", "5/3"), ("draft due 3 May, then review", "3 May"),
+    ("by the end of April", "the end of April"),
     ("book it by mid-May", "mid-May"), ("deadline: 2024-06-01", "2024-06-01"), ("by next Tuesday", "next Tuesday"),
     ("counted by hand", None), ("presented by Ana", None), ("fell by a third", None), ("calibrate before use", None),
 ])

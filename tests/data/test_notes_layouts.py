@@ -75,7 +75,8 @@ def test_saved_eml_file_with_mime_parts_and_a_forwarded_message(tmp_path):
            b"--XX\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
            b"---------- Forwarded message ---------\r\nFrom: Jos=C3=A9 Ruiz <jose@example.org>\r\n"
            b"Date: Tue, 5 Mar 2024 16:00:00 +0100\r\nSubject: Lab meeting 5 March: eDNA metabarcoding\r\n\r\n"
-           b"Ana gave a talk on eDNA metabarcoding of the river samples.\r\n- Jos=C3=A9 to order primers by Friday\r\n\r\n"
+           b"Ana gave a talk on eDNA metabarcoding of the river samples.\r\n"
+           b"- Jos=C3=A9 to order primers by Friday\r\n\r\n"
            b"Best,\r\nJos=C3=A9\r\n--XX\r\nContent-Type: text/html\r\n\r\n<p>ignored</p>\r\n--XX--\r\n")
     notes = folder_of(tmp_path, {"inbox/notes.eml": eml}).notes
     assert len(notes) == 1

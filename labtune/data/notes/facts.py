@@ -145,16 +145,19 @@ def find_owner(text: str, people: People, in_actions: bool, lowercase_names: boo
     return None, text
 
 
-_TASK_VERBS = set("""send share order book ask email e-mail draft write check update prepare print post schedule contact call
-review finish fix run rerun re-run upload circulate follow look find organise organize arrange buy collect clean
-calibrate test measure label count recount weigh train install set make get bring read revise submit compile summarise
-summarize analyse analyze plot compare repeat confirm reply remind invite coordinate present give take keep move replace
-add remove sign inventory scan request reserve ping chase sort merge document archive ship mail deliver pick try
-investigate explore plan design sequence extract filter prep digitize transcribe back help lead meet visit apply register
-renew pay estimate drive borrow lend return store freeze thaw dry grind sieve stain image photograph map sample core
-liaise talk discuss ensure verify validate redo re-do finalise finalize start continue complete circulate distribute
-reach follow-up sync setup set-up outline reorder re-order rerun re-run assess identify tidy clear refill restock
-will to should must can""".split())
+# Verbs that open a task ("Hana: share the file"), so a name before a colon owns it.
+_TASK_VERBS = set("""
+send share order book ask email e-mail draft write check update prepare print post schedule contact call review
+finish fix run rerun re-run upload circulate follow look find organise organize arrange buy collect clean
+calibrate test measure label count recount weigh train install set make get bring read revise submit compile
+summarise summarize analyse analyze plot compare repeat confirm reply remind invite coordinate present give take
+keep move replace add remove sign inventory scan request reserve ping chase sort merge document archive ship
+mail deliver pick try investigate explore plan design sequence extract filter prep digitize transcribe back help
+lead meet visit apply register renew pay estimate drive borrow lend return store freeze thaw dry grind sieve
+stain image photograph map sample core liaise talk discuss ensure verify validate redo re-do finalise finalize
+start continue complete distribute reach follow-up sync setup set-up outline reorder re-order assess identify
+tidy clear refill restock will to should must can
+""".split())
 
 
 def _starts_task(rest: str) -> bool:

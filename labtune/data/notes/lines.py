@@ -13,8 +13,16 @@ import re
 from dataclasses import dataclass, field
 
 from labtune.data.notes.facts import find_owner, make_fact, strip_markup
-from labtune.data.notes.labels import (APOLOGIES, ATTENDEES, DATE, PERSON_ROLES, TOPIC, is_content_label,
-                                       label_role, looks_like_name)
+from labtune.data.notes.labels import (
+    APOLOGIES,
+    ATTENDEES,
+    DATE,
+    PERSON_ROLES,
+    TOPIC,
+    is_content_label,
+    label_role,
+    looks_like_name,
+)
 from labtune.data.notes.note import Fact
 from labtune.data.notes.people import People
 from labtune.data.notes.prose import RoleStatement, role_statements, split_sentences

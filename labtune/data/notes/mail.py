@@ -123,12 +123,16 @@ def _forwarded(body: str) -> Email | None:
     return None
 
 
+def _continues_header(line: str) -> bool:
+    return line[:1] in " \t" and bool(line.strip())
+
+
 def parse_pasted_email(text: str) -> Email | None:
     """A message as text (pasted into a note, or a saved .eml): None unless it opens with a header block
     that has From and a Subject, Date, Sent or To line."""
     lines = text.split("\n")
     end = 0
-    while end < len(lines) and (_HEADER_LINE.match(lines[end]) or (end and lines[end][:1] in " \t" and lines[end].strip())):
+    while end < len(lines) and (_HEADER_LINE.match(lines[end]) or (end and _continues_header(lines[end]))):
         end += 1
     names = {line.split(":", 1)[0].strip().lower() for line in lines[:end] if _HEADER_LINE.match(line)}
     if "from" not in names or not names & {"subject", "date", "sent", "to"}:

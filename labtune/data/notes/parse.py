@@ -14,8 +14,17 @@ from pathlib import Path
 
 from labtune.data.notes.dates import MONTHS, find_date
 from labtune.data.notes.frontmatter import split_front_matter
-from labtune.data.notes.labels import (APOLOGIES, ATTENDEES, DATE, PERSON_ROLES, RECORDER, TOPIC, canonical_key,
-                                       label_role, looks_like_name)
+from labtune.data.notes.labels import (
+    APOLOGIES,
+    ATTENDEES,
+    DATE,
+    PERSON_ROLES,
+    RECORDER,
+    TOPIC,
+    canonical_key,
+    label_role,
+    looks_like_name,
+)
 from labtune.data.notes.lines import walk
 from labtune.data.notes.mail import Email, parse_pasted_email
 from labtune.data.notes.meeting_date import MeetingDates, path_parts
