@@ -144,12 +144,15 @@ def find_dates(text: str, day_first: bool | None = None, numeric_without_year: b
 
 
 def _without_overlaps(found: list[DateMention]) -> list[DateMention]:
-    """Longest first wins where mentions overlap ("14 April 2023" over "April 2023"'s parts)."""
+    """Where mentions overlap, the longer one wins ("14 April 2023" over its "April 20")."""
     kept: list[DateMention] = []
-    for mention in sorted(found, key=lambda d: (-(d.end - d.start), d.start)):
-        if all(mention.end <= k.start or mention.start >= k.end for k in kept):
-            kept.append(mention)
-    return sorted(kept, key=lambda d: d.start)
+    for mention in sorted(found, key=lambda d: (d.start, -(d.end - d.start))):
+        if kept and mention.start < kept[-1].end:
+            if mention.end - mention.start > kept[-1].end - kept[-1].start:
+                kept[-1] = mention
+            continue
+        kept.append(mention)
+    return kept
 
 
 def find_date(text: str, day_first: bool | None = None) -> date | None:

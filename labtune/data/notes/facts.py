@@ -8,6 +8,7 @@ Owner column. Deadlines: "by June 1", "by fri", "before the next meeting", "due 
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from labtune.data.notes.dates import find_dates
@@ -57,17 +58,15 @@ _INSTRUMENT_HEADS = (r"chromatograph|spectrometer|spectrophotometer|photometer|f
 _SAMPLE_HEADS = (r"samples?|cores?|plots?|slides?|jars?|vials?|extracts?|bags?|litterbags?|trays?|pots?|transects?|"
                  r"cultures?|strains?|isolates?|specimens?|filters?|tubes?|metagenomes?|replicates?|standards?|"
                  r"sites?|foils?|bins?|bottles?")
-# Words that name the thing ("isotope ratio mass", "vole-damaged", "48"), not verbs, determiners or adverbs;
-# a word in -ed/-ing only right before the noun ("warming plots", "failed standards").
-_NOT_MODIFIER = (r"(?!(?:the|a|an|our|their|his|her|its|this|that|these|those|on|in|of|to|for|per|with|from|and|or|"
-                 r"is|are|was|were|by|can|could|will|take|takes|run|runs|about|all|every|each|other|some|any|more|"
-                 r"most|remaining|new|old|same|screen|recount|only|also|then|than|at|as|into|onto|against|across|under|"
-                 r"over|below|above|between|after|before|within|without)\b)")
-_MODIFIER = rf"{_NOT_MODIFIER}(?![\w-]*(?:ing|ly|ed)\b)[\w-]+\s+"
-_LAST_MODIFIER = rf"{_NOT_MODIFIER}[\w-]+\s+"
-_INSTRUMENT = re.compile(rf"\b(?:{_MODIFIER}){{0,2}}(?:{_LAST_MODIFIER})?(?:{_INSTRUMENT_HEADS})\b", re.I)
-_SAMPLE = re.compile(rf"\b(?:(?:{_MODIFIER})?(?:{_LAST_MODIFIER})?(?:{_SAMPLE_HEADS})\b(?-i:\s+[A-Z]\d*\b)?|"
-                     r"(?:core|plot|site|bay|sample)\s+[A-Z0-9]{1,4}\b)", re.I)
+# Words before a noun that name the thing ("isotope ratio mass", "vole-damaged", "48"), not verbs, determiners
+# or adverbs; a word in -ed/-ing only right before the noun ("warming plots", "failed standards").
+_NOT_MODIFIERS = set("""the a an our their his her its this that these those on in of to for per with from and or is are
+was were by can could will take takes run runs about all every each other some any more most remaining new old same
+screen recount only also then than at as into onto against across under over below above between after before within
+without""".split())
+_INSTRUMENT_HEAD = re.compile(rf"\b(?:{_INSTRUMENT_HEADS})\b", re.I)
+_SAMPLE_HEAD = re.compile(rf"\b(?:{_SAMPLE_HEADS})\b(?-i:\s+[A-Z]\d*\b)?", re.I)
+_SAMPLE_ID = re.compile(r"\b(?:core|plot|site|bay|sample)\s+(?-i:[A-Z0-9]{1,4})\b", re.I)
 _QUESTION_SECTION = re.compile(r"questions?|q\s*&\s*a|faq", re.I)
 
 
@@ -177,10 +176,12 @@ def find_deadline(text: str) -> str | None:
 
 
 def _numbers(text: str) -> list[str]:
-    spans = [(m.start, m.end) for m in find_dates(text, numeric_without_year=True)]
+    dates = find_dates(text, numeric_without_year=True)  # sorted, not overlapping
+    starts = [d.start for d in dates]
     out = []
     for match in _NUMBER.finditer(text):
-        if any(s <= match.start() < e for s, e in spans):
+        k = bisect.bisect_right(starts, match.start()) - 1
+        if k >= 0 and match.start() < dates[k].end:  # part of a date
             continue
         value = match[0].strip()
         if re.fullmatch(r"\d+", value) and not re.search(r"[.,]\d", value):
@@ -189,13 +190,20 @@ def _numbers(text: str) -> list[str]:
     return out
 
 
-def _phrases(pattern: re.Pattern, text: str) -> list[str]:
-    found = []
-    for match in pattern.finditer(text):
-        phrase = match[0].strip()
-        counted = re.search(r"(?:^|\s)(\d[\d,.]*\s.*)$", phrase)  # "ran 48 samples": the count starts the phrase
-        phrase = counted[1] if counted else phrase
-        if phrase and phrase.lower() not in (f.lower() for f in found):
+def _phrases(heads: re.Pattern, text: str, modifiers: int) -> list[str]:
+    """Each head noun with the words before it that name it: "the isotope ratio mass spectrometer"."""
+    found: list[str] = []
+    for match in heads.finditer(text):
+        mods: list[str] = []
+        for k, word in enumerate(reversed(text[max(0, match.start() - 80):match.start()].split())):
+            bare = word.lower()
+            if (len(mods) == modifiers or not re.fullmatch(r"[\w-]+", word) or bare in _NOT_MODIFIERS
+                    or (k and re.search(r"(?:ing|ly|ed)$", bare))):
+                break
+            mods.insert(0, word)
+        counted = next((i for i, w in enumerate(mods) if w[0].isdigit()), None)  # "ran 48 samples": from the count
+        phrase = " ".join(mods[counted or 0:] + [match[0]])
+        if phrase.lower() not in (f.lower() for f in found):
             found.append(phrase)
     return found
 
@@ -208,7 +216,8 @@ def make_fact(text: str, sentence: str, base_kind: str, section: str, people: Pe
     if owner is None:
         owner, _task = find_owner(clean, people, in_actions, lowercase_names)
     deadline = deadline or find_deadline(clean)
-    kind = base_kind if base_kind in ("item", "sentence") else base_kind
+    kind = base_kind
+    numbers = _numbers(clean)
     if base_kind in ("item", "sentence"):
         if _QUESTION_SECTION.fullmatch(section.strip(" :").lower()) or (clean.rstrip().endswith("?") and not owner):
             kind = "question"
@@ -216,12 +225,13 @@ def make_fact(text: str, sentence: str, base_kind: str, section: str, people: Pe
             kind = "decision"
         elif owner and re.search(rf"(?:^|\s){_MODAL}\s|^[^:]{{1,40}}:\s", clean, re.I):
             kind = "action"
-        elif _numbers(clean):
+        elif numbers:
             kind = "number"
     mentioned = people.find(clean, lowercase_names)
     if owner:
         for person in owner.split(" and "):
             if person not in mentioned and person != "everyone":
                 mentioned.insert(0, person)
-    return Fact(clean, sentence.strip(), kind, mentioned, owner, deadline, _numbers(clean),
-                _phrases(_INSTRUMENT, clean), _phrases(_SAMPLE, clean))
+    return Fact(clean, sentence.strip(), kind, mentioned, owner, deadline, numbers,
+                _phrases(_INSTRUMENT_HEAD, clean, 3), _phrases(_SAMPLE_HEAD, clean, 2) + [
+                    m[0] for m in _SAMPLE_ID.finditer(clean)])

@@ -57,6 +57,9 @@ _TOPIC_AFTER_NAME = re.compile(rf"^\s*,?\s*(?:on|about|titled|entitled|called)\s
 _ABBREVIATIONS = r"(?:e\.g|i\.e|etc|vs|approx|ca|cf|dr|prof|mr|ms|mrs|st|fig|no|al|incl|resp|min|max|dept|univ)"
 
 
+_LONGEST_SENTENCE = 1000
+
+
 @dataclass
 class RoleStatement:
     role: str
@@ -88,7 +91,7 @@ def _is_name_word(word: str, is_person) -> bool:
 
 
 def _name_before(text: str, end: int, is_person) -> str | None:
-    words = text[:end].split()
+    words = text[max(0, end - 80):end].split()
     name: list[str] = []
     for word in reversed(words):
         if _is_name_word(word, is_person) and len(name) < 3:
@@ -132,6 +135,8 @@ def _topic(match: re.Match) -> str | None:
 def role_statements(sentence: str, is_person=None) -> list[RoleStatement]:
     """Every role the sentence states for this meeting, with the name it writes and, for a talk, its subject."""
     found: list[RoleStatement] = []
+    if len(sentence) > _LONGEST_SENTENCE:  # a run-on line (a pasted log, a table flattened): no role statement
+        return found
     for role, pattern, side in _STATEMENTS:
         for match in pattern.finditer(sentence):
             clause_start = max(sentence.rfind(";", 0, match.start()), sentence.rfind(",", 0, match.start()))
