@@ -215,3 +215,35 @@ def test_folder_skips_are_listed_with_reasons_and_hidden_files_are_not_notes(tmp
                                   "Presenter: Ana\n", "b.md": "# Lab meeting 5/8/2024\n"})
     assert [(p.name, r) for p, r in folder.skipped] == [("b.md", "nothing found: no roles, topic or items"),
                                                        ("empty.md", "empty file")]
+
+
+def test_a_note_the_reader_cannot_handle_is_listed_and_the_rest_still_read(tmp_path, monkeypatch):
+    import labtune.data.notes.folder as folder_module
+
+    real = folder_module.parse_file
+
+    def fragile(path, text, context):
+        if path.name == "odd.md":
+            raise ValueError("unexpected layout")
+        return real(path, text, context)
+
+    monkeypatch.setattr(folder_module, "parse_file", fragile)
+    folder = folder_of(tmp_path, {"odd.md": "x", "ok.md": "Lab meeting 5/1/2024\nPresenter: Ana\n"})
+    assert [n.path.name for n in folder.notes] == ["ok.md"]
+    assert folder.skipped == [(tmp_path / "odd.md", "could not be read (ValueError: unexpected layout); "
+                                                    "please report this note")]
+
+
+def test_roles_beside_names_heading_labels_and_speaker_with_topic():
+    note = parse("# Lab Meeting Notes - 04-Jun-2024\n\n**Attendees:** Ana Lima (chair), Bo Tran, Cy Dahl (minutes)\n"
+                 "\n## Agenda\n1. qPCR primer design\n2. Freezer\n\n## Notes\n"
+                 "- Presentation: Bo Tran on qPCR primer design\n")
+    assert note.date == date(2024, 6, 4)
+    assert {k: note.fields[k] for k in ("Presenter", "Recorder", "Chair", "Topic")} == {
+        "Presenter": "Bo Tran", "Recorder": "Cy Dahl", "Chair": "Ana Lima", "Topic": "qPCR primer design"}
+    below = parse("### Presenter\nDee Park\n\n### Note taker\nAna Lima\n\n### Date\nJune 11, 2024\n\n### Topic\n"
+                  "Stable isotope probing\n", "b.md")
+    assert below.fields == {"Presenter": "Dee Park", "Recorder": "Ana Lima", "Topic": "Stable isotope probing"}
+    assert below.date == date(2024, 6, 11) and below.title == "b"
+    terse = parse("lab mtg 25.06.2024\nspeaker: Ana Lima – soil imaging with micro-CT\nnotes: dee\n")
+    assert terse.fields == {"Presenter": "Ana Lima", "Topic": "soil imaging with micro-CT", "Recorder": "Dee"}

@@ -22,14 +22,14 @@ _MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|a
          r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 _WEEKDAY = r"(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?\.?"
 _ORD = r"(?:st|nd|rd|th)?"
-_YEAR = r"(?:,?[ \t]*(?P<year>(?:19|20)\d\d)\b|[ \t]*['’](?P<year2>\d\d)\b)?"
+_YEAR = r"(?:(?:,?[ \t]*|-)(?P<year>(?:19|20)\d\d)\b|[ \t]*['’](?P<year2>\d\d)\b)?"
 
 # Named-month forms; the weekday in front is kept to check which reading of a numeric date is meant.
 _NAMED = [
     # April 14th, 2024 / Apr 14 / Sept. 5, 2022
-    re.compile(rf"\b(?P<month>{_MONTH})\s+(?:the\s+)?(?P<day>\d{{1,2}}){_ORD}(?![:.]\d|%)\b{_YEAR}", re.I),
-    # 14 April 2024 / the 2nd of June / 9th of April / 13feb
-    re.compile(rf"\b(?:the\s+)?(?P<day>\d{{1,2}}){_ORD}\s*(?:of\s+)?(?P<month>{_MONTH})(?![a-z]){_YEAR}", re.I),
+    re.compile(rf"\b(?P<month>{_MONTH})(?:\s+|-)(?:the\s+)?(?P<day>\d{{1,2}}){_ORD}(?![:.]\d|%)\b{_YEAR}", re.I),
+    # 14 April 2024 / the 2nd of June / 9th of April / 13feb / 04-Jun-2024
+    re.compile(rf"\b(?:the\s+)?(?P<day>\d{{1,2}}){_ORD}(?:\s*|-)(?:of\s+)?(?P<month>{_MONTH})(?![a-z]){_YEAR}", re.I),
 ]
 _ISO = re.compile(r"(?<![\d.])(?P<year>(?:19|20)\d\d)(?P<sep>[-/._])(?P<month>\d{1,2})(?P=sep)(?P<day>\d{1,2})(?![\d])")
 _COMPACT = re.compile(r"(?<!\d)(?P<year>(?:19|20)\d\d)(?P<month>[01]\d)(?P<day>[0-3]\d)(?!\d)")

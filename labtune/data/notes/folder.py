@@ -75,6 +75,15 @@ def folder_context(texts: dict[Path, str], root: Path, people: People | None = N
     return FolderContext(root, day_first_from(evidence), folder_year, people or People())
 
 
+def _parse(path: Path, text: str, context: FolderContext, skipped: list) -> list[Note] | None:
+    """One file's meetings; a note the reader cannot handle is reported with the error, and the rest is read."""
+    try:
+        return parse_file(path, text, context)
+    except Exception as exc:  # noqa: BLE001  (one odd note must not stop a folder; it is listed, not hidden)
+        skipped.append((path, f"could not be read ({type(exc).__name__}: {exc}); please report this note"))
+        return None
+
+
 def read_notes(folder: Path) -> NotesFolder:
     """All meetings under `folder`, recursively, sorted by date then path, and the files skipped, with why."""
     folder = Path(folder)
@@ -89,18 +98,18 @@ def read_notes(folder: Path) -> NotesFolder:
         else:
             texts[path] = text
     context = folder_context(texts, folder)
-    first = {path: parse_file(path, text, context) for path, text in texts.items()}
+    first = {path: _parse(path, text, context, skipped) for path, text in texts.items()}
     people = People()
     for notes in first.values():
-        for note in notes:
+        for note in notes or []:
             for key in PEOPLE_KEYS:
                 if note.fields.get(key):
                     people.add(note.fields[key])
     context.people = people
     notes: list[Note] = []
     for path, text in texts.items():
-        meetings = parse_file(path, text, context)
-        for note in meetings:
+        meetings = _parse(path, text, context, skipped) if first[path] is not None else None
+        for note in meetings or []:
             reason = _skip_reason(note)
             if reason is None:
                 notes.append(note)

@@ -99,8 +99,8 @@ def label_role(label: str, value: str = "", is_name=None) -> str | None:
         person_role, other_role = _VALUE_DEPENDENT[head]
         if head == "item":
             return TOPIC if "agenda" in words else None
-        named = is_name(value) if is_name else looks_like_name(value)
-        return person_role if named else other_role
+        named = (is_name(value) if is_name else looks_like_name(value)) or split_name_and_topic(value, is_name)
+        return person_role if named and person_role else other_role
     return _role_of_word(head)
 
 
@@ -139,6 +139,22 @@ def looks_like_name(value: str) -> bool:
         if person.islower() and len([t for t in tokens if t not in _PARTICLES]) > 2:
             return False  # "seed bank trial": terse notes write names lowercase, but not three-word ones
     return True
+
+
+_NAME_THEN_TOPIC = re.compile(r"\s*(?:[–—:,]|\s-\s|\bon\b|\babout\b)\s*", re.I)
+
+
+def split_name_and_topic(value: str, is_name=None) -> tuple[str, str] | None:
+    """("Ana Lima", "qPCR primers") for "Ana Lima on qPCR primers" or "Ana Lima – qPCR primers": a talk
+    label's value that names the speaker and then the subject. None when the value is no such pair."""
+    named = is_name or looks_like_name
+    if named(value):
+        return None
+    for match in _NAME_THEN_TOPIC.finditer(value):
+        name, topic = value[:match.start()].strip(), value[match.end():].strip(" .")
+        if name and len(name.split()) <= 4 and named(name) and re.search(r"[^\W\d_]{3,}", topic):
+            return name, topic
+    return None
 
 
 def canonical_key(label: str, value: str = "", is_name=None) -> str:

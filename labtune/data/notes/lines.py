@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from labtune.data.notes.dates import find_dates
 from labtune.data.notes.facts import find_owner, make_fact, strip_markup
 from labtune.data.notes.labels import (
     APOLOGIES,
@@ -212,6 +213,12 @@ class _Walker:
                     for label in labels:
                         i += self.add_label(label, line, lines, i - 1)
                     continue
+                role = label_role(text.rstrip(":"))
+                if role and role not in (ATTENDEES, APOLOGIES):  # "### Presenter" with the name below it
+                    value, used = _value_below(lines, i, role, self.is_name, after_heading=True)
+                    if value:
+                        i += self.add_label(Label(text.rstrip(":"), value, role, True), line, lines, i - 1) + used
+                        continue
                 if _HEADING.match(line):
                     self.body.headings.append(text)
                 self.set_section(text)
@@ -265,7 +272,7 @@ class _Walker:
             self.fact(row, row, "item")
 
 
-def _value_below(lines: list[str], start: int, role: str, is_name) -> tuple[str, int]:
+def _value_below(lines: list[str], start: int, role: str, is_name, after_heading: bool = False) -> tuple[str, int]:
     """A label whose value is on the lines below it: "Attendees:" then "- Ana" "- Bo"."""
     j = start
     while j < len(lines) and not lines[j].strip():
@@ -280,9 +287,13 @@ def _value_below(lines: list[str], start: int, role: str, is_name) -> tuple[str,
         k += 1
     if values:
         return ", ".join(values), k - start
-    if j < len(lines) and j == start and not read_labels(lines[j], is_name) and not _HEADING.match(lines[j]):
+    listed = j < len(lines) and bool(_NUMBERED.match(lines[j]) or _BULLET.match(lines[j]))
+    if j < len(lines) and (after_heading and not listed or j == start and not after_heading) \
+            and not read_labels(lines[j], is_name) \
+            and not _HEADING.match(lines[j]):
         candidate = strip_markup(lines[j]).strip()
-        if (role == TOPIC and 0 < len(candidate.split()) <= 15) or (role in PERSON_ROLES and is_name(candidate)):
+        if (role == TOPIC and 0 < len(candidate.split()) <= 15) or (role in PERSON_ROLES and is_name(candidate)) \
+                or (role == DATE and find_dates(candidate)):
             return candidate, j - start + 1
     return "", 0
 

@@ -19,11 +19,13 @@ from labtune.data.notes.labels import (
     ATTENDEES,
     DATE,
     PERSON_ROLES,
+    PRESENTER,
     RECORDER,
     TOPIC,
     canonical_key,
     label_role,
     looks_like_name,
+    split_name_and_topic,
 )
 from labtune.data.notes.lines import walk
 from labtune.data.notes.mail import Email, parse_pasted_email
@@ -99,6 +101,24 @@ def _title_text(line: str) -> str:
     return re.sub(r"(\*\*|__)", "", re.sub(r"^\s{0,3}#{1,6}\s+|\s+#+\s*$", "", line)).strip()
 
 
+_ROLE_BESIDE_NAME = re.compile(r"(?P<name>[^(),;]+?)\s*\((?P<role>[^()]{2,30})\)")
+
+
+def _roles_beside_names(attendees: str, is_name) -> list[tuple[str, str]]:
+    """Roles written beside names in an attendee list: "Ana Lima (chair), Cy Dahl (minutes)"."""
+    found = []
+    for match in _ROLE_BESIDE_NAME.finditer(attendees):
+        name = match["name"].strip(" ,;").removeprefix("and ").strip()
+        role = label_role(match["role"], name, is_name)
+        if role in PERSON_ROLES and is_name(name):
+            found.append((name, role))
+    return found
+
+
+def _label_names_talk(label: str) -> bool:
+    return bool(re.search(r"talk|presentation|seminar|lecture", label, re.I))
+
+
 def _fields(note_fields: dict, sources: dict, key: str, value: str, source: str) -> None:
     if value and key not in note_fields:
         note_fields[key] = value
@@ -109,9 +129,13 @@ def _meeting(path: Path, lines: list[str], heading: str | None, env: _Envelope, 
              context: FolderContext, segment_text: str) -> Note:
     people = context.people
     lowercase = _lowercase_writer(segment_text)
+
+    def is_name(value: str) -> bool:
+        return looks_like_name(value) or people.is_person(value)
+
     title_index = None if env.title and heading is None else _first_line(lines)
     title = _title_text(lines[title_index]) if title_index is not None else (env.title or "")
-    if title_index is not None and (lines[title_index].lstrip().startswith("|")
+    if title_index is not None and (lines[title_index].lstrip().startswith("|") or label_role(title.rstrip(":"))
                                     or (":" in title and label_role(title.split(":")[0]))):
         title = path.stem  # the first line is a table or a label, no title
     body = walk(lines, title_index, people, lowercase)
@@ -119,7 +143,14 @@ def _meeting(path: Path, lines: list[str], heading: str | None, env: _Envelope, 
     fields: dict[str, str] = {}
     sources: dict[str, str] = {}
     for key, value, _label, source in (env.fields if heading is None else []) + body.fields:
-        _fields(fields, sources, key, value, source)
+        pair = split_name_and_topic(value, is_name) if key == PRESENTER else None
+        if pair or (key == TOPIC and (pair := split_name_and_topic(value, is_name)) and _label_names_talk(_label)):
+            _fields(fields, sources, PRESENTER, pair[0], source)  # "Speaker: Ana Lima – soil imaging"
+            _fields(fields, sources, TOPIC, pair[1], source)
+        else:
+            _fields(fields, sources, key, value, source)
+    for name, role in _roles_beside_names(fields.get(ATTENDEES, ""), is_name):  # "Ana Lima (chair), Bo (notes)"
+        _fields(fields, sources, role, name, "attendee list")
     mail = env.email
     if mail and heading is None:
         _fields(fields, sources, TOPIC, subject_of(mail.subject or "") or "", "email subject")

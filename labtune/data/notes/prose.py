@@ -33,8 +33,9 @@ _STATEMENTS = [
     (PRESENTER, _p(rf"\b{_TALK_VERB}\s+{_DET}\s+{_TALK_NOUN}\b"), "before"),
     (PRESENTER, _p(rf"['’]s?\s+{_TALK_NOUN}\s+(?:on|about)\s+{_OBJECT}"), "before"),
     (PRESENTER, _p(r"\b(?:was|is)\s+(?:presenting|speaking|(?:the|our)\s+(?:speaker|presenter))\b"), "before"),
-    (PRESENTER, _p(rf"\b{_TALK_NOUN}\s+(?:today\s+|this\s+week\s+)?{_BY}(?:given\s+|presented\s+|delivered\s+)?by\s+"),
-     "after"),
+    (PRESENTER, _p(r"\b(?:presented|spoke|gave\s+the\s+talk)\s*(?:[.;!]|$)"), "before"),
+    (PRESENTER, _p(rf"\b{_TALK_NOUN}\s+(?:today\s+|this\s+week\s+)?{_BY}(?:given\s+|presented\s+|delivered\s+)?"
+                   r"(?:by|from)\s+"), "after"),
     (PRESENTER, _p(r"\b(?:presented|given)\s+by\s+"), "after"),
     (PRESENTER, _p(r"\b(?:the|our|today's)\s+(?:speaker|presenter)\s+(?:was|is)\s+"), "after"),
     (RECORDER, _p(r"\b(?:kept|keeps|took|takes|wrote|writes|recorded|records|is\s+taking|was\s+taking)\s+(?:the\s+)?"
