@@ -247,3 +247,28 @@ def test_roles_beside_names_heading_labels_and_speaker_with_topic():
     assert below.date == date(2024, 6, 11) and below.title == "b"
     terse = parse("lab mtg 25.06.2024\nspeaker: Ana Lima – soil imaging with micro-CT\nnotes: dee\n")
     assert terse.fields == {"Presenter": "Ana Lima", "Topic": "soil imaging with micro-CT", "Recorder": "Dee"}
+
+
+def test_a_log_of_meetings_each_opening_with_a_date_label_is_split():
+    notes = parse_file(Path("log.md"), "# Soil lab log\n\n## Meeting 1\nDate: 3/5/2024\nPresenter: Ana Lima\n- rewet\n\n"
+                                       "---\n\n## Meeting 2\nDate: 3/12/2024\nPresenter: Bo Tran\n")
+    assert [(n.title, n.date, n.fields["Presenter"]) for n in notes] == [
+        ("Meeting 1", date(2024, 3, 5), "Ana Lima"), ("Meeting 2", date(2024, 3, 12), "Bo Tran")]
+    assert [f.text for f in notes[0].facts] == ["rewet"]  # the --- rule is no fact
+
+
+def test_email_date_settles_a_yearless_ambiguous_subject_date_and_a_signature_names_the_writer():
+    note = parse("From: Ana Lima <ana@lab.org>\nDate: Fri, 12 Apr 2024 08:30:00 -0400\nSubject: Lab meeting 9/4 - "
+                 "nitrification inhibitors\n\nBo's talk was about nitrification inhibitors.\n"
+                 "→ order new KCl asap (Dee)\n\n--\nDr. Ana Lima\nSoil Ecology Lab\n", "m.txt")
+    assert note.date == date(2024, 4, 9)  # 9/4 read day-first: 4 Sept would be after the email was sent
+    assert note.fields["Recorder"] == "Ana Lima" and note.fields["Presenter"] == "Bo"
+    action = next(f for f in note.facts if f.kind == "action")
+    assert (action.owner, action.deadline) == ("Dee", "asap")
+
+
+def test_italic_labels_and_titles_and_names_with_titles_or_notes_in_parentheses():
+    note = parse("*Lab meeting, 16/04/2024*\n\n*Presenter:* Dee Park (PhD student)\n*Minute-taker:* Dr. Bo Tran\n"
+                 "_Subject:_ Denitrification assays\n")
+    assert note.title == "Lab meeting, 16/04/2024"
+    assert note.fields == {"Presenter": "Dee Park", "Recorder": "Bo Tran", "Topic": "Denitrification assays"}

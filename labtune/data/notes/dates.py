@@ -27,7 +27,7 @@ _YEAR = r"(?:(?:,?[ \t]*|-)(?P<year>(?:19|20)\d\d)\b|[ \t]*['’](?P<year2>\d\d)
 # Named-month forms; the weekday in front is kept to check which reading of a numeric date is meant.
 _NAMED = [
     # April 14th, 2024 / Apr 14 / Sept. 5, 2022
-    re.compile(rf"\b(?P<month>{_MONTH})(?:\s+|-)(?:the\s+)?(?P<day>\d{{1,2}}){_ORD}(?![:.]\d|%)\b{_YEAR}", re.I),
+    re.compile(rf"\b(?P<month>{_MONTH})(?:\s*|-)(?:the\s+)?(?P<day>\d{{1,2}}){_ORD}(?![:.]\d|%)\b{_YEAR}", re.I),
     # 14 April 2024 / the 2nd of June / 9th of April / 13feb / 04-Jun-2024
     re.compile(rf"\b(?:the\s+)?(?P<day>\d{{1,2}}){_ORD}(?:\s*|-)(?:of\s+)?(?P<month>{_MONTH})(?![a-z]){_YEAR}", re.I),
 ]
@@ -161,9 +161,14 @@ def find_date(text: str, day_first: bool | None = None) -> date | None:
 
 
 def order_evidence(text: str) -> Counter:
-    """Numeric dates whose order is certain: {"dmy": n, "mdy": n} (13/05/2024 is day-first: no month 13)."""
+    """Numeric dates whose order is certain: {"dmy": n, "mdy": n} (13/05/2024 is day-first: no month 13).
+
+    Dotted dates (16.04.2024) are left out: they are day-first by their own convention, and a writer who
+    dots says nothing about how another writes slashes."""
     counts: Counter = Counter()
     for m in _NUMERIC.finditer(text):
+        if m["sep"] == ".":
+            continue
         a, b = int(m["a"]), int(m["b"])
         if a > 12 >= b >= 1 and a <= 31:
             counts["dmy"] += 1

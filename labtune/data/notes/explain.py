@@ -50,8 +50,9 @@ def _fact_line(fact: dict) -> str:
     if fact["owner"]:
         extra.append(f"owner {fact['owner']}")
     if fact["deadline"]:
-        extra.append(f"by {fact['deadline']}" if not fact["deadline"].startswith(("before", "ahead")) else
-                     fact["deadline"])
+        plain = fact["deadline"].lower().startswith(("before", "ahead", "asap", "urgently", "eod", "eow", "today",
+                                                     "tonight", "tomorrow"))
+        extra.append(fact["deadline"] if plain else f"by {fact['deadline']}")
     for key in ("numbers", "instruments", "samples"):
         if fact[key]:
             extra.append(f"{key}: {', '.join(fact[key])}")

@@ -37,7 +37,7 @@ _DEADLINE = re.compile(r"\b(?P<kw>by|due(?:\s+(?:by|on))?|deadline(?:\s+is)?:?|n
                        re.I)
 _WHEN_WORDS = re.compile(r"^(?:the\s+)?(?:(?:end|start|beginning|middle)\s+of\b|next\b|this\b|tomorrow|tonight|today|"
                          r"eod|eow|eom|cob|mid-?\s?[a-z]+|early\s|late\s|(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?$|"
-                         r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?\s|the\s+\d{1,2}(?:st|nd|rd|th)\b|"
+                         r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?\s|(?:the\s+)?\d{1,2}(?:st|nd|rd|th)\b|"
                          r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?(?:\s|$)|"
                          r"week\s+\d+|(?:the\s+)?(?:next|following)\s+(?:meeting|week|month|session|lab\s+meeting)|"
                          r"\d{1,2}/\d{1,2}(?:/\d{2,4})?\b|\d{1,2}(?:st|nd|rd|th)?\s+[a-z]{3})", re.I)
@@ -164,15 +164,20 @@ def _starts_task(rest: str) -> bool:
     return first in _TASK_VERBS
 
 
+_URGENT = re.compile(r"\b(asap|urgently|eod|eow)\b|\b(today|tonight|tomorrow)\W*$", re.I)
+
+
 def find_deadline(text: str) -> str | None:
-    """"Friday" for "by Friday", "before the next meeting", "3 May" for "(due 3 May)"; None when none."""
+    """"Friday" for "by Friday", "before the next meeting", "3 May" for "(due 3 May)", "asap" at the end;
+    None when none."""
     for match in _DEADLINE.finditer(text):
         when = match["when"].strip().rstrip(".")
         if not (_WHEN_WORDS.match(when) or find_dates(when, numeric_without_year=True)):
             continue
         keyword = match["kw"].lower()
         return f"{keyword.split()[0]} {when}" if keyword.startswith(("before", "ahead")) else when
-    return None
+    urgent = _URGENT.search(text)
+    return (urgent[1] or urgent[2]) if urgent else None
 
 
 def _numbers(text: str) -> list[str]:
@@ -223,8 +228,8 @@ def make_fact(text: str, sentence: str, base_kind: str, section: str, people: Pe
             kind = "question"
         elif _DECISION.search(clean):
             kind = "decision"
-        elif owner and re.search(rf"(?:^|\s){_MODAL}\s|^[^:]{{1,40}}:\s", clean, re.I):
-            kind = "action"
+        elif owner and (re.search(rf"(?:^|\s){_MODAL}\s|^[^:]{{1,40}}:\s", clean, re.I) or _starts_task(clean)):
+            kind = "action"  # "Ravi to send", "Hana: share", "order new KCl asap (Dee)"
         elif numbers:
             kind = "number"
     mentioned = people.find(clean, lowercase_names)

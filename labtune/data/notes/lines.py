@@ -32,7 +32,7 @@ from labtune.data.notes.tables import find_tables, read_table
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _BOLD_ONLY = re.compile(r"^\s*(\*\*|__)([^*_]+?)(\*\*|__)\s*:?\s*$")
 _NUMBERED = re.compile(r"^\s*(\d{1,3})[.)]\s+(.*\S)\s*$")
-_BULLET = re.compile(r"^\s*[-*+•]\s+(?:\[[ xX]\]\s*)?(.*\S)\s*$")
+_BULLET = re.compile(r"^\s*(?:[-*+•◦▪→]|->|=>)\s+(?:\[[ xX]\]\s*)?(.*\S)\s*$")
 _ACTION_LINE = re.compile(r"^\s*(?:[-*+•]\s+)?(?:\[[ xX]\]\s*|TODO\b\s*[:\-–]?\s*|"
                           r"(?:To-?do|Action(?:\s+item)?|AI)\s*[:\-–]\s*)(.*\S)\s*$", re.I)
 ACTION_SECTION = re.compile(r"action\s*(?:items?|points?)?|actions|to-?dos?|tasks?|next\s+steps|follow[- ]?ups?", re.I)
@@ -42,10 +42,11 @@ _SECTION_WORDS = re.compile(r"(?:action\s*(?:items?|points?)?|actions|to-?dos?|t
                             r"questions?|discussion|q\s*&\s*a|decisions?|notes|summary|outline|agenda|updates?|"
                             r"announcements|results|minutes|misc|other|aob|any other business)", re.I)
 _LABEL = re.compile(
-    r"^\s*(?:[-*+•]\s+)?(?:\[[ xX]\]\s*)?(?:#{1,6}\s+)?(?P<open>\*\*|__)?"
+    r"^\s*(?:[-*+•]\s+)?(?:\[[ xX]\]\s*)?(?:#{1,6}\s+)?(?P<open>\*\*|__|\*|_)?"
     r"(?P<key>[^\W\d_](?:[^\W\d_]|[ /'’().&-]){0,40}?)\s*"
     r"(?:(?P=open)\s*(?P<c1>:)|(?P<c2>:)\s*(?P=open)|(?P<c3>:)|(?P=open)(?=\s+\S)|\s+(?P<dash>[-–—])\s+)"
     r"\s*(?P<value>.*?)\s*$")
+_RULE = re.compile(r"^\s*(?:-{3,}|\*{3,}|_{3,}|={3,})\s*$")  # a horizontal rule
 _STRONG_SEPARATOR = re.compile(r"(\s+[·|•]\s+|\s*;\s+|\t+|\s{3,})")
 _COMMA_BEFORE_LABEL = re.compile(r"(,\s+)(?=(?:\*\*|__)?[^\W\d_][^,:]{0,30}:)")
 _EMPTY_VALUE = re.compile(r"^(?:n/?a|none|-+|tbd|tba|\?+|—|–)?$", re.I)
@@ -201,7 +202,7 @@ class _Walker:
                 i = tables[i].end
                 continue
             i += 1
-            if not line.strip():
+            if not line.strip() or _RULE.match(line):
                 self.flush()
                 continue
             heading = _HEADING.match(line) or _BOLD_ONLY.match(line)

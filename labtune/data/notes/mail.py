@@ -64,34 +64,42 @@ def _sent_date(value: str) -> date | None:
         return mentions[0].date if mentions else None
 
 
+def _name_line(line: str) -> str | None:
+    name = re.sub(r"^(?:dr|prof|mr|ms|mrs)\.?\s+", "", line.strip().strip(",.!"), flags=re.I)
+    return name if name and looks_like_name(name) and len(name.split()) <= 3 else None
+
+
 def _clean_body(body: str) -> tuple[str, str | None]:
+    """(the body without quoted replies, signature and sign-off; the name the writer signed with)."""
     lines = body.replace("\r\n", "\n").split("\n")
     kept: list[str] = []
-    for line in lines:
-        if _QUOTE_INTRO.match(line.strip()) or line.rstrip() == "--":  # a reply's quote, or the signature
+    signature = None
+    for k, line in enumerate(lines):
+        if line.rstrip() in ("--", "-- "):  # the signature block: its first line is usually the name
+            signature = next((_name_line(rest) for rest in lines[k + 1:] if rest.strip()), None)
             break
-        if line.lstrip().startswith(">"):
-            continue
-        kept.append(line)
+        if _QUOTE_INTRO.match(line.strip()):  # a reply's quoted message
+            break
+        if not line.lstrip().startswith(">"):
+            kept.append(line)
     while kept and not kept[-1].strip():
         kept.pop()
     signoff = None
-    tail = [i for i, line in enumerate(kept) if line.strip()][-3:]
-    for i in tail:
-        line = kept[i].strip()
-        if _CLOSING.match(line) and i != tail[-1]:
-            name = kept[tail[-1]].strip().strip(",.")
-            if looks_like_name(name) and len(name.split()) <= 3:
-                signoff = name
-                kept = kept[:i]
+    filled = [i for i, line in enumerate(kept) if line.strip()]
+    for position, i in enumerate(filled):
+        closing = kept[i].strip()
+        if position < len(filled) - 4 or len(closing.split()) > 5 or not _CLOSING.match(closing) or i == filled[-1]:
+            continue
+        signoff = _name_line(kept[filled[position + 1]])  # "Best,\nLucía\nPostdoc, soil lab"
+        if signoff:
+            kept = kept[:i]
             break
     else:
-        last = kept[tail[-1]].strip() if tail else ""
-        dashed = re.fullmatch(r"[-–—~]+\s*([^\W\d_][\w .'-]{0,40})", last)
-        if dashed and looks_like_name(dashed[1]):
-            signoff, kept = dashed[1].strip(), kept[:tail[-1]]
+        dashed = re.fullmatch(r"[-–—~]+\s*(.{1,40})", kept[filled[-1]].strip()) if filled else None
+        if dashed and _name_line(dashed[1]):  # "— Lucía"
+            signoff, kept = _name_line(dashed[1]), kept[:filled[-1]]
     kept = [line for j, line in enumerate(kept) if not (j < 3 and _GREETING.match(line.strip()))]
-    return "\n".join(kept).strip("\n"), signoff
+    return "\n".join(kept).strip("\n"), signoff or signature
 
 
 def _email(headers: email.message.Message, body: str) -> Email:

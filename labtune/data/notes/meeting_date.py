@@ -19,8 +19,8 @@ from labtune.data.notes.dates import DateMention, day_first_from, find_dates, or
 # A date after these words is some other day: "due 5/3", "next meeting 4/28", "since 2019-01-01".
 _NOT_MEETING_DATE = re.compile(r"\b(?:by|due|deadline|before|until|till|next|from|since|last|previous|born|"
                                r"submitted|expires?|opens?|closes?)\b[^\d]{0,14}$", re.I)
-_STEM_MMDD = re.compile(r"^(\d{2})(\d{2})(?:\D|$)")  # 2023/0303.md
-_READ_NUMERIC_WITHOUT_YEAR = ("heading", "date field", "front matter", "table", "file name")
+_STEM_MMDD = re.compile(r"^(\d{1,2})[-_.]?(\d{2})(?:\D|$)")  # 2023/0303.md, 2024/03-12.md
+_READ_NUMERIC_WITHOUT_YEAR = ("heading", "date field", "front matter", "table", "file name", "email subject")
 
 
 def path_parts(path: Path, root: Path | None) -> list[str]:
@@ -66,13 +66,33 @@ class MeetingDates:
     def _with_year(self, mention: DateMention, source: str) -> tuple[date, str] | None:
         for year, where in self.years:
             day = mention.on_year(year)
-            if day and self.sent and day > self.sent:  # sent on 3 Jan about "28 Dec": the year before
-                day = mention.on_year(year - 1)
+            if day and self.sent:
+                day, settled = self._before_sent(mention, year)
+                if settled:
+                    return day, f"{source}; year and day/month order from the email's date"
             if day:
                 return day, f"{source}; year from {where}"
         self.problems.append(f'"{mention.text}" ({source}) has no year, and neither the path nor the other notes '
                              "give one")
         return None
+
+    def _before_sent(self, mention: DateMention, year: int) -> tuple[date | None, bool]:
+        """An email is sent after its meeting: of the readings of "4/9" (and the year before, for "28 Dec"
+        sent on 3 Jan), the latest on or before the day it was sent. (date, whether the order was settled)."""
+        readings = [(mention.month, mention.day)]
+        if mention.ambiguous:
+            readings.append((mention.day, mention.month))
+        days = []
+        for month, day in readings:
+            for y in (year, year - 1):
+                try:
+                    days.append(date(y, month, day))
+                except ValueError:
+                    continue
+        before = [d for d in days if d <= self.sent]
+        if not before:
+            return mention.on_year(year), False
+        return max(before), mention.ambiguous
 
     def pick(self, candidates: list[tuple[str, str]]) -> tuple[date | None, str]:
         """(date, where it was read) from `candidates` [(text, source), ...] in order; (None, "") if none."""

@@ -98,7 +98,8 @@ def _first_line(lines: list[str]) -> int | None:
 
 
 def _title_text(line: str) -> str:
-    return re.sub(r"(\*\*|__)", "", re.sub(r"^\s{0,3}#{1,6}\s+|\s+#+\s*$", "", line)).strip()
+    text = re.sub(r"(\*\*|__)", "", re.sub(r"^\s{0,3}#{1,6}\s+|\s+#+\s*$", "", line)).strip()
+    return re.sub(r"^[*_](.+)[*_]$", r"\1", text).strip()  # *italic title*
 
 
 _ROLE_BESIDE_NAME = re.compile(r"(?P<name>[^(),;]+?)\s*\((?P<role>[^()]{2,30})\)")
@@ -173,6 +174,9 @@ def _meeting(path: Path, lines: list[str], heading: str | None, env: _Envelope, 
             _fields(fields, sources, TOPIC, statement.topic, f'sentence: "{statement.sentence}"')
     for key in PEOPLE_KEYS:
         if key in fields:
+            if key in PERSON_ROLES:  # "Ana Lima (PhD student)", "Dr. Ana Lima": the name itself
+                bare = re.sub(r"^(?:dr|prof)\.?\s+|\s*\([^)]*\)\s*$", "", fields[key], flags=re.I).strip()
+                fields[key] = bare if is_name(bare) else fields[key]
             fields[key] = people.expand(fields[key])
 
     candidates = [(text, source) for text, source in env.dates if heading is None]

@@ -63,7 +63,7 @@ class People:
 
     def lookup(self, name: str) -> str | None:
         """The one full name `name` stands for ("kenji", "Marchetti", "Farid E.", "@siobhan"), else None."""
-        name = name.strip().lstrip("@").strip(" .,:;")
+        name = re.sub(r"^(?:dr|prof|mr|ms|mrs)\.?\s+", "", name.strip().lstrip("@").strip(" .,:;"), flags=re.I)
         key = fold(name)
         if key in self.full:
             return self.full[key]

@@ -31,7 +31,7 @@ _STATEMENTS = [
     (PRESENTER, _p(rf"\b(?:walked|walks|took|takes|led|leads)\s+us\s+through\s+{_OBJECT}"), "before"),
     (PRESENTER, _p(rf"\b(?:presented|presents)\s+(?!by\b){_OBJECT}"), "before"),
     (PRESENTER, _p(rf"\b{_TALK_VERB}\s+{_DET}\s+{_TALK_NOUN}\b"), "before"),
-    (PRESENTER, _p(rf"['’]s?\s+{_TALK_NOUN}\s+(?:on|about)\s+{_OBJECT}"), "before"),
+    (PRESENTER, _p(rf"['’]s?\s+{_TALK_NOUN}\s+(?:was\s+|is\s+)?(?:on|about)\s+{_OBJECT}"), "before"),
     (PRESENTER, _p(r"\b(?:was|is)\s+(?:presenting|speaking|(?:the|our)\s+(?:speaker|presenter))\b"), "before"),
     (PRESENTER, _p(r"\b(?:presented|spoke|gave\s+the\s+talk)\s*(?:[.;!]|$)"), "before"),
     (PRESENTER, _p(rf"\b{_TALK_NOUN}\s+(?:today\s+|this\s+week\s+)?{_BY}(?:given\s+|presented\s+|delivered\s+)?"
@@ -42,6 +42,7 @@ _STATEMENTS = [
                   r"(?:minutes|notes)\b"), "before"),
     (RECORDER, _p(r"\b(?:was|is)\s+(?:the\s+)?(?:scribe|note[- ]?taker|minute[- ]?taker|recorder|secretary)\b"),
      "before"),
+    (RECORDER, _p(r"\brecorded\s*(?:[.;!]|$)"), "before"),
     (RECORDER, _p(rf"\b(?:minutes|notes)\s+{_BY}(?:taken\s+|kept\s+|written\s+|recorded\s+)?by\s+"), "after"),
     (RECORDER, _p(r"\b(?:the\s+)?(?:scribe|note[- ]?taker|minute[- ]?taker|recorder)\s+(?:was|is)\s+"), "after"),
     (CHAIR, _p(r"\b(?:chaired|chairs|facilitated|moderated|hosted)\b(?!\s+by)"), "before"),
