@@ -102,7 +102,8 @@ def find_owner(text: str, people: People, in_actions: bool, lowercase_names: boo
         for part in re.split(r"[,;]", group["inside"]):
             labelled = _OWNER_WORDS.match(part.strip())
             name = part.strip()[labelled.end():] if labelled else part
-            owner = _owner_name(name, people, lowercase_names, strict=not (labelled or in_actions))
+            owner = _owner_name(name, people, lowercase_names,
+                                strict=not (labelled or in_actions or _starts_task(text)))
             if owner:
                 return owner, text
     match = _OWNER_LABEL.search(text)
