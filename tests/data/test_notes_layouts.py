@@ -250,8 +250,8 @@ def test_roles_beside_names_heading_labels_and_speaker_with_topic():
 
 
 def test_a_log_of_meetings_each_opening_with_a_date_label_is_split():
-    notes = parse_file(Path("log.md"), "# Soil lab log\n\n## Meeting 1\nDate: 3/5/2024\nPresenter: Ana Lima\n- rewet\n\n"
-                                       "---\n\n## Meeting 2\nDate: 3/12/2024\nPresenter: Bo Tran\n")
+    notes = parse_file(Path("log.md"), "# Soil lab log\n\n## Meeting 1\nDate: 3/5/2024\nPresenter: Ana Lima\n"
+                                       "- rewet\n\n---\n\n## Meeting 2\nDate: 3/12/2024\nPresenter: Bo Tran\n")
     assert [(n.title, n.date, n.fields["Presenter"]) for n in notes] == [
         ("Meeting 1", date(2024, 3, 5), "Ana Lima"), ("Meeting 2", date(2024, 3, 12), "Bo Tran")]
     assert [f.text for f in notes[0].facts] == ["rewet"]  # the --- rule is no fact
@@ -272,3 +272,24 @@ def test_italic_labels_and_titles_and_names_with_titles_or_notes_in_parentheses(
                  "_Subject:_ Denitrification assays\n")
     assert note.title == "Lab meeting, 16/04/2024"
     assert note.fields == {"Presenter": "Dee Park", "Recorder": "Bo Tran", "Topic": "Denitrification assays"}
+
+
+def test_the_reader_never_raises_on_random_note_like_text():
+    import random
+
+    from labtune.data.notes.parse import FolderContext
+    from labtune.data.notes.people import People
+
+    pieces = ["Presenter:", "**Notes:**", "Talk by -", "| Role | Who |", "|---|---|", "| Chair | Ana |", "---",
+              "## 5 March 2024", "Date: 3/4/2024", "From: A <a@b>", "Subject: Re:", "Best,", "Ana",
+              "- [ ] Bo: send by fri",
+              "TODO", "@", "(owner:", ")", "by", "the 2nd of", "June", "13/13/2024", "02/04/24", "Ana Lima", "é", "\t",
+              ":", "|", "*", "_", "#", "> quoted", "-- ", "1.", "•", "→", "presented", "kept the minutes", "next week",
+              "gave a talk on", "?", ".", "2024", "Apr 14th", "'24", "\u200b", "\ufeff", "---\ntitle: [", "..."]
+    rng = random.Random(7)
+    context = FolderContext(people=People(["Ana Lima", "Bo Tran"]))
+    for k in range(300):
+        text = "\n".join(" ".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
+                         for _ in range(rng.randint(0, 12)))
+        for note in parse_file(Path(f"2024/x{k}.md"), text, context):
+            assert note.date is None or note.date.year > 1900
