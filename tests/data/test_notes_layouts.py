@@ -293,3 +293,23 @@ def test_the_reader_never_raises_on_random_note_like_text():
                          for _ in range(rng.randint(0, 12)))
         for note in parse_file(Path(f"2024/x{k}.md"), text, context):
             assert note.date is None or note.date.year > 1900
+
+
+def test_notes_that_open_with_prose_and_titles_that_state_roles(tmp_path):
+    folder = folder_of(tmp_path, {
+        "a.txt": "On Tuesday 7 May 2024 we met in room 3. Presenter was Priyanka Rao and the scribe was Luis Ortega.\n"
+                 "Priyanka presented her work on CRISPR base editors in rice.\n",
+        "b.md": "mtg 5/14/2024 - luis presenting, priyanka on notes\n- [Priyanka] book the growth room by 5/21\n",
+        "c.md": "---\ndate: 2024-05-21\nroles:\n  presenter: Mei Chen\n  scribe: Luis Ortega\n---\n"
+                "# Topic: Rice root hair mutants (Mei Chen)\nRoot hairs are 40 % shorter.\n",
+        "2024/lab-meeting-may-28.md": "Talk: Drought priming of seedlings – Priyanka Rao\nScribe: Mei Chen\n",
+    })
+    got = {n.path.name: n.fields for n in folder.notes}
+    assert got["a.txt"] == {"Presenter": "Priyanka Rao", "Recorder": "Luis Ortega",
+                            "Topic": "CRISPR base editors in rice"}
+    assert got["b.md"] == {"Presenter": "Luis Ortega", "Recorder": "Priyanka Rao"}  # the title is no topic
+    assert got["c.md"] == {"Presenter": "Mei Chen", "Recorder": "Luis Ortega", "Topic": "Rice root hair mutants"}
+    assert got["lab-meeting-may-28.md"] == {"Presenter": "Priyanka Rao", "Recorder": "Mei Chen",
+                                            "Topic": "Drought priming of seedlings"}
+    action = next(f for n in folder.notes if n.path.name == "b.md" for f in n.facts if f.kind == "action")
+    assert (action.owner, action.deadline) == ("Priyanka Rao", "5/21")

@@ -27,7 +27,8 @@ _NAME_COLON = re.compile(rf"^(?P<name>{_NAME}?(?:\s+(?:and|&)\s+{_NAME}?)?)\s*(?
 _NAME_MODAL = re.compile(rf"^(?P<name>{_NAME}?(?:\s+(?:and|&)\s+{_NAME}?)?)\s+(?P<modal>{_MODAL})\s+(?P<rest>\S.*)$",
                          re.I)
 _NAME_VERB = re.compile(rf"^(?P<name>{_NAME}?)\s+(?P<verb>[a-z][a-z-]+s)\b\s+(?P<rest>.*)$")  # "Kenji books the GC"
-_TRAILING_OWNER = re.compile(rf"\s*[–—-]\s*(?P<d>{_NAME})\s*[.]?$")
+_TRAILING_OWNER = re.compile(rf"\s*(?:[–—-]|→|->|=>)\s*(?P<d>{_NAME})\s*(?:,\s*[^,]{{1,20}})?[.]?$")
+_LEADING_OWNER = re.compile(rf"^[\[(](?P<name>{_NAME})[\])]\s+(?P<rest>\S.*)$")  # "[Ana] book the room"
 _PARENTHESES = re.compile(r"[(\[](?P<inside>[^()\[\]]{1,80})[)\]]")
 _OWNER_WORDS = re.compile(r"^(?:owner|owners|assigned\s+to|assignee|responsible|lead|who)\s*[:=-]?\s*", re.I)
 _ACTION_PREFIX = re.compile(r"^\s*(?:\[[ xX]\]\s*|TODO\b\s*[:\-–]?\s*|(?:To-?do|Action(?:\s+item)?|AI)\s*[:\-–]\s*)",
@@ -116,6 +117,12 @@ def find_owner(text: str, people: People, in_actions: bool, lowercase_names: boo
         owner = _owner_name(at["name"], people, True, strict=False)
         if owner:
             return owner, (text[:at.start()] + text[at.end():]).strip(" :,-")
+    leading = _LEADING_OWNER.match(text)
+    if leading:
+        owner = _owner_name(leading["name"], people, lowercase_names, strict=not (in_actions or
+                                                                                 _starts_task(leading["rest"])))
+        if owner:
+            return owner, leading["rest"]
     colon = _NAME_COLON.match(text)
     if colon and colon["rest"].rstrip().endswith("?"):  # "Sven: can you send me the file?" asks, not owns
         colon = None
@@ -219,8 +226,9 @@ def make_fact(text: str, sentence: str, base_kind: str, section: str, people: Pe
     """A fact of kind item|sentence, promoted to action/decision/question/number by what it says and where."""
     in_actions = base_kind == "action"
     clean = strip_markup(_ACTION_PREFIX.sub("", text))
+    task = clean
     if owner is None:
-        owner, _task = find_owner(clean, people, in_actions, lowercase_names)
+        owner, task = find_owner(clean, people, in_actions, lowercase_names)
     deadline = deadline or find_deadline(clean)
     kind = base_kind
     numbers = _numbers(clean)
@@ -229,7 +237,7 @@ def make_fact(text: str, sentence: str, base_kind: str, section: str, people: Pe
             kind = "question"
         elif _DECISION.search(clean):
             kind = "decision"
-        elif owner and (re.search(rf"(?:^|\s){_MODAL}\s|^[^:]{{1,40}}:\s", clean, re.I) or _starts_task(clean)):
+        elif owner and (re.search(rf"(?:^|\s){_MODAL}\s|^[^:]{{1,40}}:\s", clean, re.I) or _starts_task(task)):
             kind = "action"  # "Ravi to send", "Hana: share", "order new KCl asap (Dee)"
         elif numbers:
             kind = "number"

@@ -28,7 +28,14 @@ def split_front_matter(text: str) -> tuple[dict[str, str], str, str | None]:
     if not isinstance(data, dict):
         return {}, text, None
     out: dict[str, str] = {}
+    # One level of nesting is read too ("roles: {presenter: Ana}"); its keys are labels like the others.
+    flat = {}
     for key, value in data.items():
+        if isinstance(value, dict):
+            flat.update({k: v for k, v in value.items() if not isinstance(v, dict)})
+        else:
+            flat[key] = value
+    for key, value in flat.items():
         if isinstance(value, (list, tuple)):
             value = ", ".join(str(v) for v in value if not isinstance(v, (dict, list)))
         elif isinstance(value, dt.datetime):

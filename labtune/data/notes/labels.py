@@ -157,6 +157,24 @@ def split_name_and_topic(value: str, is_name=None) -> tuple[str, str] | None:
     return None
 
 
+_TOPIC_THEN_NAME = re.compile(r"^(?P<topic>.+?)\s*(?:\((?P<paren>[^()]+)\)|\s[–—-]\s*(?P<dash>[^–—-]+)|,?\s+"
+                              r"(?:presented\s+|given\s+)?by\s+(?P<by>[^,;]+))\s*$", re.I)
+
+
+def split_topic_and_name(value: str, is_person, talk: bool = False) -> tuple[str, str] | None:
+    """("Microbes in ice", "Ana Lima") for "Microbes in ice (Ana Lima)", "... – Ana Lima" or "... by Ana Lima":
+    a topic that names its speaker. After a dash or in parentheses only a person the folder knows counts
+    ("Soil pH – Part II" names nobody); after "by", or in a talk's label ("Talk: ... – Ana Lima"), any name."""
+    match = _TOPIC_THEN_NAME.match(value.strip())
+    if not match or not re.search(r"[^\W\d_]{3,}", match["topic"]):
+        return None
+    name = (match["paren"] or match["dash"] or match["by"]).strip(" .")
+    capitalised = all(word[:1].isupper() for word in name.split())  # "by lake cyanobacteria" names nobody
+    if is_person(name) or ((match["by"] or talk) and capitalised and looks_like_name(name)):
+        return match["topic"].strip(" ,:–—-"), name
+    return None
+
+
 def canonical_key(label: str, value: str = "", is_name=None) -> str:
     """The role or topic key a label names, else the label itself tidied ("location" -> "Location")."""
     role = label_role(label, value, is_name)

@@ -121,7 +121,7 @@ class _Walker:
     def flush(self) -> None:
         if self.paragraph:
             for sentence in split_sentences(" ".join(line.strip() for line in self.paragraph)):
-                self.body.statements += role_statements(sentence, self.people.is_person)
+                self.body.statements += role_statements(strip_markup(sentence), self.people.is_person)
                 self.fact(sentence, sentence, "sentence")
             self.paragraph = []
 
@@ -246,7 +246,8 @@ class _Walker:
                     owner = find_owner(strip_markup(text), self.people, bool(bullet), self.lowercase)[0]
                     self.add_item(text, line.strip(), owner is not None)
                     continue
-            if title:
+            if title:  # not a fact, but it may state roles: "mtg 5/14 - luis presenting, priyanka on notes"
+                self.body.statements += role_statements(_title_line_text(line), self.people.is_person)
                 continue
             action = _ACTION_LINE.match(line)
             if action or numbered or bullet:
@@ -271,6 +272,10 @@ class _Walker:
             self.fact(task, row, "action", owner_name, due)
         for row in reading.rows:
             self.fact(row, row, "item")
+
+
+def _title_line_text(line: str) -> str:
+    return re.sub(r"(\*\*|__)", "", re.sub(r"^\s{0,3}#{1,6}\s+|\s+#+\s*$", "", line)).strip()
 
 
 def _value_below(lines: list[str], start: int, role: str, is_name, after_heading: bool = False) -> tuple[str, int]:

@@ -26,6 +26,7 @@ from labtune.data.notes.labels import (
     label_role,
     looks_like_name,
     split_name_and_topic,
+    split_topic_and_name,
 )
 from labtune.data.notes.lines import walk
 from labtune.data.notes.mail import Email, parse_pasted_email
@@ -102,6 +103,7 @@ def _title_text(line: str) -> str:
     return re.sub(r"^[*_](.+)[*_]$", r"\1", text).strip()  # *italic title*
 
 
+_HEADING_LIKE = re.compile(r"\s{0,3}(#|\*\*|__)")
 _ROLE_BESIDE_NAME = re.compile(r"(?P<name>[^(),;]+?)\s*\((?P<role>[^()]{2,30})\)")
 
 
@@ -137,8 +139,12 @@ def _meeting(path: Path, lines: list[str], heading: str | None, env: _Envelope, 
     title_index = None if env.title and heading is None else _first_line(lines)
     title = _title_text(lines[title_index]) if title_index is not None else (env.title or "")
     if title_index is not None and (lines[title_index].lstrip().startswith("|") or label_role(title.rstrip(":"))
-                                    or (":" in title and label_role(title.split(":")[0]))):
+                                    or (":" in title and label_role(title.split(":")[0], title.split(":", 1)[1]))):
         title = path.stem  # the first line is a table or a label, no title
+    elif title_index is not None and heading is None and not _HEADING_LIKE.match(lines[title_index]) \
+            and not is_title_line(lines[title_index]):
+        title_index = None  # the note opens with prose: it is read as such, and names the note
+        title = title if len(title) <= 60 else title[:57].rsplit(" ", 1)[0] + "..."
     body = walk(lines, title_index, people, lowercase)
 
     fields: dict[str, str] = {}
@@ -148,6 +154,9 @@ def _meeting(path: Path, lines: list[str], heading: str | None, env: _Envelope, 
         if pair or (key == TOPIC and (pair := split_name_and_topic(value, is_name)) and _label_names_talk(_label)):
             _fields(fields, sources, PRESENTER, pair[0], source)  # "Speaker: Ana Lima – soil imaging"
             _fields(fields, sources, TOPIC, pair[1], source)
+        elif key == TOPIC and (pair := split_topic_and_name(value, people.is_person, _label_names_talk(_label))):
+            _fields(fields, sources, TOPIC, pair[0], source)  # "Topic: Microbes in ice (Ana Lima)"
+            _fields(fields, sources, PRESENTER, pair[1], source)
         else:
             _fields(fields, sources, key, value, source)
     for name, role in _roles_beside_names(fields.get(ATTENDEES, ""), is_name):  # "Ana Lima (chair), Bo (notes)"
@@ -166,7 +175,8 @@ def _meeting(path: Path, lines: list[str], heading: str | None, env: _Envelope, 
         # A heading names the subject; a plain first line only when it also says "lab meeting" or a date
         # ("Lab meeting 23 April — GC backlog"), since "quick notes" or "Field day" may be no topic at all.
         subject = subject_of(title)
-        if subject and (re.match(r"\s{0,3}(#|\*\*|__)", lines[title_index]) or subject != title.strip()):
+        names_roles = any(s.sentence == _title_text(lines[title_index]) for s in body.statements)
+        if subject and not names_roles and (_HEADING_LIKE.match(lines[title_index]) or subject != title.strip()):
             _fields(fields, sources, TOPIC, subject, "title")
     for statement in body.statements:
         _fields(fields, sources, statement.role, statement.name, f'sentence: "{statement.sentence}"')

@@ -37,14 +37,17 @@ _STATEMENTS = [
     (PRESENTER, _p(rf"\b{_TALK_NOUN}\s+(?:today\s+|this\s+week\s+)?{_BY}(?:given\s+|presented\s+|delivered\s+)?"
                    r"(?:by|from)\s+"), "after"),
     (PRESENTER, _p(r"\b(?:presented|given)\s+by\s+"), "after"),
-    (PRESENTER, _p(r"\b(?:the|our|today's)\s+(?:speaker|presenter)\s+(?:was|is)\s+"), "after"),
+    (PRESENTER, _p(r"(?:\b(?:the|our|today's|this\s+week's)\s+|^)(?:speaker|presenter)\s+(?:was|is)\s+"), "after"),
+    (PRESENTER, _p(r"\bpresenting\b(?=\s*(?:[,;.)]|$|\s+(?:today|this\s+week)\b))"), "before"),  # "ana presenting"
     (RECORDER, _p(r"\b(?:kept|keeps|took|takes|wrote|writes|recorded|records|is\s+taking|was\s+taking)\s+(?:the\s+)?"
                   r"(?:minutes|notes)\b"), "before"),
     (RECORDER, _p(r"\b(?:was|is)\s+(?:the\s+)?(?:scribe|note[- ]?taker|minute[- ]?taker|recorder|secretary)\b"),
      "before"),
     (RECORDER, _p(r"\brecorded\s*(?:[.;!]|$)"), "before"),
+    (RECORDER, _p(r"\b(?:on|doing|taking)\s+(?:the\s+)?(?:notes|minutes)\b"), "before"),  # "bo on notes"
     (RECORDER, _p(rf"\b(?:minutes|notes)\s+{_BY}(?:taken\s+|kept\s+|written\s+|recorded\s+)?by\s+"), "after"),
-    (RECORDER, _p(r"\b(?:the\s+)?(?:scribe|note[- ]?taker|minute[- ]?taker|recorder)\s+(?:was|is)\s+"), "after"),
+    (RECORDER, _p(r"(?:\b(?:the|our|today's)\s+|^)(?:scribe|note[- ]?taker|minute[- ]?taker|recorder)\s+(?:was|is)\s+"),
+     "after"),
     (CHAIR, _p(r"\b(?:chaired|chairs|facilitated|moderated|hosted)\b(?!\s+by)"), "before"),
     (CHAIR, _p(r"\b(?:was|is)\s+(?:in\s+the\s+chair|chairing|the\s+chair)\b"), "before"),
     (CHAIR, _p(r"\b(?:chaired|facilitated|moderated|hosted)\s+by\s+"), "after"),
@@ -124,12 +127,17 @@ def _tidy(name: str) -> str:
     return re.sub(r"(?:['’]s?|[.,;:!?)])+$", "", name.strip()).strip()
 
 
+_WORK_ON = re.compile(r"^(?:his|her|their|our|the|some|new|recent|latest|first)\s+(?:\w+\s+)?(?:work|results|data|"
+                      r"progress|project|research|findings|update|analysis)\s+(?:on|about|of|from)\s+", re.I)
+
+
 def _topic(match: re.Match) -> str | None:
     topic = match.groupdict().get("topic")
     if not topic:
         return None
     stop = _TOPIC_STOP.search(topic)
     topic = (topic[:stop.start()] if stop else topic).strip(" ,:")
+    topic = _WORK_ON.sub("", topic)  # "presented her work on X": the subject is X
     words = topic.split()
     return " ".join(words[:16]) if len(words) >= 1 else None
 
