@@ -99,6 +99,12 @@ def _owner_name(raw: str, people: People, lowercase_names: bool, strict: bool) -
 
 def find_owner(text: str, people: People, in_actions: bool, lowercase_names: bool = False) -> tuple[str | None, str]:
     """(owner, the task without the owner's name) for one item or sentence; (None, text) when it names none."""
+    leading = _LEADING_OWNER.match(text)
+    if leading:
+        owner = _owner_name(leading["name"], people, lowercase_names, strict=not (in_actions or
+                                                                                 _starts_task(leading["rest"])))
+        if owner:
+            return owner, leading["rest"]
     for group in _PARENTHESES.finditer(text):  # "(owner: Ravi)", "(Jun, due 10/12)", "[Ana]"
         for part in re.split(r"[,;]", group["inside"]):
             labelled = _OWNER_WORDS.match(part.strip())
@@ -117,12 +123,6 @@ def find_owner(text: str, people: People, in_actions: bool, lowercase_names: boo
         owner = _owner_name(at["name"], people, True, strict=False)
         if owner:
             return owner, (text[:at.start()] + text[at.end():]).strip(" :,-")
-    leading = _LEADING_OWNER.match(text)
-    if leading:
-        owner = _owner_name(leading["name"], people, lowercase_names, strict=not (in_actions or
-                                                                                 _starts_task(leading["rest"])))
-        if owner:
-            return owner, leading["rest"]
     colon = _NAME_COLON.match(text)
     if colon and colon["rest"].rstrip().endswith("?"):  # "Sven: can you send me the file?" asks, not owns
         colon = None
