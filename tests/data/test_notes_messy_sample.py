@@ -36,6 +36,14 @@ def meeting(folder, truth):
     return matches[0]
 
 
+def test_the_folder_says_it_writes_dates_day_first_so_questions_can_be_read_alike(folder):
+    from labtune.data.notes.dates import find_dates
+
+    assert folder.day_first is True
+    (mention,) = find_dates("Who took the minutes at the lab meeting on 02/04/2024?", day_first=folder.day_first)
+    assert mention.date == date(2024, 4, 2)
+
+
 def test_every_meeting_is_found_once_and_nothing_else(folder):
     expected = sorted((m["file"], m["date"]) for m in TRUTH["meetings"])
     found = sorted((str(n.path.relative_to(LABNOTES_MESSY)), n.date.isoformat()) for n in folder.notes)

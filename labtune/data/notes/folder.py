@@ -119,4 +119,4 @@ def read_notes(folder: Path) -> NotesFolder:
                 skipped.append((path, reason))
     notes.sort(key=lambda n: (n.date or date.min, str(n.path)))
     skipped.sort(key=lambda s: str(s[0]))
-    return NotesFolder(notes, skipped)
+    return NotesFolder(notes, skipped, context.day_first)

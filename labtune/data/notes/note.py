@@ -62,6 +62,9 @@ class Note:
 class NotesFolder:
     notes: list[Note]
     skipped: list[tuple[Path, str]] = field(default_factory=list)  # (file, reason), reported to the user
+    # How the folder writes numeric dates (True: 02/04/2024 is 2 April; None: no evidence, month first).
+    # Pass it to dates.find_dates(question, day_first=...) to read a question's date the notes' way.
+    day_first: bool | None = None
 
     @property
     def undecodable(self) -> list[Path]:
