@@ -28,6 +28,7 @@ from labtune.data.notes.note import Fact
 from labtune.data.notes.people import People
 from labtune.data.notes.prose import RoleStatement, role_statements, split_sentences
 from labtune.data.notes.tables import find_tables, read_table
+from labtune.data.notes.titles import subject_of
 
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _BOLD_ONLY = re.compile(r"^\s*(\*\*|__)([^*_]+?)(\*\*|__)\s*:?\s*$")
@@ -122,6 +123,8 @@ class _Walker:
         if self.paragraph:
             for sentence in split_sentences(" ".join(line.strip() for line in self.paragraph)):
                 self.body.statements += role_statements(strip_markup(sentence), self.people.is_person)
+                if find_dates(sentence) and subject_of(sentence) is None:
+                    continue  # "Tuesday 6 February 2024, room B.112": when and where, no fact
                 self.fact(sentence, sentence, "sentence")
             self.paragraph = []
 
