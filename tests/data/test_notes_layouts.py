@@ -313,3 +313,11 @@ def test_notes_that_open_with_prose_and_titles_that_state_roles(tmp_path):
                                             "Topic": "Drought priming of seedlings"}
     action = next(f for n in folder.notes if n.path.name == "b.md" for f in n.facts if f.kind == "action")
     assert (action.owner, action.deadline) == ("Priyanka Rao", "5/21")
+
+
+def test_a_role_account_sender_or_an_empty_placeholder_is_nobody():
+    note = parse("From: noreply@lab.org\nSubject: Lab meeting 2024-05-01\n\nPresenter: Ana Lima\nRecorder: (none)\n",
+                 "m.txt")
+    assert note.fields == {"Presenter": "Ana Lima"} and note.empty_fields == ["Recorder"]
+    named = parse("From: ana.lima@lab.org\nSubject: Lab meeting 2024-05-01\n\nPresenter: Bo Tran\n", "m.txt")
+    assert named.fields["Recorder"] == "Ana Lima" and named.field_sources["Recorder"] == "email sender"

@@ -50,7 +50,7 @@ _LABEL = re.compile(
 _RULE = re.compile(r"^\s*(?:-{3,}|\*{3,}|_{3,}|={3,})\s*$")  # a horizontal rule
 _STRONG_SEPARATOR = re.compile(r"(\s+[·|•]\s+|\s*;\s+|\t+|\s{3,})")
 _COMMA_BEFORE_LABEL = re.compile(r"(,\s+)(?=(?:\*\*|__)?[^\W\d_][^,:]{0,30}:)")
-_EMPTY_VALUE = re.compile(r"^(?:n/?a|none|-+|tbd|tba|\?+|—|–)?$", re.I)
+_EMPTY_VALUE = re.compile(r"^[(\[]?(?:n/?a|none|nobody|-+|tbd|tba|tbc|\?+|—|–)?[)\]]?$", re.I)
 
 
 @dataclass

@@ -52,8 +52,9 @@ def _sender_name(value: str) -> str | None:
         name = f"{first} {last}"
     if name:
         return name
-    local = address.split("@")[0]
-    return " ".join(p.capitalize() for p in re.split(r"[._]", local) if p) or None
+    # No display name: "ana.lima@" names a person, "noreply@" or "lab@" does not.
+    parts = [p for p in re.split(r"[._]", address.split("@")[0]) if p.isalpha()]
+    return " ".join(p.capitalize() for p in parts) if len(parts) >= 2 else None
 
 
 def _sent_date(value: str) -> date | None:
