@@ -112,7 +112,7 @@ def frozen_patterns(model: str, recipe: Recipe) -> list[str]:
 def run_demo(output: Path, notes: Path = SAMPLE_NOTES, questions_file: Path = SAMPLE_QUESTIONS,
              model: str = "smollm2-135m", recipe: Recipe | None = None, console: Console | None = None,
              max_steps: int = -1) -> DemoResult:
-    from labtune.data.notes.commands import build_notes_data, write_sharegpt
+    from labtune.data.notes.build import build_notes_data, write_sharegpt
     from labtune.data.notes.synthesize import SynthesisOptions
     from labtune.eval import load_questions
     from labtune.model.load import load

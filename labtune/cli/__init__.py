@@ -32,7 +32,7 @@ app.add_typer(data_app, name="data")
 # partial install still gives a working CLI for the rest.
 COMMAND_MODULES = [
     "labtune.cli.data",  # data check / convert / render
-    "labtune.data.notes.commands",  # data import-notes
+    "labtune.cli.notes",  # data import-notes
     "labtune.cli.train",  # train, bench train
     "labtune.eval.commands",  # eval
     "labtune.cli.experiment",  # experiment
