@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "labtune.data.commands",  # data check / convert / render
     "labtune.data.notes.commands",  # data import-notes
     "labtune.train.commands",  # train, bench train
+    "labtune.cli.retrieval",  # index
     "labtune.eval.commands",  # eval, experiment
     "labtune.serve.commands",  # chat, serve
     "labtune.demo",  # demo
