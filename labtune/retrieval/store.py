@@ -131,3 +131,21 @@ def open_notes(path: str | os.PathLike) -> NotesIndex:
     if not path.is_dir():
         raise LabtuneError(f"{path}: not a notes folder or index")
     return build(path).index
+
+
+def index_for(run_or_model: str | os.PathLike | None, notes: str | os.PathLike | None = None,
+              closed_book: bool = False) -> NotesIndex | None:
+    """The index a command answers with: `--notes` when given, else the run's own, else none.
+
+    `closed_book` turns retrieval off (and refuses `--notes` alongside it).
+    """
+    from labtune.model.run_dir import RunDir
+
+    if closed_book:
+        if notes is not None:
+            raise LabtuneError("--notes and --closed-book contradict each other: give one")
+        return None
+    if notes is not None:
+        return open_notes(notes)
+    run = RunDir.find(run_or_model) if run_or_model is not None else None
+    return load(run.index_dir) if run is not None and run.has_index else None
