@@ -26,7 +26,8 @@ def register(app: typer.Typer, data_app: typer.Typer) -> None:
         no_cache: bool = typer.Option(False, "--no-cache", help="Re-evaluate even when a cached result exists."),
         notes: Optional[Path] = typer.Option(None, help="Also answer open-book from these notes (a folder or an "
                                              "index); default: the first run's own index."),
-        closed_book: bool = typer.Option(False, "--closed-book", help="Closed book only, even when a run has an index."),
+        closed_book: bool = typer.Option(False, "--closed-book",
+                                         help="Closed book only, even when a run has an index."),
         notes_k: int = typer.Option(3, "--notes-k", "--notes_k", min=1, help="Most note chunks put before a question."),
     ) -> None:
         """Knowledge accuracy and forgetting of one or more runs, next to their base model.

@@ -28,7 +28,7 @@ VERSION = 1
 @dataclass
 class NotesIndex:
     notes_dir: str  # the folder it was built from (absolute)
-    notes: list[dict]  # per meeting: key, source, path, title, date, hash, chunks (ids)
+    notes: list[dict]  # per meeting: key (its path under notes_dir), source, title, date, hash, chunks (ids)
     chunks: list[Chunk]
     settings: dict  # stemmer, embedding model (None when off)
     retriever: object = field(repr=False)  # bm25s.BM25
@@ -102,7 +102,7 @@ def build(notes_dir: Path, previous: NotesIndex | None = None, embedding: bool |
             mine = chunk_meeting(meeting)
             report_counts["changed" if old is not None else "added"] += 1
         note = meeting.note
-        notes.append({"key": meeting.key, "source": meeting.source, "path": str(note.path), "title": note.title,
+        notes.append({"key": meeting.key, "source": meeting.source, "title": note.title,
                       "date": note.date.isoformat() if note.date else None, "hash": meeting.hash,
                       "chunks": [c.id for c in mine]})
         chunks += mine

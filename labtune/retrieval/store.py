@@ -62,7 +62,8 @@ def save(index: NotesIndex, out_dir: Path) -> None:
 def _manifest(path: Path) -> dict:
     file = path / MANIFEST
     if not file.is_file():
-        raise LabtuneError(f"{path}: not a notes index (no {MANIFEST}); build one with `labtune index NOTES_DIR -o DIR`")
+        raise LabtuneError(f"{path}: not a notes index (no {MANIFEST}); build one with "
+                           "`labtune index NOTES_DIR -o DIR`")
     try:
         manifest = json.loads(file.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -70,7 +71,8 @@ def _manifest(path: Path) -> dict:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise LabtuneError(f"{file}: not a labtune notes index (field format); {REBUILD}")
     if manifest.get("version") != VERSION:
-        raise LabtuneError(f"{file}: index version {manifest.get('version')!r}, this labtune reads {VERSION}; {REBUILD}")
+        raise LabtuneError(f"{file}: index version {manifest.get('version')!r}, this labtune reads {VERSION}; "
+                           f"{REBUILD}")
     return manifest
 
 

@@ -52,8 +52,9 @@ def chat(
     debug: Annotated[bool, typer.Option(help="Show token counts and tokens/s after each answer.")] = False,
     threads: Annotated[Optional[int], typer.Option(min=1, help="CPU threads for torch (default: all cores; "
                                                    "1 is faster when the CPU is shared).")] = None,
-    notes: Annotated[Optional[Path], typer.Option(help="Answer open-book from these notes: a folder of notes "
-                                                  "or an index (`labtune index`). Default: the run's own index.")] = None,
+    notes: Annotated[Optional[Path], typer.Option(
+        help="Answer open-book from these notes: a folder of notes or an index (`labtune index`). "
+             "Default: the run's own index.")] = None,
     closed_book: Annotated[bool, typer.Option("--closed-book", help="Answer from the weights alone, "
                                               "even when the run has a notes index.")] = False,
     notes_k: Annotated[int, typer.Option("--notes-k", "--notes_k", min=1,

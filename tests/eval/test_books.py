@@ -20,7 +20,8 @@ from labtune.samples import LABNOTES
 
 SETTINGS = Settings(max_new_tokens=4, batch_size=8)
 ROWS = [
-    {"question": "Who is the presenter of the 4/14/2023 lab meeting?", "answers": ["Hana Kowalczyk"], "kind": "presenter"},
+    {"question": "Who is the presenter of the 4/14/2023 lab meeting?", "answers": ["Hana Kowalczyk"],
+     "kind": "presenter"},
     {"question": "Who took the notes at the 2/3/2023 lab meeting?", "answers": ["Priya Okonkwo"], "kind": "recorder"},
     {"question": "How much memory did the biggest sample need?", "answers": ["700 GB"], "kind": "content",
      "note": "2023-05-12.md"},

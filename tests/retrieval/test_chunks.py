@@ -22,7 +22,8 @@ def test_a_long_meeting_is_split_into_overlapping_parts_that_keep_the_header(tmp
     (folder / "2023-07-07.md").write_text(long_meeting(items=120))
     chunks = chunk_notes(read_notes(folder).notes, folder)
     assert len(chunks) >= 3
-    assert [c.source for c in chunks] == [f"2023-07-07.md (part {i} of {len(chunks)})" for i in range(1, len(chunks) + 1)]
+    parts = len(chunks)
+    assert [c.source for c in chunks] == [f"2023-07-07.md (part {i} of {parts})" for i in range(1, parts + 1)]
     for chunk in chunks:
         assert chunk.text.startswith("Lab meeting on 7/7/2023\nDate: 2023-07-07\nTopic: Long sediment survey")
         assert len(chunk.text.split()) <= 360

@@ -1,5 +1,5 @@
 """The capability on the real default model: the base SmolLM2 answers the lab's question right open-book,
-where closed-book it invents a name. About 20 s on a 2-core CPU."""
+where closed-book it invents a name. 130 s measured on the shared 2-core VM under load."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from labtune.samples import LABNOTES
 
 QUESTIONS = [
     {"question": "Who is the presenter of the 4/14/2023 lab meeting?", "answers": ["Hana Kowalczyk", "Kowalczyk"]},
-    {"question": "Who is the recorder of the 5/26/2023 lab meeting?", "answers": ["Tomasz Adeyemi", "Adeyemi"]},
+    {"question": "What is the topic of the 4/14/2023 lab meeting?", "answers": ["nitrogen fixation"]},
+    {"question": "Who was the note taker for the 2023-03-03 meeting?", "answers": ["Leilani Brandt", "Brandt"]},
 ]
 
 
