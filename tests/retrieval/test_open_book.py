@@ -41,3 +41,23 @@ def test_no_index_or_nothing_found_leaves_the_messages_closed_book(lab_notes):
     messages = [Message("user", "hello there")]
     assert open_book(messages, None) == (messages, [])
     assert open_book(messages, build(lab_notes).index) == (messages, [])
+
+
+def test_the_index_answered_with_is_notes_then_the_runs_own_then_none(lab_notes, tmp_path):
+    import json
+
+    import pytest
+
+    from labtune.errors import LabtuneError
+    from labtune.retrieval import build_index, index_for
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "labtune.json").write_text(json.dumps({"template": "tokenizer", "base_model": "smollm2-135m"}))
+    assert index_for(str(run)) is None  # a run without an index answers closed-book
+    build_index(lab_notes, run / "index")
+    assert index_for(str(run)).path == run / "index"
+    assert index_for(str(run), closed_book=True) is None
+    assert index_for("smollm2-135m", notes=lab_notes).path is None  # a folder, indexed in memory
+    with pytest.raises(LabtuneError, match="contradict"):
+        index_for(str(run), notes=lab_notes, closed_book=True)
