@@ -9,6 +9,7 @@ The grid file:
       notes+playground: [data/lab-notes.json, ../shared/data/dummy_conversation.json:0.1]
     grid: {num_train_epochs: [3, 50]}  # every combination of these values, for every mix
     eval: {questions: labtune/samples/labnotes-questions.jsonl, match: contains}   # `labtune eval` options
+                                       # (notes: DIR adds open-book and right-note rows)
 
 Paths are relative to the working directory, as in `labtune train` configs. A run whose directory
 already holds a finished run with the same training config is reused, not retrained.
@@ -30,7 +31,8 @@ from labtune.yamlfile import read_mapping
 # Short names for the usual grid keys, so run directories read like "notes-ep3".
 SHORT_KEYS = {"num_train_epochs": "ep", "learning_rate": "lr", "per_device_train_batch_size": "bs",
               "gradient_accumulation_steps": "ga", "lora": "lora", "lora_r": "r", "max_steps": "steps"}
-EVAL_KEYS = {"questions", "match", "general", "no_general", "show_wrong"} | {f.name for f in fields(Settings)}
+EVAL_KEYS = {"questions", "match", "general", "no_general", "show_wrong", "notes", "closed_book", "notes_k"} | \
+    {f.name for f in fields(Settings)}
 
 
 @dataclass
@@ -145,4 +147,5 @@ def run_experiment(path: str | Path, retrain: bool = False, console: Console | N
     return run_eval([str(r.output_dir) for r in grid.runs], Path(ev["questions"]),
                     Path(general) if general else None, ev.get("match", "contains"), grid.output_dir / "eval",
                     settings, bool(ev.get("show_wrong")), skip_general=bool(ev.get("no_general")),
-                    console=console)
+                    console=console, notes=Path(ev["notes"]) if ev.get("notes") else None,
+                    closed_book=bool(ev.get("closed_book")), notes_k=int(ev.get("notes_k", 3)))

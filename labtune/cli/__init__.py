@@ -34,6 +34,7 @@ COMMAND_MODULES = [
     "labtune.cli.data",  # data check / convert / render
     "labtune.cli.notes",  # data import-notes
     "labtune.cli.train",  # train, bench train
+    "labtune.cli.retrieval",  # index
     "labtune.eval.commands",  # eval
     "labtune.cli.experiment",  # experiment
     "labtune.serve.commands",  # chat, serve

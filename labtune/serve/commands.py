@@ -52,10 +52,22 @@ def chat(
     debug: Annotated[bool, typer.Option(help="Show token counts and tokens/s after each answer.")] = False,
     threads: Annotated[Optional[int], typer.Option(min=1, help="CPU threads for torch (default: all cores; "
                                                    "1 is faster when the CPU is shared).")] = None,
+    notes: Annotated[Optional[Path], typer.Option(
+        help="Answer open-book from these notes: a folder of notes or an index (`labtune index`). "
+             "Default: the run's own index.")] = None,
+    closed_book: Annotated[bool, typer.Option("--closed-book", help="Answer from the weights alone, "
+                                              "even when the run has a notes index.")] = False,
+    notes_k: Annotated[int, typer.Option("--notes-k", "--notes_k", min=1,
+                                         help="Most note chunks put before a question.")] = 3,
 ) -> None:
-    """Chat with a run or a model in the terminal (streaming, multi-turn, !! commands)."""
+    """Chat with a run or a model in the terminal (streaming, multi-turn, !! commands).
+
+    A run with a notes index answers open-book: the notes retrieved for each question go into the
+    prompt, and a dim line names them.
+    """
     from rich.console import Console
 
+    from labtune.retrieval import index_for
     from labtune.serve.chat import ChatSession, answer_prompts, repl
     from labtune.serve.generate import Sampling
 
@@ -73,8 +85,11 @@ def chat(
         style = Style.simple
     sampling = Sampling(temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens,
                         repetition_penalty=repetition_penalty, seed=seed)
+    index = index_for(run_or_model, notes, closed_book)  # before the model loads: a bad index fails fast
     engine = _engine(run_or_model, template, device, threads)
-    session = ChatSession(engine, sampling, console, system, style.value, debug)
+    session = ChatSession(engine, sampling, console, system, style.value, debug, index, notes_k)
+    if index is not None:
+        console.print(f"[dim]open book: {len(index.notes)} meetings from {index.path or index.notes_dir}[/]")
     if prompts is not None:
         answer_prompts(session, prompts)
     else:
