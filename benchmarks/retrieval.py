@@ -117,23 +117,27 @@ def bench_index(n: int, workdir: Path) -> tuple[object, list[dict]]:
 
 
 def bench_samples(workdir: Path, embeddings: bool) -> None:
-    from labtune.samples import LABNOTES, LABNOTES_QUESTIONS
-
-    dated = [json.loads(line) for line in LABNOTES_QUESTIONS.read_text().splitlines()]
-    content = [json.loads(line) for line in (REPO / "tests/retrieval/content-questions.jsonl").read_text().splitlines()]
     from labtune.retrieval.dates import find_dates
+    from labtune.samples import LABNOTES, LABNOTES_MESSY, LABNOTES_MESSY_QUESTIONS, LABNOTES_QUESTIONS
 
-    def right(q, chunk):
-        if "note" in q:
-            return chunk.note.rsplit("/", 1)[-1] == q["note"]
-        return chunk.date is not None and any(m.matches(date.fromisoformat(chunk.date))
-                                              for m in find_dates(q["question"]))
+    def read(path: Path) -> list[dict]:
+        return [json.loads(line) for line in path.read_text().splitlines()]
 
-    variants = [False] + ([True] if embeddings else [])
-    for embedding in variants:
-        index = build_index(LABNOTES, workdir / f"samples-{embedding}", embedding=embedding).index
-        for name, questions in (("sample questions", dated), ("content questions (no dates)", content)):
-            hit1, hit3 = hits_at(index, questions, right)
+    def right(index):
+        def check(q, chunk):
+            if "note" in q:  # a file name, or "file (date)" for one meeting of a file holding several
+                return q["note"] in (chunk.note, chunk.note.rsplit("/", 1)[-1], chunk.source.split(" (part")[0])
+            return chunk.date is not None and any(m.matches(date.fromisoformat(chunk.date))
+                                                  for m in find_dates(q["question"], index.day_first))
+        return check
+
+    sets = [(LABNOTES, "sample questions", read(LABNOTES_QUESTIONS)),
+            (LABNOTES, "content questions (no dates)", read(REPO / "tests/retrieval/content-questions.jsonl")),
+            (LABNOTES_MESSY, "messy-layout questions", read(LABNOTES_MESSY_QUESTIONS))]
+    for embedding in [False] + ([True] if embeddings else []):
+        for folder, name, questions in sets:
+            index = build_index(folder, workdir / f"{folder.name}-{embedding}", embedding=embedding).index
+            hit1, hit3 = hits_at(index, questions, right(index))
             print(f"{'BM25+MiniLM' if embedding else 'BM25':12s} {name}: {len(questions)} questions, "
                   f"hit@1 {hit1:.1%}, hit@3 {hit3:.1%}")
 

@@ -35,7 +35,7 @@ COMMAND_MODULES = [
     "labtune.cli.notes",  # data import-notes
     "labtune.cli.train",  # train, bench train
     "labtune.cli.retrieval",  # index
-    "labtune.eval.commands",  # eval
+    "labtune.cli.eval",  # eval
     "labtune.cli.experiment",  # experiment
     "labtune.serve.commands",  # chat, serve
     "labtune.demo",  # demo

@@ -66,7 +66,7 @@ def right_notes(question: Question, index: NotesIndex) -> set[str] | None:
             raise LabtuneError(f"question {question.index}: field note: {named!r} names no note in the index "
                                f"({index.path or index.notes_dir})")
         return found
-    mentions = find_dates(question.text)
+    mentions = find_dates(question.text, index.day_first)
     found = {c.note for c, d in zip(index.chunks, index.dates) if d and any(m.matches(d) for m in mentions)}
     return found or None
 

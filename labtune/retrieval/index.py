@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from labtune.data.notes.folder import require_notes
 from labtune.data.notes.parse import read_notes
-from labtune.errors import LabtuneError
 from labtune.retrieval import bm25
 from labtune.retrieval.chunks import Chunk, Meeting, chunk_meeting, meetings
 
@@ -38,6 +38,11 @@ class NotesIndex:
     @property
     def embedding(self) -> str | None:
         return self.settings.get("embedding")
+
+    @property
+    def day_first(self) -> bool | None:
+        """How the notes write numeric dates (13/05 or 5/13); questions are read the same way."""
+        return self.settings.get("day_first")
 
     @cached_property
     def dates(self) -> list[date | None]:
@@ -64,17 +69,12 @@ class BuildReport:
                 f"changed, {self.removed} removed, {self.unchanged} unchanged) in {self.seconds:.2f}s")
 
 
-def read_meetings(notes_dir: Path) -> tuple[list[Meeting], list[str]]:
+def read_meetings(notes_dir: Path) -> tuple[list[Meeting], list[str], bool | None]:
     """The meetings of a notes folder; an empty folder or one where no note has a date is refused."""
     folder = read_notes(Path(notes_dir))
+    require_notes(folder, Path(notes_dir))
     undecodable = [str(p) for p in folder.undecodable]
-    if not folder.notes:
-        extra = f" ({len(undecodable)} could not be decoded as UTF-8)" if undecodable else ""
-        raise LabtuneError(f"{notes_dir}: no .md or .txt notes found{extra}")
-    if not any(n.date for n in folder.notes):
-        raise LabtuneError(f"{notes_dir}: none of the {len(folder.notes)} notes has a date (in its first lines "
-                           "or file name, e.g. 2023-04-14.md): nothing to match questions against")
-    return meetings(folder.notes, Path(notes_dir)), undecodable
+    return meetings(folder.notes, Path(notes_dir)), undecodable, folder.day_first
 
 
 def _bm25_text(chunk: Chunk) -> str:
@@ -87,7 +87,7 @@ def build(notes_dir: Path, previous: NotesIndex | None = None, embedding: bool |
     `embedding`: None keeps the previous index's choice (off for a new index).
     """
     started = time.perf_counter()
-    found, undecodable = read_meetings(notes_dir)
+    found, undecodable, day_first = read_meetings(notes_dir)
     use_embedding = bool(previous and previous.embedding) if embedding is None else embedding
     old_notes = {n["key"]: n for n in previous.notes} if previous else {}
     old_chunks = {c.id: c for c in previous.chunks} if previous else {}
@@ -106,7 +106,7 @@ def build(notes_dir: Path, previous: NotesIndex | None = None, embedding: bool |
                       "date": note.date.isoformat() if note.date else None, "hash": meeting.hash,
                       "chunks": [c.id for c in mine]})
         chunks += mine
-    settings = {"stemmer": bm25.STEMMER, "embedding": None}
+    settings = {"stemmer": bm25.STEMMER, "embedding": None, "day_first": day_first}
     retriever = bm25.build([_bm25_text(c) for c in chunks], settings["stemmer"])
     vectors = None
     if use_embedding:

@@ -14,12 +14,12 @@ from labtune.retrieval.search import Hit, search
 DEFAULT_K = 3
 
 
-def question_dates(messages: list[Message]) -> list[DateMention]:
+def question_dates(messages: list[Message], day_first: bool | None = None) -> list[DateMention]:
     """Dates of the last user turn; when it names none, those of the latest earlier user turn that does,
     so a follow-up ("and who took the notes?") stays on the meeting the conversation is about."""
     for message in reversed(messages):
         if message.role == "user":
-            mentions = find_dates(message.content)
+            mentions = find_dates(message.content, day_first)
             if mentions:
                 return mentions
     return []
@@ -31,7 +31,7 @@ def retrieve(messages: list[Message], index: NotesIndex, k: int = DEFAULT_K) -> 
     question = next((m.content for m in reversed(messages) if m.role == "user"), None)
     if question is None or k <= 0:
         return []
-    hits = search(index, question, k, dates=question_dates(messages))
+    hits = search(index, question, k, dates=question_dates(messages, index.day_first))
     if any(h.date_match for h in hits):
         hits = [h for h in hits if h.date_match]
     return hits

@@ -59,7 +59,7 @@ def search(index: NotesIndex, query: str, k: int = 3, dates: list[DateMention] |
 
     `dates`: the date mentions to match (default: those in `query`).
     """
-    mentions = find_dates(query) if dates is None else dates
+    mentions = find_dates(query, index.day_first) if dates is None else dates
     on_date = date_matches(index, mentions) if mentions else np.zeros(len(index.chunks), dtype=bool)
     score, evidence = relevance(index, query)
     candidates = np.flatnonzero(on_date | evidence)

@@ -24,6 +24,7 @@ from labtune.retrieval.dates import find_dates
     ("the 14th of April", None, 4, 14),
     ("the 4/14 meeting", None, 4, 14),
     ("Feb 29", None, 2, 29),
+    ("the 20230414 notes", 2023, 4, 14),  # compact, as file names write it
 ])
 def test_a_date_is_found_in_each_spelling(text, year, month, day):
     (mention,) = find_dates(text)
@@ -32,7 +33,7 @@ def test_a_date_is_found_in_each_spelling(text, year, month, day):
 
 
 @pytest.mark.parametrize("text", ["version 1.2.3", "May 2023 was busy", "in 2023 May", "Feb 30", "13/45/2023",
-                                  "room 214", "call 555-1234", "20230414"])
+                                  "room 214", "call 555-1234"])
 def test_things_that_are_not_a_day_are_not_dates(text):
     assert find_dates(text) == []
 
@@ -48,3 +49,10 @@ def test_a_yearless_date_matches_that_day_in_any_year():
     assert yearless.matches(date(2022, 4, 14)) and yearless.matches(date(2023, 4, 14))
     assert dated.matches(date(2023, 4, 14)) and not dated.matches(date(2022, 4, 14))
     assert not yearless.matches(date(2023, 4, 15))
+
+
+def test_a_day_first_folder_reads_questions_day_first():
+    (mention,) = find_dates("Who presented on 02/04/2024?", day_first=True)
+    assert (mention.month, mention.day) == (4, 2)
+    (mention,) = find_dates("Who presented on 02/04/2024?")
+    assert (mention.month, mention.day) == (2, 4)

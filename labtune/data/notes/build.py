@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from labtune.data.conversation import Conversation
-from labtune.data.notes.folder import NOTE_SUFFIXES
+from labtune.data.notes.folder import require_notes
 from labtune.data.notes.note import NotesFolder
 from labtune.data.notes.parse import read_notes
 from labtune.data.notes.synthesize import SynthesisOptions, synthesize
-from labtune.errors import LabtuneError
 
 
 @dataclass
@@ -23,18 +22,6 @@ class NotesData:
 
     def field_counts(self) -> Counter:
         return Counter(key for note in self.folder.notes for key in note.fields)
-
-
-def require_notes(notes: NotesFolder, folder: Path) -> None:
-    """One error line when nothing usable is left: what was skipped, and how to see why."""
-    if notes.notes:
-        return
-    if not notes.skipped:
-        raise LabtuneError(f"{folder}: no notes found ({', '.join(NOTE_SUFFIXES)} files, read recursively)")
-    reasons = Counter(reason.split(" (")[0].split(";")[0] for _, reason in notes.skipped)
-    listed = ", ".join(f"{n} {reason}" for reason, n in reasons.most_common())
-    raise LabtuneError(f"{folder}: no usable notes; {len(notes.skipped)} file(s) skipped: {listed} "
-                       "(run with --explain to see each)")
 
 
 def build_notes_data(folder: Path, options: SynthesisOptions, mix: list[str] | None = None,

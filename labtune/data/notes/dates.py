@@ -56,6 +56,10 @@ class DateMention:
     def date(self) -> date | None:
         return self.on_year(self.year) if self.year is not None else None
 
+    def matches(self, day: date) -> bool:
+        """Same day; a yearless mention matches that month and day in any year."""
+        return (self.month, self.day) == (day.month, day.day) and self.year in (None, day.year)
+
     def on_year(self, year: int) -> date | None:
         """The date in `year` (for yearless mentions), None when it does not exist (Feb 29)."""
         try:

@@ -120,3 +120,15 @@ def read_notes(folder: Path) -> NotesFolder:
     notes.sort(key=lambda n: (n.date or date.min, str(n.path)))
     skipped.sort(key=lambda s: str(s[0]))
     return NotesFolder(notes, skipped, context.day_first)
+
+
+def require_notes(notes: NotesFolder, folder: Path) -> None:
+    """One error line when nothing usable is left: what was skipped, and how to see why."""
+    if notes.notes:
+        return
+    if not notes.skipped:
+        raise LabtuneError(f"{folder}: no notes found ({', '.join(NOTE_SUFFIXES)} files, read recursively)")
+    reasons = Counter(reason.split(" (")[0].split(";")[0] for _, reason in notes.skipped)
+    listed = ", ".join(f"{n} {reason}" for reason, n in reasons.most_common())
+    raise LabtuneError(f"{folder}: no usable notes; {len(notes.skipped)} file(s) skipped: {listed} "
+                       "(run with --explain to see each)")
