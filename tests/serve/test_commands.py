@@ -37,10 +37,10 @@ def test_serve_binds_loopback_by_default_and_takes_the_key_from_the_environment(
     result = CliRunner().invoke(cli_app, ["serve", str(tiny_model_dir), "--max-tokens", "32", "--device", "cpu"])
     assert result.exit_code == 0, result.output
     assert (captured_run["host"], captured_run["port"]) == ("127.0.0.1", 8000)
-    api = TestClient(captured_run["app"])
+    api = TestClient(captured_run["app"], base_url="http://127.0.0.1:8000")
     assert api.get("/v1/models").status_code == 401
     models = api.get("/v1/models", headers={"Authorization": "Bearer from-env"}).json()
-    assert models["data"][0]["id"] == str(tiny_model_dir)
+    assert models["data"][0]["id"] == tiny_model_dir.name  # the directory's name, never its full path
     too_many = api.post("/v1/chat/completions", headers={"Authorization": "Bearer from-env"},
                         json={"messages": [{"role": "user", "content": "hi"}], "max_tokens": 33})
     assert too_many.status_code == 400 and too_many.json()["error"]["param"] == "max_tokens"
