@@ -31,7 +31,7 @@ from labtune.serve.jobs import Job, Line
 from labtune.serve.openapi import ERRORS, document, install
 from labtune.serve.responses import (ChatCompletion, Completion, Health, ModelList, Reply, models_list, sse)
 from labtune.serve.sampling import Sampling
-from labtune.serve.schemas import ApiError, ChatCompletionRequest, CompletionRequest, server_error
+from labtune.serve.schemas import ApiError, ChatCompletionRequest, CompletionRequest, capped, server_error
 
 STATIC_DIR = resources.files("labtune.serve") / "static"
 LOOPBACK_ONLY = frozenset()  # allowed_hosts: local names and loopback addresses, nothing more
@@ -91,15 +91,21 @@ def create_app(engine: ServingEngine, api_key: str | None = None, limits: Limits
     async def models():
         return models_list(model_id)
 
-    @v1.post("/v1/chat/completions", response_model=ChatCompletion, responses=document("chat"))
     async def chat_completions(body: ChatCompletionRequest, request: Request):
         return await answer(request, body, Reply("chat", model_id),
                             lambda: engine.chat_prompt_ids([Message("system" if m.role == "developer" else m.role,
                                                                     m.text()) for m in body.messages]))
 
-    @v1.post("/v1/completions", response_model=Completion, responses=document("text"))
     async def completions(body: CompletionRequest, request: Request):
         return await answer(request, body, Reply("text", model_id), lambda: engine.text_prompt_ids(body.prompt_text()))
+
+    # The bodies are this server's models (their max_tokens says its cap), set as real classes:
+    # FastAPI reads them from the annotations, which `from __future__ import annotations` makes strings.
+    chat_body, text_body = capped(limits.max_tokens)
+    chat_completions.__annotations__.update(body=chat_body, request=Request)
+    completions.__annotations__.update(body=text_body, request=Request)
+    v1.post("/v1/chat/completions", response_model=ChatCompletion, responses=document("chat"))(chat_completions)
+    v1.post("/v1/completions", response_model=Completion, responses=document("text"))(completions)
 
     async def answer(request: Request, body, reply: Reply, prompt_ids):
         if body.model and body.model != model_id:

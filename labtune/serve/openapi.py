@@ -21,7 +21,9 @@ ERRORS = {status: {"model": ErrorBody, "description": why} for status, why in _W
 def document(kind: str) -> dict:
     """The 200 of a generating endpoint: JSON, or server-sent events with `stream: true`."""
     chunk = "chat.completion.chunk" if kind == "chat" else "text_completion"
-    return {200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
+    event = {"type": "object", "properties": {"data": {"type": "string", "description": "a JSON chunk, or [DONE]"}},
+             "required": ["data"]}
+    return {200: {"content": {"text/event-stream": {"schema": event}},
                   "description": f"the answer; with `stream: true`, `data: {{{chunk}}}` events, then `data: [DONE]`"}}
 
 

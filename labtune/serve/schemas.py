@@ -11,10 +11,20 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import HTTPException
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model, field_validator
 from starlette.responses import JSONResponse
 
 INT32_MAX = 2**31 - 1
+
+
+def _whole_number(value):
+    """JSON Schema's integer includes 2.0; strictness is about "5" and true, not about that."""
+    return int(value) if type(value) is float and value.is_integer() else value
+
+
+def whole(low: int, high: int):
+    """An integer field from `low` to `high`."""
+    return Annotated[int, Field(ge=low, le=high), BeforeValidator(_whole_number)]
 StopString = Annotated[str, Field(max_length=256)]  # "" is ignored
 
 
@@ -65,10 +75,10 @@ class _Sampled(_Strict):
     model: str | None = None
     temperature: float | None = Field(None, ge=0.0, le=2.0, description="0 is greedy; default 1")
     top_p: float | None = Field(None, gt=0.0, le=1.0, description="default 1")
-    max_tokens: int | None = Field(None, ge=1, le=INT32_MAX)
+    max_tokens: whole(1, INT32_MAX) | None = None
     stop: StopString | Annotated[list[StopString], Field(max_length=4)] | None = None
-    seed: int | None = Field(None, ge=-(2**63), le=2**64 - 1)
-    n: int | None = Field(None, ge=1, le=1, description="only 1 is supported")
+    seed: whole(-(2**63), 2**64 - 1) | None = None
+    n: whole(1, 1) | None = Field(None, description="only 1 is supported")
     stream: bool | None = None
     stream_options: StreamOptions | None = None
     repetition_penalty: float | None = Field(None, gt=0.0, le=2.0, description="FastChat's extension; default 1")
@@ -82,9 +92,13 @@ class _Sampled(_Strict):
         return bool(self.stream_options and self.stream_options.include_usage)
 
 
+# JSON Schema's way to say what `_has_a_user_turn` checks, so /openapi.json says it too
+HAS_USER = {"contains": {"type": "object", "properties": {"role": {"const": "user"}}, "required": ["role"]}}
+
+
 class ChatCompletionRequest(_Sampled):
-    messages: list[ChatMessage] = Field(min_length=1)
-    max_completion_tokens: int | None = Field(None, ge=1, le=INT32_MAX, description="the newer name for max_tokens")
+    messages: list[ChatMessage] = Field(min_length=1, json_schema_extra=HAS_USER)
+    max_completion_tokens: whole(1, INT32_MAX) | None = Field(None, description="the newer name for max_tokens")
 
     @field_validator("messages")
     @classmethod
@@ -105,7 +119,7 @@ class ChatCompletionRequest(_Sampled):
 class CompletionRequest(_Sampled):
     prompt: str | Annotated[list[str], Field(min_length=1, max_length=1)] = Field(
         description="one prompt: a string, or a list of one string")
-    max_tokens: int | None = Field(16, ge=1, le=INT32_MAX)  # OpenAI's default for /v1/completions
+    max_tokens: whole(1, INT32_MAX) | None = 16  # OpenAI's default for /v1/completions
 
     def prompt_text(self) -> str:
         return self.prompt if isinstance(self.prompt, str) else self.prompt[0]
@@ -115,3 +129,15 @@ class CompletionRequest(_Sampled):
 
     def prompt_chars(self) -> int:
         return len(self.prompt_text())
+
+
+def capped(max_tokens: int) -> tuple[type[ChatCompletionRequest], type[CompletionRequest]]:
+    """The request models of a server whose cap on max_tokens is `max_tokens`: the schema says the cap."""
+    tokens = whole(1, max_tokens) | None
+    about = f"at most {max_tokens} on this server"
+    chat = create_model("ChatCompletionRequest", __base__=ChatCompletionRequest, __doc__=ChatCompletionRequest.__doc__,
+                        max_tokens=(tokens, Field(None, description=about)),
+                        max_completion_tokens=(tokens, Field(None, description=about)))
+    text = create_model("CompletionRequest", __base__=CompletionRequest, __doc__=CompletionRequest.__doc__,
+                        max_tokens=(tokens, Field(min(16, max_tokens), description=f"default 16, {about}")))
+    return chat, text
