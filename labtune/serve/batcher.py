@@ -70,6 +70,17 @@ class Batcher:
     # --- the loop ---------------------------------------------------------------------------
 
     def _run(self) -> None:
+        try:
+            self._loop()
+        finally:  # normally the loop has let go already; after anything unforeseen, no answer hangs
+            with self._wake:
+                if self._thread is threading.current_thread():
+                    self._thread = None
+                    for seq in list(self._pending):
+                        seq.end("error", flush=False)
+                    self._pending.clear()
+
+    def _loop(self) -> None:
         batch, prefill, group = Batch(self.model), None, []
         with torch.inference_mode():
             while True:

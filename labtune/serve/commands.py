@@ -101,8 +101,9 @@ def serve(
                                              "more get 429.")] = 8,
     max_body_bytes: Annotated[int, typer.Option(min=1024)] = 1 << 20,
     body_timeout: Annotated[float, typer.Option(min=0.1, help="Seconds a request body may take to arrive.")] = 10.0,
-    allow_host: Annotated[Optional[list[str]], typer.Option(help="A host name clients may use besides local ones "
-                                                            "(repeatable; checked when bound to loopback).")] = None,
+    allow_host: Annotated[Optional[list[str]], typer.Option(help="A host name clients may use besides local "
+                                                            "ones (repeatable). Bound elsewhere than loopback, any "
+                                                            "name passes unless this is given.")] = None,
     model_name: Annotated[Optional[str], typer.Option(help="Model id shown by /v1/models "
                                                       "(default: the run's name).")] = None,
     template: Annotated[Optional[str], typer.Option(help="Template for a plain model (runs use their own).")] = None,

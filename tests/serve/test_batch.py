@@ -175,8 +175,10 @@ def test_a_failing_forward_pass_fails_its_answers_and_the_next_ones_run(recorded
 def test_the_model_thread_ends_when_idle_and_comes_back(tiny_engine):
     served = tiny_engine.serving(max_batch=2)
     served.batcher.idle_seconds = 0.2
-    names = lambda: [t.name for t in threading.enumerate() if t.name == "labtune-batch"]  # noqa: E731
-    before = len(names())
+    def batch_threads() -> int:
+        return sum(t.name == "labtune-batch" for t in threading.enumerate())
+
+    before = batch_threads()
     for _ in range(2):
         sink = Collect()
         served.start(ids_of(tiny_engine, "Hi"), Sampling(temperature=0, max_new_tokens=3), sink, chat=True)
@@ -184,4 +186,4 @@ def test_the_model_thread_ends_when_idle_and_comes_back(tiny_engine):
         deadline = time.monotonic() + 10
         while served.batcher.active and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not served.batcher.active and len(names()) == before
+        assert not served.batcher.active and batch_threads() == before
