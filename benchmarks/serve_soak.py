@@ -164,7 +164,14 @@ def main() -> int:
         warm = asyncio.run(soak(url, min(20.0, args.seconds / 4), args.clients, seed=1))  # caches, pools, first calls
         before = idle_state(url, server.pid)
         seen = asyncio.run(soak(url, args.seconds, args.clients, seed=2))
-        after = idle_state(url, server.pid)
+        after, settle_start = idle_state(url, server.pid), time.monotonic()
+        # A connection whose client vanished mid-request can stay open until its body deadline
+        # (--body-timeout, 10 s) runs out: that is the server letting go, give it that long.
+        while time.monotonic() - settle_start < 20 and (after["open_files"] > before["open_files"]
+                                                         or after["threads"] > before["threads"]):
+            time.sleep(1)
+            after = idle_state(url, server.pid)
+        after["settled_after_s"] = round(time.monotonic() - settle_start, 1)
         totals = metrics(url)
     finally:
         server.terminate()

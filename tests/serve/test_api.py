@@ -122,7 +122,7 @@ def test_invalid_json_is_400(server):
 def test_max_tokens_over_the_cap_is_400(client):
     with pytest.raises(openai.BadRequestError) as err:
         client.chat.completions.create(model="tiny", messages=MESSAGES, max_tokens=65)
-    assert err.value.body["param"] == "max_tokens" and "at most 64" in err.value.body["message"]
+    assert err.value.body["param"] == "max_tokens" and "less than or equal to 64" in err.value.body["message"]
 
 
 def test_prompt_longer_than_the_context_is_400(client):

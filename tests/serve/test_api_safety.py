@@ -137,6 +137,7 @@ def test_not_found_and_wrong_method_are_in_openai_shape(server):
 
 def test_a_full_server_refuses_before_tokenizing(wrap_engine, live_server):
     engine = wrap_engine(delay=0.05)
+    engine.stop_token_ids = set()  # the busy answer runs its whole length: a random model may stop early
     tokenized = []
     engine.chat_prompt_ids = lambda messages: tokenized.append(1) or type(engine).chat_prompt_ids(engine, messages)
     app = create_app(engine, limits=Limits(max_batch=1, max_waiting=0, max_tokens=400))
@@ -148,7 +149,7 @@ def test_a_full_server_refuses_before_tokenizing(wrap_engine, live_server):
             start = time.perf_counter()
             big = {"messages": [{"role": "user", "content": "word " * 100_000}]}
             refused = http.post(url + "/v1/chat/completions", json=big)
-            assert refused.status_code == 429 and time.perf_counter() - start < 5
+            assert refused.status_code == 429 and time.perf_counter() - start < 10
             assert len(tokenized) == 1  # the refused prompt was never tokenized
 
 
