@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -12,6 +13,7 @@ import typer
 from labtune.errors import LabtuneError
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+API_KEY_VAR = "LABTUNE_API_KEY"
 
 
 class Style(str, Enum):
@@ -104,36 +106,54 @@ def serve(
     run_or_model: Annotated[str, typer.Argument(help="Run directory, model directory, .gguf file or smollm2-135m.")],
     host: Annotated[str, typer.Option(help="Address to bind; other than loopback exposes the server.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535)] = 8000,
-    api_key: Annotated[Optional[str], typer.Option(envvar="LABTUNE_API_KEY", show_envvar=True,
+    api_key: Annotated[Optional[str], typer.Option(envvar=API_KEY_VAR, show_envvar=True,
                                                    help="Require `Authorization: Bearer KEY` on /v1.")] = None,
     max_tokens: Annotated[int, typer.Option(min=1, help="Cap on max_tokens per request.")] = 1024,
     max_prompt_tokens: Annotated[Optional[int], typer.Option(min=1, help="Cap on prompt tokens "
                                                              "(default: the model's context).")] = None,
-    max_waiting: Annotated[int, typer.Option(min=0, help="Requests that may wait for the model; "
+    max_batch: Annotated[int, typer.Option(min=1, help="Answers generated together in one batch.")] = 8,
+    max_waiting: Annotated[int, typer.Option(min=0, help="Requests that may wait for room in the batch; "
                                              "more get 429.")] = 8,
     max_body_bytes: Annotated[int, typer.Option(min=1024)] = 1 << 20,
+    body_timeout: Annotated[float, typer.Option(min=0.1, help="Seconds a request body may take to arrive.")] = 10.0,
+    allow_host: Annotated[Optional[list[str]], typer.Option(help="A host name clients may use besides local "
+                                                            "ones (repeatable). Bound elsewhere than loopback, any "
+                                                            "name passes unless this is given.")] = None,
     model_name: Annotated[Optional[str], typer.Option(help="Model id shown by /v1/models "
-                                                      "(default: RUN_OR_MODEL).")] = None,
+                                                      "(default: the run's name).")] = None,
     template: Annotated[Optional[str], typer.Option(help="Template for a plain model (runs use their own).")] = None,
     device: Annotated[Optional[str], typer.Option(help="cpu, cuda, cuda:1 ... (default: cuda if present).")] = None,
     threads: Annotated[Optional[int], typer.Option(min=1, help="CPU threads for torch (default: all cores; "
                                                    "1 is faster when the CPU is shared).")] = None,
 ) -> None:
     """Serve an OpenAI-compatible API and a web chat page (http://HOST:PORT/)."""
+    import logging
+
     import uvicorn
     from rich.console import Console
 
     from labtune.serve.api import Limits, create_app
 
+    if api_key is None and os.environ.get(API_KEY_VAR) is not None:
+        api_key = os.environ[API_KEY_VAR]  # click reads an empty variable as unset
+    if api_key is not None and not api_key.strip():
+        raise LabtuneError(f"the API key is empty (--api-key or {API_KEY_VAR}): give a key, or unset it to "
+                           "serve without one")
     console = Console(stderr=True, highlight=False)
-    if host not in LOOPBACK and not api_key:
+    loopback = host in LOOPBACK
+    if not loopback and not api_key:
         console.print(f"[yellow]warning:[/] binding {host} without --api-key: anyone who can reach this "
                       "port can use the model")
     engine = _engine(run_or_model, template, device, threads)
-    limits = Limits(max_body_bytes=max_body_bytes, max_prompt_tokens=max_prompt_tokens, max_tokens=max_tokens,
-                    max_waiting=max_waiting)
-    app = create_app(engine, api_key=api_key, limits=limits, model_name=model_name)
-    console.print(f"serving {engine.name} on http://{host}:{port}/ (API at /v1"
+    limits = Limits(max_body_bytes=max_body_bytes, body_seconds=body_timeout, max_prompt_tokens=max_prompt_tokens,
+                    max_tokens=max_tokens, max_batch=max_batch, max_waiting=max_waiting)
+    # Bound to loopback, only local host names may reach it (DNS rebinding); bound to an address
+    # that others reach, the names they use are not known here unless --allow-host gives them.
+    hosts = frozenset(h.lower() for h in allow_host or ()) if (loopback or allow_host) else None
+    app = create_app(engine, api_key=api_key.strip() if api_key else None, limits=limits, model_name=model_name,
+                     allowed_hosts=hosts)
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.WARNING)
+    console.print(f"serving {model_name or engine.model_id} on http://{host}:{port}/ (API at /v1"
                   f"{', key required' if api_key else ''})")
     uvicorn.run(app, host=host, port=port, log_level="warning")
     sys.stdout.flush()
