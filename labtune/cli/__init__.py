@@ -37,7 +37,7 @@ COMMAND_MODULES = [
     "labtune.cli.retrieval",  # index
     "labtune.cli.eval",  # eval
     "labtune.cli.experiment",  # experiment
-    "labtune.serve.commands",  # chat, serve
+    "labtune.cli.serve",  # chat, serve
     "labtune.demo",  # demo
 ]
 

@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException
 
 from labtune.data.conversation import Message
 from labtune.errors import LabtuneError
+from labtune.retrieval import DEFAULT_K, NotesIndex, open_book
 from labtune.serve.engine import ServingEngine
 from labtune.serve.http import Guard, bounded_route, request_id
 from labtune.serve.jobs import Job, Line
@@ -49,8 +50,10 @@ class Limits:
 
 
 def create_app(engine: ServingEngine, api_key: str | None = None, limits: Limits = Limits(),
-               model_name: str | None = None, allowed_hosts: frozenset[str] | None = LOOPBACK_ONLY) -> FastAPI:
-    """`allowed_hosts`: extra names the Host header may carry (local ones always pass); None: any."""
+               model_name: str | None = None, allowed_hosts: frozenset[str] | None = LOOPBACK_ONLY,
+               index: NotesIndex | None = None, notes_k: int = DEFAULT_K) -> FastAPI:
+    """`allowed_hosts`: extra names the Host header may carry (local ones always pass); None: any.
+    `index`: chat answers are open-book, with the retrieved notes named in `labtune.notes`."""
     served = engine.serving(max_batch=limits.max_batch)
     line = Line(limits.max_batch + limits.max_waiting)
     tokenizing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="labtune-tokenize")
@@ -92,9 +95,16 @@ def create_app(engine: ServingEngine, api_key: str | None = None, limits: Limits
         return models_list(model_id)
 
     async def chat_completions(body: ChatCompletionRequest, request: Request):
-        return await answer(request, body, Reply("chat", model_id),
-                            lambda: engine.chat_prompt_ids([Message("system" if m.role == "developer" else m.role,
-                                                                    m.text()) for m in body.messages]))
+        reply = Reply("chat", model_id)
+
+        def prompt_ids() -> list[int]:  # after admission, in the tokenizing thread
+            messages = [Message("system" if m.role == "developer" else m.role, m.text()) for m in body.messages]
+            if index is not None:
+                messages, sources = open_book(messages, index, notes_k)
+                reply.extra = {"labtune": {"notes": sources}}
+            return engine.chat_prompt_ids(messages)
+
+        return await answer(request, body, reply, prompt_ids)
 
     async def completions(body: CompletionRequest, request: Request):
         return await answer(request, body, Reply("text", model_id), lambda: engine.text_prompt_ids(body.prompt_text()))
@@ -104,7 +114,8 @@ def create_app(engine: ServingEngine, api_key: str | None = None, limits: Limits
     chat_body, text_body = capped(limits.max_tokens)
     chat_completions.__annotations__.update(body=chat_body, request=Request)
     completions.__annotations__.update(body=text_body, request=Request)
-    v1.post("/v1/chat/completions", response_model=ChatCompletion, responses=document("chat"))(chat_completions)
+    v1.post("/v1/chat/completions", response_model=ChatCompletion, response_model_exclude_unset=True,
+            responses=document("chat"))(chat_completions)
     v1.post("/v1/completions", response_model=Completion, responses=document("text"))(completions)
 
     async def answer(request: Request, body, reply: Reply, prompt_ids):

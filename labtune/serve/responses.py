@@ -121,6 +121,12 @@ class ChatChoice(BaseModel):
     logprobs: None
 
 
+class AnswerSources(BaseModel):
+    """labtune's own field: the notes an open-book answer was given (a server with a notes index)."""
+
+    notes: list[str]
+
+
 class ChatCompletion(BaseModel):
     id: str
     object: Literal["chat.completion"]
@@ -128,6 +134,7 @@ class ChatCompletion(BaseModel):
     model: str
     choices: list[ChatChoice]
     usage: Usage
+    labtune: AnswerSources | None = None
 
 
 class TextChoice(BaseModel):

@@ -59,7 +59,7 @@ def chat(
              "Default: the run's own index.")] = None,
     closed_book: Annotated[bool, typer.Option("--closed-book", help="Answer from the weights alone, "
                                               "even when the run has a notes index.")] = False,
-    notes_k: Annotated[int, typer.Option("--notes-k", "--notes_k", min=1,
+    notes_k: Annotated[int, typer.Option("--notes-k", min=1,
                                          help="Most note chunks put before a question.")] = 3,
 ) -> None:
     """Chat with a run or a model in the terminal (streaming, multi-turn, !! commands).
@@ -125,13 +125,24 @@ def serve(
     device: Annotated[Optional[str], typer.Option(help="cpu, cuda, cuda:1 ... (default: cuda if present).")] = None,
     threads: Annotated[Optional[int], typer.Option(min=1, help="CPU threads for torch (default: all cores; "
                                                    "1 is faster when the CPU is shared).")] = None,
+    notes: Annotated[Optional[Path], typer.Option(
+        help="Answer open-book from these notes: a folder of notes or an index (`labtune index`). "
+             "Default: the run's own index.")] = None,
+    closed_book: Annotated[bool, typer.Option("--closed-book", help="Answer from the weights alone, "
+                                              "even when the run has a notes index.")] = False,
+    notes_k: Annotated[int, typer.Option("--notes-k", min=1, help="Most note chunks put before a question.")] = 3,
 ) -> None:
-    """Serve an OpenAI-compatible API and a web chat page (http://HOST:PORT/)."""
+    """Serve an OpenAI-compatible API and a web chat page (http://HOST:PORT/).
+
+    A run with a notes index answers chat requests open-book; each answer names the notes it used in
+    an extra `labtune.notes` field (standard clients ignore it; the web page shows it).
+    """
     import logging
 
     import uvicorn
     from rich.console import Console
 
+    from labtune.retrieval import index_for
     from labtune.serve.api import Limits, create_app
 
     if api_key is None and os.environ.get(API_KEY_VAR) is not None:
@@ -144,6 +155,7 @@ def serve(
     if not loopback and not api_key:
         console.print(f"[yellow]warning:[/] binding {host} without --api-key: anyone who can reach this "
                       "port can use the model")
+    index = index_for(run_or_model, notes, closed_book)  # before the model loads: a bad index fails fast
     engine = _engine(run_or_model, template, device, threads)
     limits = Limits(max_body_bytes=max_body_bytes, body_seconds=body_timeout, max_prompt_tokens=max_prompt_tokens,
                     max_tokens=max_tokens, max_batch=max_batch, max_waiting=max_waiting)
@@ -151,10 +163,11 @@ def serve(
     # that others reach, the names they use are not known here unless --allow-host gives them.
     hosts = frozenset(h.lower() for h in allow_host or ()) if (loopback or allow_host) else None
     app = create_app(engine, api_key=api_key.strip() if api_key else None, limits=limits, model_name=model_name,
-                     allowed_hosts=hosts)
+                     allowed_hosts=hosts, index=index, notes_k=notes_k)
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.WARNING)
     console.print(f"serving {model_name or engine.model_id} on http://{host}:{port}/ (API at /v1"
-                  f"{', key required' if api_key else ''})")
+                  f"{', key required' if api_key else ''}"
+                  + (f"; open book: {len(index.notes)} meetings" if index is not None else "") + ")")
     uvicorn.run(app, host=host, port=port, log_level="warning")
     sys.stdout.flush()
 
