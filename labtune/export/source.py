@@ -37,12 +37,13 @@ class Source:
 def load_source(name: str) -> Source:
     """Load `name` (run directory, model directory, .gguf or alias) in float32, merged."""
     import torch
+    from safetensors import SafetensorError
 
     try:
         loaded = load(name, dtype=torch.float32)
     except LabtuneError:
         raise
-    except (OSError, ValueError, RuntimeError, EnvironmentError) as exc:  # a corrupt or truncated weight file
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:  # a corrupt or truncated weight file
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise LabtuneError(f"{name}: cannot load the model: {first}") from None
     model = loaded.model

@@ -7,21 +7,11 @@ import json
 import pytest
 import torch
 
-from labtune.data.conversation import Message
 from labtune.export.hf import export_hf
 from labtune.export.source import load_source
 from labtune.model.load import load
 
-MESSAGES = [Message("user", "Who presented on 4/14/2023?"), Message("assistant", "Dana Ruiz."),
-            Message("user", "And the topic?")]
-
-
-def run_logits(run, text="Who is the presenter of the 4/14/2023 lab meeting?"):
-    loaded = load(str(run))
-    ids = loaded.tokenizer(text, return_tensors="pt")["input_ids"]
-    with torch.no_grad():
-        return ids, loaded.model(ids).logits
-
+from export_helpers import MESSAGES, run_logits
 
 def test_lora_run_exports_merged_and_gives_the_runs_logits(lora_run, tmp_path):
     from transformers import AutoModelForCausalLM
