@@ -14,6 +14,11 @@ from labtune.errors import LabtuneError
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
+class EngineKind(str, Enum):
+    torch = "torch"
+    llama_cpp = "llama.cpp"
+
+
 class Style(str, Enum):
     rich = "rich"
     simple = "simple"
@@ -103,6 +108,9 @@ def serve(
     device: Annotated[Optional[str], typer.Option(help="cpu, cuda, cuda:1 ... (default: cuda if present).")] = None,
     threads: Annotated[Optional[int], typer.Option(min=1, help="CPU threads for torch (default: all cores; "
                                                    "1 is faster when the CPU is shared).")] = None,
+    engine_kind: Annotated[EngineKind, typer.Option("--engine", help="torch, or llama.cpp to run a .gguf with "
+                                                    "llama-cpp-python (pip install 'labtune[llamacpp]').")]
+    = EngineKind.torch,
 ) -> None:
     """Serve an OpenAI-compatible API and a web chat page (http://HOST:PORT/)."""
     import uvicorn
@@ -114,7 +122,12 @@ def serve(
     if host not in LOOPBACK and not api_key:
         console.print(f"[yellow]warning:[/] binding {host} without --api-key: anyone who can reach this "
                       "port can use the model")
-    engine = _engine(run_or_model, template, device, threads)
+    if engine_kind is EngineKind.llama_cpp:
+        from labtune.serve.llamacpp_engine import load_engine
+
+        engine = load_engine(run_or_model, template, threads)
+    else:
+        engine = _engine(run_or_model, template, device, threads)
     limits = Limits(max_body_bytes=max_body_bytes, max_prompt_tokens=max_prompt_tokens, max_tokens=max_tokens,
                     max_waiting=max_waiting)
     app = create_app(engine, api_key=api_key, limits=limits, model_name=model_name)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from export_helpers import make_model, make_small_tokenizer, write_chats
+from export_helpers import make_model, make_small_tokenizer, train_run
 
 from labtune.model.run_dir import RunDir
 
@@ -29,18 +29,6 @@ def other_model_dir(tmp_path_factory, small_model_dir) -> Path:
 
     return make_model(tmp_path_factory.mktemp("other") / "model", AutoTokenizer.from_pretrained(small_model_dir),
                       seed=1)
-
-
-def train_run(out: Path, model: Path, **overrides) -> Path:
-    from labtune.train.config import TrainConfig
-    from labtune.train.loop import train
-
-    values = dict(model=str(model), data=[str(write_chats(out.parent / f"{out.name}-chats.json"))],
-                  output_dir=str(out), per_device_train_batch_size=2, gradient_accumulation_steps=1,
-                  num_train_epochs=1, learning_rate=5e-2, save_steps=1000, quiet=True, seed=3)
-    values.update(overrides)
-    train(TrainConfig(**values))
-    return out
 
 
 @pytest.fixture(scope="session")

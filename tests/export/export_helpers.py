@@ -72,6 +72,18 @@ def write_chats(path: Path, n: int = 8) -> Path:
     return path
 
 
+def train_run(out: Path, model: Path, **overrides) -> Path:
+    from labtune.train.config import TrainConfig
+    from labtune.train.loop import train
+
+    values = dict(model=str(model), data=[str(write_chats(out.parent / f"{out.name}-chats.json"))],
+                  output_dir=str(out), per_device_train_batch_size=2, gradient_accumulation_steps=1,
+                  num_train_epochs=1, learning_rate=5e-2, save_steps=1000, quiet=True, seed=3)
+    values.update(overrides)
+    train(TrainConfig(**values))
+    return out
+
+
 MESSAGES = [Message("user", "Who presented on 4/14/2023?"), Message("assistant", "Dana Ruiz."),
             Message("user", "And the topic?")]
 
