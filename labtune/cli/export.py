@@ -43,6 +43,8 @@ def export(
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write (a directory; a file for gguf).")],
     quant: Annotated[Quant, typer.Option(help="GGUF precision: f32, f16, q8_0 (8-bit), q4_0 (4-bit).")] = Quant.f16,
     base: Annotated[Optional[str], typer.Option(help="delta: the base model (default: the run's base).")] = None,
+    template: Annotated[Optional[str], typer.Option(help="Template for a plain model (runs use their own).")]
+    = None,
     force: Annotated[bool, typer.Option(help="Replace OUTPUT if it exists.")] = False,
 ) -> None:
     """Export a run for transformers, llama.cpp, Ollama, or as delta weights."""
@@ -51,7 +53,7 @@ def export(
 
     console = _console()
     check_destination(output, force)  # before the (slow) model load
-    source = load_source(run_or_model)
+    source = load_source(run_or_model, template)
     base = base or source.base_model
     if to is Target.delta and base is None:
         raise LabtuneError("--to delta needs --base (the model the delta is taken against)")

@@ -34,13 +34,14 @@ class Source:
         return self.run.base_model if self.run else None
 
 
-def load_source(name: str) -> Source:
-    """Load `name` (run directory, model directory, .gguf or alias) in float32, merged."""
+def load_source(name: str, template: str | None = None) -> Source:
+    """Load `name` (run directory, model directory, .gguf or alias) in float32, merged.
+    `template` is for plain models (a base model has no chat template); a run has its own."""
     import torch
     from safetensors import SafetensorError
 
     try:
-        loaded = load(name, dtype=torch.float32)
+        loaded = load(name, dtype=torch.float32, template=template)
     except LabtuneError:
         raise
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:  # a corrupt or truncated weight file

@@ -98,3 +98,13 @@ def run_logits(run, text="Who is the presenter of the 4/14/2023 lab meeting?"):
 def leftovers(folder: Path, name: str) -> list[str]:
     """Anything named like `name` (the output or its temporary) left in `folder`."""
     return sorted(p.name for p in folder.iterdir() if name in p.name)
+
+
+def llama_cpp_logits(gguf_path: Path, ids: list[int]):
+    """llama.cpp's logits for every position of `ids` (llama-cpp-python), as a torch tensor."""
+    import llama_cpp
+
+    llama = llama_cpp.Llama(model_path=str(gguf_path), n_ctx=len(ids) + 8, n_threads=1, logits_all=True,
+                            verbose=False)
+    llama.eval(ids)
+    return torch.tensor(llama.scores[: len(ids)])[None]

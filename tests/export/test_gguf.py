@@ -71,7 +71,7 @@ def test_metadata_names_the_template_special_tokens_and_types(lora_run, lora_sou
     reader = gguf.GGUFReader(ggufs["q8_0"])
     tokenizer = lora_source.tokenizer
     assert _field(reader, "general.architecture") == "llama"
-    assert _field(reader, "tokenizer.ggml.model") == "gpt2" and _field(reader, "tokenizer.ggml.pre") == "gpt2"
+    assert _field(reader, "tokenizer.ggml.model") == "gpt2" and _field(reader, "tokenizer.ggml.pre") == "gpt-2"
     assert _field(reader, "tokenizer.chat_template") == lora_source.chat_template
     im_end = tokenizer.convert_tokens_to_ids("<|im_end|>")
     assert _field(reader, "tokenizer.ggml.eos_token_id") == im_end

@@ -8,11 +8,14 @@ from __future__ import annotations
 import sys
 
 import pytest
+import torch
 
 from labtune.data.conversation import Message
 from labtune.errors import LabtuneError
 from labtune.export.gguf_writer import export_gguf
 from labtune.export.source import load_source
+
+from export_helpers import llama_cpp_logits
 
 
 def test_engine_needs_a_gguf_file(lora_run, cli):
@@ -29,6 +32,24 @@ def test_engine_without_llama_cpp_python_says_how_to_install(lora_run, tmp_path,
     monkeypatch.setitem(sys.modules, "llama_cpp", None)  # as if not installed
     with pytest.raises(LabtuneError, match=r"needs llama-cpp-python: pip install 'labtune\[llamacpp\]'"):
         load_engine(str(path))
+
+
+def test_llama_cpp_reads_the_gguf_like_the_run(lora_run, tmp_path):
+    """Tokenizer metadata, rotary order, norms, grouped-query heads: llama.cpp itself agrees."""
+    pytest.importorskip("llama_cpp")
+    import llama_cpp
+
+    from labtune.model.load import load
+
+    path = export_gguf(load_source(str(lora_run)), tmp_path / "run.gguf", "f32")
+    loaded = load(str(lora_run))
+    text = loaded.template.prompt([Message("user", "Who is the presenter of the 4/14/2023 lab meeting? é 😀")])
+    ids = loaded.tokenizer(text)["input_ids"]
+    llama = llama_cpp.Llama(model_path=str(path), n_ctx=64, verbose=False, vocab_only=True)
+    assert llama.tokenize(text.encode(), add_bos=False, special=True) == ids
+    with torch.no_grad():
+        expected = loaded.model(torch.tensor([ids])).logits
+    assert (llama_cpp_logits(path, ids) - expected).abs().max().item() <= 1e-3
 
 
 def test_gguf_in_llama_cpp_answers_like_the_run(lora_run, tmp_path, capsys):

@@ -12,7 +12,7 @@ import torch
 from labtune.data.conversation import Message
 from labtune.export.rotary import halves_to_pairs
 
-from export_helpers import CORPUS, leftovers, train_run
+from export_helpers import CORPUS, leftovers, llama_cpp_logits, train_run
 
 # Meta name -> (transformers name, dimension Meta's model-parallel layers split it on)
 LAYER = {"attention.wq.weight": ("self_attn.q_proj.weight", 0), "attention.wk.weight": ("self_attn.k_proj.weight", 0),
@@ -175,6 +175,26 @@ def test_imported_model_trains_and_exports_to_gguf(imported, tmp_path, monkeypat
     model = AutoModelForCausalLM.from_pretrained(tmp_path, gguf_file="run.gguf", dtype=torch.float32)
     with torch.no_grad():
         assert (model(ids).logits - loaded.model(ids).logits).abs().max().item() <= 1e-4
+
+
+def test_llama_cpp_reads_the_sentencepiece_gguf_like_transformers(imported, tmp_path):
+    pytest.importorskip("llama_cpp")
+    import llama_cpp
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from labtune.export.gguf_writer import export_gguf
+    from labtune.export.source import load_source
+
+    path = export_gguf(load_source(str(imported), template="vicuna_v1.1"), tmp_path / "llama.gguf", "f32")
+    tokenizer = AutoTokenizer.from_pretrained(imported)
+    text = "Who presented the diatom results on 4/14/2023? é"
+    ids = tokenizer(text)["input_ids"]
+    llama = llama_cpp.Llama(model_path=str(path), n_ctx=64, verbose=False, vocab_only=True)
+    assert llama.tokenize(text.encode(), add_bos=True, special=False) == ids
+    model = AutoModelForCausalLM.from_pretrained(imported, dtype=torch.float32)
+    with torch.no_grad():
+        expected = model(torch.tensor([ids])).logits
+    assert (llama_cpp_logits(path, ids) - expected).abs().max().item() <= 1e-3
 
 
 def test_truncated_shard_is_one_error(meta_checkpoint, tmp_path, cli):
