@@ -5,6 +5,7 @@ builds from source); the refusals are checked everywhere."""
 
 from __future__ import annotations
 
+import json
 import sys
 
 import pytest
@@ -70,3 +71,32 @@ def test_gguf_in_llama_cpp_answers_like_the_run(lora_run, tmp_path, capsys):
     with capsys.disabled():
         print(f"\n[decode tokens/s, tiny model] labtune torch {ours.tokens_per_second:.0f}, "
               f"llama.cpp {theirs.tokens_per_second:.0f}")
+
+
+def test_openai_api_served_by_llama_cpp(lora_run, tmp_path):
+    """What `labtune serve RUN.gguf --engine llama.cpp` serves: the API on the llama.cpp engine."""
+    pytest.importorskip("llama_cpp")
+    from fastapi.testclient import TestClient
+
+    from labtune.model.load import load
+    from labtune.serve.api import create_app
+    from labtune.serve.generate import Engine, Sampling
+    from labtune.serve.llamacpp_engine import load_engine
+
+    path = export_gguf(load_source(str(lora_run)), tmp_path / "run.gguf", "f32")
+    question = "Who presented on 4/14/2023?"
+    expected = Engine(load(str(lora_run))).chat([Message("user", question)],
+                                                Sampling(temperature=0.0, max_new_tokens=8)).run().text
+    with TestClient(create_app(load_engine(str(path), threads=1))) as client:
+        reply = client.post("/v1/chat/completions", json={
+            "model": str(path), "messages": [{"role": "user", "content": question}], "temperature": 0,
+            "max_tokens": 8})
+        assert reply.status_code == 200, reply.text
+        assert reply.json()["choices"][0]["message"]["content"] == expected
+        streamed = client.post("/v1/chat/completions", json={
+            "model": str(path), "messages": [{"role": "user", "content": question}], "temperature": 0,
+            "max_tokens": 8, "stream": True})
+        assert streamed.status_code == 200
+        chunks = [json.loads(line[len("data: "):]) for line in streamed.text.splitlines()
+                  if line.startswith("data: {")]
+        assert "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks) == expected
