@@ -38,6 +38,7 @@ COMMAND_MODULES = [
     "labtune.cli.eval",  # eval
     "labtune.cli.experiment",  # experiment
     "labtune.cli.serve",  # chat, serve
+    "labtune.cli.export",  # export, import-llama, import-delta
     "labtune.demo",  # demo
 ]
 

@@ -16,6 +16,11 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 API_KEY_VAR = "LABTUNE_API_KEY"
 
 
+class EngineKind(str, Enum):
+    torch = "torch"
+    llama_cpp = "llama.cpp"
+
+
 class Style(str, Enum):
     rich = "rich"
     simple = "simple"
@@ -131,6 +136,9 @@ def serve(
     closed_book: Annotated[bool, typer.Option("--closed-book", help="Answer from the weights alone, "
                                               "even when the run has a notes index.")] = False,
     notes_k: Annotated[int, typer.Option("--notes-k", min=1, help="Most note chunks put before a question.")] = 3,
+    engine_kind: Annotated[EngineKind, typer.Option("--engine", help="torch, or llama.cpp to run a .gguf with "
+                                                    "llama-cpp-python (pip install 'labtune[llamacpp]').")]
+    = EngineKind.torch,
 ) -> None:
     """Serve an OpenAI-compatible API and a web chat page (http://HOST:PORT/).
 
@@ -156,7 +164,12 @@ def serve(
         console.print(f"[yellow]warning:[/] binding {host} without --api-key: anyone who can reach this "
                       "port can use the model")
     index = index_for(run_or_model, notes, closed_book)  # before the model loads: a bad index fails fast
-    engine = _engine(run_or_model, template, device, threads)
+    if engine_kind is EngineKind.llama_cpp:
+        from labtune.serve.llamacpp_engine import load_engine
+
+        engine = load_engine(run_or_model, template, threads)
+    else:
+        engine = _engine(run_or_model, template, device, threads)
     limits = Limits(max_body_bytes=max_body_bytes, body_seconds=body_timeout, max_prompt_tokens=max_prompt_tokens,
                     max_tokens=max_tokens, max_batch=max_batch, max_waiting=max_waiting)
     # Bound to loopback, only local host names may reach it (DNS rebinding); bound to an address

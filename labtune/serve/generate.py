@@ -104,12 +104,12 @@ class Engine:
         return self._in_this_thread(prompt_ids, sampling, cancel, chat=False)
 
     def _in_this_thread(self, prompt_ids, sampling, cancel, chat: bool) -> Generation:
-        sink = _Collect()
+        sink = Collect()
         seq = self.sequence(prompt_ids, sampling, sink, chat, cancel)
         seq.generation.pieces = self._run_one(seq, sink)
         return seq.generation
 
-    def _run_one(self, seq: Sequence, sink: "_Collect") -> Iterator[str]:
+    def _run_one(self, seq: Sequence, sink: "Collect") -> Iterator[str]:
         if seq.limit < 1:
             seq.end("length")
             return
@@ -155,7 +155,7 @@ class Served:
         self.batcher.close()
 
 
-class _Collect:
+class Collect:
     """A sink that keeps the text pieces until the caller's loop takes them."""
 
     def __init__(self):
