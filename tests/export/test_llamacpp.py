@@ -87,7 +87,7 @@ def test_openai_api_served_by_llama_cpp(lora_run, tmp_path):
     question = "Who presented on 4/14/2023?"
     expected = Engine(load(str(lora_run))).chat([Message("user", question)],
                                                 Sampling(temperature=0.0, max_new_tokens=8)).run().text
-    with TestClient(create_app(load_engine(str(path), threads=1))) as client:
+    with TestClient(create_app(load_engine(str(path), threads=1)), base_url="http://127.0.0.1") as client:
         reply = client.post("/v1/chat/completions", json={
             "model": path.name, "messages": [{"role": "user", "content": question}], "temperature": 0,
             "max_tokens": 8})
