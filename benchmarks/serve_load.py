@@ -152,13 +152,12 @@ def generate_baseline(model_name: str, max_tokens: int, threads: int | None) -> 
     return out
 
 
-def start_server(model: str, args) -> tuple[subprocess.Popen, str]:
+def start_server(model: str, extra: list[str]) -> tuple[subprocess.Popen, str]:
+    """`labtune serve MODEL EXTRA...` on a free local port; returns once /health answers."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    cmd = [sys.executable, "-m", "labtune", "serve", model, "--port", str(port), "--max-batch", str(args.max_batch),
-           "--max-waiting", str(max(args.clients, 8)), "--max-tokens", str(args.max_tokens)]
-    cmd += ["--threads", str(args.threads)] if args.threads else []
+    cmd = [sys.executable, "-m", "labtune", "serve", model, "--port", str(port), *extra]
     server = subprocess.Popen(cmd, env={**os.environ, "HF_HUB_OFFLINE": "1"})
     url = f"http://127.0.0.1:{port}"
     for _ in range(1200):  # bounded: model load can take minutes on a busy CPU
@@ -193,7 +192,9 @@ def main() -> None:
     report = {"date": time.strftime("%Y-%m-%d %H:%M"), "load_average": os.getloadavg(), "args": vars(args)}
     if not args.url and not args.skip_generate:
         report["generate"] = generate_baseline(args.serve, args.max_tokens, args.threads)
-    server, url = (None, args.url.rstrip("/")) if args.url else start_server(args.serve, args)
+    extra = ["--max-batch", str(args.max_batch), "--max-waiting", str(max(args.clients, 8)),
+             "--max-tokens", str(args.max_tokens)] + (["--threads", str(args.threads)] if args.threads else [])
+    server, url = (None, args.url.rstrip("/")) if args.url else start_server(args.serve, extra)
     try:
         asyncio.run(run_clients(url, 1, 1, 4, args.api_key, True))  # warm up: first-call costs out of the figures
         single, wall = asyncio.run(run_clients(url, 1, args.requests, args.max_tokens, args.api_key, greedy=True))

@@ -13,14 +13,13 @@ import asyncio
 import json
 import os
 import random
-import socket
-import subprocess
 import sys
 import time
 from collections import Counter
 
 import httpx
 import psutil
+from serve_load import start_server  # the benchmarks folder is on sys.path when run as a script
 
 JSON = {"Content-Type": "application/json"}
 USER = [{"role": "user", "content": "Who presented at the lab meeting?"}]
@@ -125,26 +124,6 @@ def _fd_kinds(pid: int) -> dict:
             continue
         kinds[target.split(":[")[0] + (":" + target.split(":[")[1].split("]")[0] if "anon_inode" in target else "")] += 1
     return dict(kinds)
-
-
-def start_server(model: str, extra: list[str]) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    cmd = [sys.executable, "-m", "labtune", "serve", model, "--port", str(port), *extra]
-    server = subprocess.Popen(cmd, env={**os.environ, "HF_HUB_OFFLINE": "1"})
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(1200):  # bounded: 600 s
-        if server.poll() is not None:
-            raise SystemExit(f"server exited with code {server.returncode}")
-        try:
-            if httpx.get(url + "/health", timeout=1).status_code == 200:
-                return server, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    server.terminate()
-    raise SystemExit("server did not come up")
 
 
 def main() -> int:

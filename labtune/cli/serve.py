@@ -16,6 +16,14 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 API_KEY_VAR = "LABTUNE_API_KEY"
 
 
+NotesOption = Annotated[Optional[Path], typer.Option(
+    help="Answer open-book from these notes: a folder of notes or an index (`labtune index`). "
+         "Default: the run's own index.")]
+ClosedBookOption = Annotated[bool, typer.Option("--closed-book", help="Answer from the weights alone, "
+                                                "even when the run has a notes index.")]
+NotesKOption = Annotated[int, typer.Option("--notes-k", min=1, help="Most note chunks put before a question.")]
+
+
 class EngineKind(str, Enum):
     torch = "torch"
     llama_cpp = "llama.cpp"
@@ -59,13 +67,9 @@ def chat(
     debug: Annotated[bool, typer.Option(help="Show token counts and tokens/s after each answer.")] = False,
     threads: Annotated[Optional[int], typer.Option(min=1, help="CPU threads for torch (default: all cores; "
                                                    "1 is faster when the CPU is shared).")] = None,
-    notes: Annotated[Optional[Path], typer.Option(
-        help="Answer open-book from these notes: a folder of notes or an index (`labtune index`). "
-             "Default: the run's own index.")] = None,
-    closed_book: Annotated[bool, typer.Option("--closed-book", help="Answer from the weights alone, "
-                                              "even when the run has a notes index.")] = False,
-    notes_k: Annotated[int, typer.Option("--notes-k", min=1,
-                                         help="Most note chunks put before a question.")] = 3,
+    notes: NotesOption = None,
+    closed_book: ClosedBookOption = False,
+    notes_k: NotesKOption = 3,
 ) -> None:
     """Chat with a run or a model in the terminal (streaming, multi-turn, !! commands).
 
@@ -130,12 +134,9 @@ def serve(
     device: Annotated[Optional[str], typer.Option(help="cpu, cuda, cuda:1 ... (default: cuda if present).")] = None,
     threads: Annotated[Optional[int], typer.Option(min=1, help="CPU threads for torch (default: all cores; "
                                                    "1 is faster when the CPU is shared).")] = None,
-    notes: Annotated[Optional[Path], typer.Option(
-        help="Answer open-book from these notes: a folder of notes or an index (`labtune index`). "
-             "Default: the run's own index.")] = None,
-    closed_book: Annotated[bool, typer.Option("--closed-book", help="Answer from the weights alone, "
-                                              "even when the run has a notes index.")] = False,
-    notes_k: Annotated[int, typer.Option("--notes-k", min=1, help="Most note chunks put before a question.")] = 3,
+    notes: NotesOption = None,
+    closed_book: ClosedBookOption = False,
+    notes_k: NotesKOption = 3,
     engine_kind: Annotated[EngineKind, typer.Option("--engine", help="torch, or llama.cpp to run a .gguf with "
                                                     "llama-cpp-python (pip install 'labtune[llamacpp]').")]
     = EngineKind.torch,

@@ -19,7 +19,7 @@ from typing import Iterator
 
 from labtune.errors import LabtuneError
 from labtune.model.load import Loaded, load
-from labtune.serve.batch import Generation, Sequence
+from labtune.serve.batch import Sequence
 from labtune.serve.batcher import BatcherStats
 from labtune.serve.generate import Collect, Engine
 from labtune.serve.sampling import Sampling
@@ -38,6 +38,9 @@ class LlamaCppEngine:
     max_prompt_chars = Engine.max_prompt_chars
     fit_history = Engine.fit_history
     sequence = Engine.sequence
+    chat = Engine.chat  # in the caller's thread, through `_run_one` below
+    generate = Engine.generate
+    _in_this_thread = Engine._in_this_thread
 
     def __init__(self, loaded: Loaded, llama):
         self.loaded, self.llama = loaded, llama
@@ -48,19 +51,7 @@ class LlamaCppEngine:
         self._longest_token: int | None = None
         self._lock = threading.Lock()  # one llama.cpp context: one answer at a time
 
-    def chat(self, messages, sampling: Sampling, cancel: threading.Event | None = None) -> Generation:
-        return self._in_this_thread(self.chat_prompt_ids(messages), sampling, cancel, chat=True)
-
-    def generate(self, prompt_ids: list[int], sampling: Sampling, cancel: threading.Event | None = None) -> Generation:
-        return self._in_this_thread(prompt_ids, sampling, cancel, chat=False)
-
-    def _in_this_thread(self, prompt_ids, sampling, cancel, chat: bool) -> Generation:
-        sink = Collect()
-        seq = self.sequence(prompt_ids, sampling, sink, chat, cancel)
-        seq.generation.pieces = self._pieces(seq, sink)
-        return seq.generation
-
-    def _pieces(self, seq: Sequence, sink: Collect) -> Iterator[str]:
+    def _run_one(self, seq: Sequence, sink: Collect) -> Iterator[str]:
         for _ in self.run(seq):
             yield from sink.drain()
         yield from sink.drain()
