@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "labtune.train.commands",  # train, bench train
     "labtune.eval.commands",  # eval, experiment
     "labtune.serve.commands",  # chat, serve
+    "labtune.cli.arena",  # models, arena, leaderboard
     "labtune.demo",  # demo
 ]
 
