@@ -56,14 +56,15 @@ def table(board: dict):
     from rich.table import Table
 
     out = Table(title=f"labtune leaderboard: {board['votes']} votes ({board['people_votes']} by people, "
-                      f"{board['judge_votes']} by judges)")
-    for name, justify in (("rank", "right"), ("model", "left"), ("Bradley-Terry", "right"), ("95% interval", "right"),
-                          ("Elo", "right"), ("votes", "right"), ("W / L / T", "right"), ("win rate", "right")):
-        out.add_column(name, justify=justify)
+                      f"{board['judge_votes']} by judges)",
+                caption=f"rating: Bradley-Terry maximum likelihood, mean 1000, 95% interval from {board['bootstrap_rounds']} "
+                        f"bootstrap rounds; Elo: online, K={ratings.K}; a tie counts half", caption_justify="left")
+    for name in ("rank", "model", "rating", "95% CI", "Elo", "votes", "W-L-T", "win rate"):
+        out.add_column(name, justify="left" if name == "model" else "right", no_wrap=name != "model")
     for row in board["rows"]:
         out.add_row(str(row["rank"]), row["model"] + (" *" if row["unbounded"] else ""),
-                    f"{row['bradley_terry']:.0f}", f"{row['ci_low']:.0f} to {row['ci_high']:.0f}",
-                    f"{row['elo']:.0f}", str(row["votes"]), f"{row['wins']} / {row['losses']} / {row['ties']}",
+                    f"{row['bradley_terry']:.0f}", f"{row['ci_low']:.0f}-{row['ci_high']:.0f}",
+                    f"{row['elo']:.0f}", str(row["votes"]), f"{row['wins']}-{row['losses']}-{row['ties']}",
                     "-" if row["win_rate"] is None else f"{row['win_rate']:.0%}")
     return out
 
@@ -71,7 +72,7 @@ def table(board: dict):
 def matrix_table(board: dict):
     from rich.table import Table
 
-    out = Table(title="row beats column (share of the votes with a winner; votes between them)")
+    out = Table(title="row beats column: share of the votes with a winner (votes between them)")
     out.add_column("")
     for m in board["models"]:
         out.add_column(m, justify="right")

@@ -120,7 +120,7 @@ def leaderboard(
     if any(r["unbounded"] for r in board["rows"]):
         console.print("* won or lost every one of its votes: no finite maximum-likelihood rating")
     json_path, png_path = board_mod.write(board, output if output is not None else db.resolve().parent)
-    console.print(f"wrote {json_path} and {png_path}")
+    console.print(f"wrote {json_path} and {png_path}", soft_wrap=True)
 
 
 def register(app: typer.Typer, data_app: typer.Typer) -> None:

@@ -52,7 +52,11 @@ async function call(path, options) {
 
 async function loadInfo() {
   const info = await call("/api/info", {});
-  if (info) $("info").textContent = `${info.models} models, ${info.questions} questions, ${info.votes} votes`;
+  const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  if (info) {
+    $("info").textContent = [plural(info.models, "model"), plural(info.questions, "question"),
+                             plural(info.votes, "vote")].join(", ");
+  }
 }
 
 async function nextMatch() {
