@@ -79,7 +79,7 @@ def outcomes(battles: Sequence[Battle], models: list[str] | None = None) -> Outc
     return Outcomes(models, distinct[:, :2], distinct[:, 2] / 2.0, counts.astype(np.float64))
 
 
-def _negative_log_likelihood(flat: np.ndarray, data: Outcomes, weights: np.ndarray):
+def _negative_log_likelihood(flat: np.ndarray, data: Outcomes, weights: np.ndarray, incidence: np.ndarray):
     """Sum over rows of weights of the BT negative log-likelihood, and its gradient.
 
     `weights` is (rounds, n): each row is one independent fit. The loss is a sum of separate terms, so
@@ -94,7 +94,7 @@ def _negative_log_likelihood(flat: np.ndarray, data: Outcomes, weights: np.ndarr
     logits = alpha * (ratings[:, data.pairs[:, 0]] - ratings[:, data.pairs[:, 1]])
     loss = -(weights * (data.scores * log_expit(logits) + (1 - data.scores) * log_expit(-logits))).sum()
     row_grad = -alpha * (data.scores - expit(logits)) * weights  # d loss / d rating of a (minus for b)
-    grad = row_grad @ _incidence(data)
+    grad = row_grad @ incidence
     return loss, grad.ravel()
 
 
@@ -117,7 +117,7 @@ def _fit(data: Outcomes, weights: np.ndarray) -> np.ndarray:
     # As FastChat: L-BFGS-B from zero, stopping when every gradient component is below 1e-6 (each
     # component belongs to one fit, so this is each fit's own test). A model that won (or lost) every
     # vote has no finite optimum: its rating climbs until its gradient is that small (~2,400 points).
-    result = minimize(_negative_log_likelihood, start, args=(data, weights), jac=True, method="L-BFGS-B",
+    result = minimize(_negative_log_likelihood, start, args=(data, weights, _incidence(data)), jac=True, method="L-BFGS-B",
                       options={"maxiter": 1000, "gtol": 1e-6, "ftol": 1e-15})
     ratings = result.x.reshape(weights.shape[0], len(data.models)) * SCALE
     return ratings - ratings.mean(axis=1, keepdims=True) + INIT_RATING

@@ -123,6 +123,37 @@ def leaderboard(
     console.print(f"wrote {json_path} and {png_path}", soft_wrap=True)
 
 
+def models(
+    names: Annotated[Optional[list[str]], typer.Argument(help="HF model directories or .gguf files to add to the "
+                                                         "aliases.", show_default=False)] = None,
+    probe: Annotated[bool, typer.Option("--probe/--no-probe", help="Measure models present here with a few real "
+                                        "training steps (cached); without: computed only.")] = True,
+    refresh: Annotated[bool, typer.Option("--refresh", help="Measure again instead of reading the cache.")] = False,
+    output: Annotated[Optional[Path], typer.Option("--json", help="Also write the report as JSON here.")] = None,
+) -> None:
+    """Models to start from: parameters, context, licence, and the memory and time per 1k tokens of full,
+    LoRA and QLoRA training and of inference on this machine."""
+    import json
+    import os
+
+    from rich.console import Console
+
+    from labtune.chooser.report import survey, tables
+
+    console = Console(highlight=False)
+    status = Console(stderr=True, highlight=False)
+    report = survey(names or [], probe=probe, refresh=refresh,
+                    on_probe=lambda name, mode: status.print(f"measuring {name}: {mode} ..."))
+    for table in tables(report):
+        console.print(table)
+    if output is not None:
+        tmp = output.with_name(f".{output.name}.tmp{os.getpid()}")
+        tmp.write_text(json.dumps(report, indent=1), encoding="utf-8")
+        os.replace(tmp, output)
+        console.print(f"wrote {output}", soft_wrap=True)
+
+
 def register(app: typer.Typer, data_app: typer.Typer) -> None:
+    app.command("models")(models)
     app.command("arena")(arena)
     app.command("leaderboard")(leaderboard)

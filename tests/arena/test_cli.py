@@ -116,3 +116,15 @@ def test_the_terminal_arena_records_votes(tiny_model_dir, tiny_vicuna_run, quest
     from labtune.arena.votes import VoteStore
 
     assert [(v.voter, v.winner) for v in VoteStore(db).votes()] == [("jo", "model_b"), ("jo", "tie")]
+
+
+def test_models_lists_the_aliases_and_the_given_models(tiny_model_dir, tmp_path, capsys, monkeypatch):
+    out_json = tmp_path / "models.json"
+    code, out, err = run_cli(["models", tiny_model_dir, "--no-probe", "--json", out_json], capsys, monkeypatch)
+    assert code == 0, err
+    assert "smollm2-135m" in out and "apache-2.0" in out and "computed" in out
+    report = json.loads(out_json.read_text())
+    assert [m["card"]["name"] for m in report["models"]] == ["smollm2-135m", str(tiny_model_dir)]
+    assert report["machine"]["matmul_gflops"] > 0
+    code, _, err = run_cli(["models", tmp_path / "nothing-here"], capsys, monkeypatch)
+    assert_one_error_line(code, err, "nothing-here' not found")
