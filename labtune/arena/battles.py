@@ -54,6 +54,8 @@ class Arena:
                  answers: dict[str, dict[str, str]], seed: int | None = None, max_pending: int = 10_000):
         if len(names) < 2:
             raise LabtuneError("an arena needs at least two runs or models")
+        if not questions:
+            raise LabtuneError("an arena needs at least one question")
         self.store, self.names, self.answers = store, list(names), answers
         self.questions = {question_id(q.prompt): q for q in questions}
         self._rng = random.Random(seed)

@@ -133,7 +133,8 @@ async def read_json(request: Request, model: type[BaseModel], cap: int):
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Every error in OpenAI's shape: our own, routing's (404, 405) and FastAPI's validation (as 400)."""
+    """Every error in OpenAI's shape: our own, routing's (404, 405), FastAPI's validation (as 400), and
+    a bug's (500, which no client input should reach)."""
 
     @app.exception_handler(HttpError)
     async def _own(request: Request, exc: HttpError):
@@ -143,6 +144,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _routing(request: Request, exc: StarletteHTTPException):
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code)
         return HttpError(exc.status_code, str(exc.detail), code=code, headers=getattr(exc, "headers", None)).response()
+
+    @app.exception_handler(Exception)
+    async def _bug(request: Request, exc: Exception):  # a bug of ours, still answered in the same shape
+        return HttpError(500, "internal error", kind="server_error", code="internal_error").response()
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):

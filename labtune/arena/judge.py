@@ -94,7 +94,8 @@ class EndpointJudge(ModelJudge):
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.client = httpx.Client(headers=headers, timeout=timeout_s)
         self.max_tokens = max_tokens
-        self.model = model or self._first_model()
+        listed = self._first_model()  # also checks, before any answer is generated, that the judge answers
+        self.model = model or listed
         self.name = f"judge:{self.model}@{self.base}"
 
     def _call(self, method: str, path: str, **kwargs) -> dict:
@@ -154,12 +155,17 @@ class ReferenceJudge:
 
     name = "judge:reference"
 
+    @staticmethod
+    def check(questions: list[Question]) -> None:
+        for question in questions:
+            if not question.answers:
+                raise LabtuneError(f"the reference judge needs reference answers: question {question.text!r} "
+                                   "has none (give a questions file with \"answers\")")
+
     def verdicts(self, items: list[Item]) -> list[Verdict]:
+        self.check([item.question for item in items])
         out = []
         for item in items:
-            if not item.question.answers:
-                raise LabtuneError(f"the reference judge needs reference answers: question {item.question.text!r} "
-                                   "has none (give a questions file with \"answers\")")
             a_right, b_right = score(item.answer_a, item.question.answers), score(item.answer_b, item.question.answers)
             choice = ("tie" if a_right else "bothbad") if a_right == b_right else ("a" if a_right else "b")
             out.append(Verdict(choice, json.dumps({"a_right": a_right, "b_right": b_right})))

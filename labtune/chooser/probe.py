@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import random
+import statistics
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -26,8 +27,8 @@ WORDS = ("lab meeting sample core sediment lake data plan team week result metho
 
 @dataclass(frozen=True)
 class ProbeSettings:
-    batch: int = 2
-    words: int = 190  # per conversation: ~250 tokens with SmolLM2's tokenizer
+    batch: int = 4  # labtune train's default per_device_train_batch_size
+    words: int = 100  # per conversation: ~130 tokens with SmolLM2's tokenizer
     warmup_steps: int = 1
     timed_steps: int = 3
     new_tokens: int = 48  # inference: tokens generated after a 4-token warm-up
@@ -69,8 +70,8 @@ def _quiet() -> None:
 
 
 def probe_training(job: dict, conn) -> None:
-    """In a fresh process: `warmup + timed` optimizer steps of labtune.train.loop.train; sends the time per
-    1k tokens over the timed steps and the peak memory at the last one.
+    """In a fresh process: `warmup + timed` optimizer steps of labtune.train.loop.train; sends the median
+    timed step's seconds per 1k tokens and the peak memory at the last step.
 
     job: model_dir, mode (full | lora | qlora), settings (ProbeSettings); optionally data (a training file
     instead of the probe's conversations) and config (more TrainConfig fields), which benchmarks/model_estimate.py
@@ -106,9 +107,12 @@ def probe_training(job: dict, conn) -> None:
                 train(TrainConfig(**(fields | job.get("config", {}))), on_step=on_step)
             except _Enough:
                 pass
-        (t0, tokens0, _), (t1, tokens1, peak) = steps[settings.warmup_steps - 1], steps[-1]
-        conn.send({"seconds_per_1k_tokens": 1000 * (t1 - t0) / max(tokens1 - tokens0, 1), "memory_gb": peak,
-                   "tokens_per_step": (tokens1 - tokens0) / settings.timed_steps})
+        timed = steps[settings.warmup_steps - 1:]
+        # The median step, not the total: on a shared machine one step slowed by a neighbour's burst
+        # would otherwise move the figure by tens of percent.
+        per_token = [(t1 - t0) / max(n1 - n0, 1) for (t0, n0, _), (t1, n1, _) in zip(timed, timed[1:])]
+        conn.send({"seconds_per_1k_tokens": 1000 * statistics.median(per_token), "memory_gb": steps[-1][2],
+                   "tokens_per_step": (timed[-1][1] - timed[0][1]) / settings.timed_steps})
     except BaseException as exc:  # reported by the parent as the probe's failure, with its reason
         conn.send({"error": f"{type(exc).__name__}: {exc}"})
 

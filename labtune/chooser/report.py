@@ -12,7 +12,7 @@ from labtune.model.resolve import ALIASES, resolve_model
 
 MODES = ("full", "lora", "qlora", "inference")
 LABELS = {"full": "full", "lora": "LoRA", "qlora": "QLoRA", "inference": "inference"}
-SEQ_LEN = 256  # tokens per sample costed by the computed estimate: the probe's conversations are ~250
+SEQ_LEN = 128  # tokens per sample costed by the computed estimate: the probe's conversations are ~130
 
 
 def can_run(mode: str, machine: Machine) -> str | None:

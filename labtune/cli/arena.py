@@ -55,9 +55,11 @@ def arena(
     asked = load_arena_questions(questions)
     judge_obj = None
     if judge is not None:
-        from labtune.arena.judge import make_judge
+        from labtune.arena.judge import ReferenceJudge, make_judge
 
         judge_obj = make_judge(judge, judge_model, judge_api_key)
+        if isinstance(judge_obj, ReferenceJudge):  # every question needs its answers, said before any model runs
+            judge_obj.check(asked)
     if host not in ("127.0.0.1", "localhost", "::1") and not api_key and not terminal and judge is None:
         console.print(f"[yellow]warning:[/] binding {host} without --api-key: anyone who can reach this port can vote")
     store = VoteStore(db, create=True)

@@ -64,6 +64,11 @@ def test_unknown_runs_and_bad_questions_are_one_line_errors(tiny_model_dir, tmp_
     code, _, err = run_cli(["arena", tiny_model_dir, "smollm2-135m", "--questions", bad, "--db", tmp_path / "v.db"],
                            capsys, monkeypatch)
     assert_one_error_line(code, err, "q.jsonl", "record 1", "field question")
+    plain = tmp_path / "q.txt"
+    plain.write_text("Who presented?\nWho took notes?\n")
+    code, _, err = run_cli(["arena", tiny_model_dir, "smollm2-135m", "--questions", plain, "--judge", "reference",
+                            "--db", tmp_path / "v.db"], capsys, monkeypatch)
+    assert_one_error_line(code, err, "reference judge needs reference answers", "Who presented?")
     assert not (tmp_path / "v.db").exists()  # refused before the database is made
 
 

@@ -137,3 +137,9 @@ def test_eight_voters_at_once_lose_no_vote(arena, live_server):
     votes = arena.store.votes()
     assert len(votes) == 8 * rounds
     assert {v.voter: sum(w.voter == v.voter for w in votes) for v in votes} == {f"voter-{n}": rounds for n in range(8)}
+
+
+def test_a_bug_is_still_answered_in_openais_shape(arena, monkeypatch):
+    client = TestClient(create_app(arena), raise_server_exceptions=False)
+    monkeypatch.setattr(arena, "deal", lambda: 1 / 0)
+    assert_openai_error(client.get("/api/match"), 500, "internal_error")
