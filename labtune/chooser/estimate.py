@@ -25,7 +25,7 @@ LORA_RANK = 8  # TrainConfig's default lora_r, on every linear layer ("all-linea
 # Share of the fp32 matmul peak labtune's training loop reaches (MFU), measured with the probe on
 # SmolLM2-135M on a 2-core CPU (docs/arena.md, "Benchmarks"); `labtune bench train` reads 57-77% for
 # full fine-tuning at batch 4. The shares are what turns a FLOP count into a time here.
-EFFICIENCY = {"full": 0.6, "lora": 0.45, "qlora": 0.3, "inference": 0.6}
+EFFICIENCY = {"full": 0.8, "lora": 0.55, "qlora": 0.3, "inference": 0.6}
 RUNTIME_GB = {"cpu": 0.45, "cuda": 0.6}  # a process with torch and transformers imported, before any model
 
 
@@ -90,15 +90,17 @@ def lora_parameters(arch: Architecture, rank: int = LORA_RANK) -> int:
 
 
 def activation_bytes(arch: Architecture, tokens: int, mode: str) -> float:
-    """What backward needs kept, per layer and token: the inputs of the norms and linear layers, q/k/v for
-    attention, and the MLP's intermediate tensors (two with labtune's lean SwiGLU in full fine-tuning,
-    four with transformers' own, plus LoRA's dropout copies); and the logits, made in chunks by labtune's
-    fused loss in full fine-tuning and whole (logits, log-softmax, gradient) otherwise."""
+    """What backward needs kept, per layer and token, at the peak of a step. Full fine-tuning (labtune's
+    lean ops): the inputs of the norms and linear layers, q/k/v for attention and two of the MLP's
+    intermediate tensors; the logits are made in chunks. LoRA and QLoRA (transformers' own modules): the
+    normalised inputs and all four MLP tensors as well, peft's dropout copy of every adapted layer's
+    input and the whole logits (logits, log-softmax, gradient); their coefficients are fitted to the
+    measured peak of SmolLM2-135M (within 2% at 512 tokens per step, docs/arena.md "Benchmarks")."""
     h, kv, inter = arch.hidden, arch.kv_dim, arch.intermediate
     if mode == "full":
         per_token_layer, logits = 6 * h + 2 * kv + 2 * inter, 0
     else:
-        per_token_layer, logits = 12 * h + 2 * kv + 5 * inter, 3 * arch.vocab
+        per_token_layer, logits = 20 * h + 2 * kv + 9 * inter, 3 * arch.vocab
     itemsize = 2 if mode == "qlora" else 4
     return tokens * (arch.layers * per_token_layer + logits) * itemsize
 

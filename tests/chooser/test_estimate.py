@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from labtune.chooser.card import describe
-from labtune.chooser.estimate import Machine, compute, lora_parameters, training_flops_per_token
+from labtune.chooser.estimate import EFFICIENCY, Machine, compute, lora_parameters, training_flops_per_token
 
 CPU = Machine("cpu", "test CPU", matmul_gflops=100.0, bandwidth_gb_s=10.0)
 GPU = Machine("cuda", "test GPU", matmul_gflops=50_000.0, bandwidth_gb_s=3000.0, bf16_gflops=500_000.0)
@@ -27,7 +27,7 @@ def test_time_is_flops_over_the_peak_share_and_memory_holds_the_optimizer_state(
     full, lora = compute(arch, CPU, 2, 256, "full"), compute(arch, CPU, 2, 256, "lora")
     assert full.source == "computed" and full.memory_gb > 16 * arch.parameters / 1e9
     assert full.seconds_per_1k_tokens == pytest.approx(
-        1000 * training_flops_per_token(arch, 256, "full") / (100e9 * 0.6))
+        1000 * training_flops_per_token(arch, 256, "full") / (100e9 * EFFICIENCY["full"]))
     assert lora.memory_gb < full.memory_gb and lora_parameters(arch) < arch.parameters / 50
     halved = compute(arch, Machine("cpu", "slow", 50.0, 10.0), 2, 256, "full")
     assert halved.seconds_per_1k_tokens == pytest.approx(2 * full.seconds_per_1k_tokens)
