@@ -39,6 +39,7 @@ COMMAND_MODULES = [
     "labtune.cli.experiment",  # experiment
     "labtune.cli.serve",  # chat, serve
     "labtune.cli.export",  # export, import-llama, import-delta
+    "labtune.cli.arena",  # models, arena, leaderboard
     "labtune.demo",  # demo
 ]
 
