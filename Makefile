@@ -21,10 +21,10 @@ $(STAMP): pyproject.toml
 demo: setup allocator
 	$(BIN)/python -m labtune learn labtune/samples/labnotes --questions labtune/samples/labnotes-questions.jsonl -o runs/demo
 
-# tcmalloc, which training preloads where installed (labtune/train/allocator.py: ~0.3 GB lower peak RSS on
+# tcmalloc, which training preloads where installed (labtune/train/cpu/allocator.py: ~0.3 GB lower peak RSS on
 # SmolLM2-135M at the same speed). Installed only as root, else training uses the C library's malloc.
 allocator: setup
-	@$(BIN)/python -c "from labtune.train.allocator import find_tcmalloc; raise SystemExit(find_tcmalloc() is None)" || \
+	@$(BIN)/python -c "from labtune.train.cpu.allocator import find_tcmalloc; raise SystemExit(find_tcmalloc() is None)" || \
 	  { [ "$$(id -u)" = 0 ] && \
 	  command -v apt-get >/dev/null && apt-get update -q >/dev/null && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q libtcmalloc-minimal4 >/dev/null; } || \

@@ -1,4 +1,4 @@
-"""labtune's lean training ops (labtune/train/fused.py) against the modules they replace, at SmolLM2-135M sizes.
+"""labtune's lean training ops (labtune/train/cpu/fused.py) against the modules they replace, at SmolLM2-135M sizes.
 
 For each op, forward + backward on `--tokens` tokens, in a fresh process per variant, with glibc
 returning freed blocks to the OS at once (a 256 KB mmap threshold) so that peak RSS tracks what is
@@ -46,8 +46,8 @@ def _run(variant: str, args: dict, conn) -> None:
     from transformers import LlamaConfig
     from transformers.models.llama.modeling_llama import LlamaMLP
 
-    from labtune.train.fused import RMSNorm, SwiGLU, linear_cross_entropy
-    from labtune.train.host_memory import LOW_MEMORY_THRESHOLD, set_malloc
+    from labtune.train.cpu.fused import RMSNorm, SwiGLU, linear_cross_entropy
+    from labtune.train.cpu.host_memory import LOW_MEMORY_THRESHOLD, set_malloc
 
     set_malloc(LOW_MEMORY_THRESHOLD, LOW_MEMORY_THRESHOLD)
     torch.set_num_threads(args["threads"])

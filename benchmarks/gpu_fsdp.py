@@ -1,15 +1,16 @@
-"""bf16 FSDP2 on GPU with a random-init ~1.1B LLaMA: tokens/s, MFU, peak memory, then a full save.
+"""bf16 FSDP2 on GPU with a random-init ~1.1B LLaMA through `labtune train`'s own loop: tokens/s, MFU,
+peak memory, then the run's full save (gathered on rank 0's CPU) reloaded with transformers.
 
-    torchrun --standalone --nproc_per_node=1 benchmarks/gpu_fsdp.py          # one H100 (any N works)
+    torchrun --standalone --nproc_per_node=1 benchmarks/gpu_fsdp.py          # one GPU (any N works)
     torchrun --standalone --nproc_per_node=2 benchmarks/gpu_fsdp.py --tiny --device cpu   # CPU smoke test
     python benchmarks/gpu_fsdp.py                                           # = torchrun with 1 process
 
-It trains through labtune's own distributed code (dist_wrap.wrap_model: decoder layer = FSDP unit,
-bf16 params/reduce; distributed.gradient_sync for accumulation), then gathers the full state dict
-into rank 0's CPU memory (dist_checkpoint.gather_model_state), writes it to a temp dir, checks every
-tensor read back, renames it, and reloads it with transformers. The last stdout line is one JSON
-object (`{"benchmark": "gpu_fsdp", ...}`); on failure it carries "error" and the exit code is 1.
-No weights or data are needed: the model is random and the tokens are random.
+No weights or data are needed: rank 0 writes a random LLaMA with a word-level tokenizer made on the
+spot (a ChatML template, so the run's template is the tokenizer's own) and conversations of random
+words, then every rank runs `labtune.train.loop.train` with `distributed: fsdp` and `bf16`, exactly as
+`torchrun -m labtune train config.yaml` would. Timings come from the loop's step callback. The last
+stdout line is one JSON object (`{"benchmark": "gpu_fsdp", ...}`); on failure it carries "error" and
+the exit code is 1.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import resource
 import shutil
 import sys
@@ -29,13 +31,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 import torch  # noqa: E402
 
-H100_BF16_DENSE_FLOPS = 989e12  # H100 SXM, bf16 dense tensor-core peak (no sparsity)
+H100_BF16_DENSE_FLOPS = 989e12  # H100/H200 SXM, bf16 dense tensor-core peak (no sparsity)
 
 # TinyLlama-1.1B's shape (LLaMA-2 architecture, GQA): 1.10B parameters.
 MODEL_1B = dict(vocab_size=32000, hidden_size=2048, intermediate_size=5632, num_hidden_layers=22,
                 num_attention_heads=32, num_key_value_heads=4, max_position_embeddings=2048)
 MODEL_TINY = dict(vocab_size=256, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
                   num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=128)
+SPECIALS = ["<unk>", "<|im_start|>", "<|im_end|>", "user", "assistant", "system"]
+CHATML = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+          "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
 
 
 def parse_args(argv=None):
@@ -44,15 +49,16 @@ def parse_args(argv=None):
     p.add_argument("--device", choices=["auto", "cuda", "cpu"], default="auto")
     p.add_argument("--batch", type=int, default=None, help="sequences per micro-batch per GPU (default 4; tiny 2)")
     p.add_argument("--seq", type=int, default=None, help="tokens per sequence (default 2048; tiny 64)")
-    p.add_argument("--accum", type=int, default=2, help="micro-batches per optimizer step (sync on the last)")
-    p.add_argument("--warmup", type=int, default=3, help="untimed optimizer steps")
+    p.add_argument("--accum", type=int, default=2, help="micro-batches per optimizer step")
+    p.add_argument("--warmup", type=int, default=3, help="untimed optimizer steps (at least 1)")
     p.add_argument("--steps", type=int, default=None, help="timed optimizer steps (default 15; tiny 3)")
-    p.add_argument("--max-train-s", type=float, default=120, help="stop timing early after this many seconds")
-    p.add_argument("--no-save", action="store_true", help="skip the gathered save")
-    p.add_argument("--out", default=None, help="where the saved model goes (a temp dir, removed at the end)")
-    p.add_argument("--keep", action="store_true", help="keep the saved model")
+    p.add_argument("--no-save", action="store_true", help="stop before the final save (checkpoint only)")
+    p.add_argument("--out", default=None, help="where the work dir goes (a temp dir, removed at the end)")
+    p.add_argument("--keep", action="store_true", help="keep the work dir (random model, data, the run)")
     p.add_argument("--cpu-offload", action="store_true", help="FSDP CPU offload of shards/grads/optimizer")
     args = p.parse_args(argv)
+    if args.warmup < 1 or (args.steps is not None and args.steps < 1):
+        p.error("--warmup and --steps must be at least 1")
     args.batch = args.batch or (2 if args.tiny else 4)
     args.seq = args.seq or (64 if args.tiny else 2048)
     args.steps = args.steps if args.steps is not None else (3 if args.tiny else 15)
@@ -64,13 +70,43 @@ def flops_per_token(n_params: int, cfg: dict, seq: int) -> float:
     return 6 * n_params + 12 * cfg["num_hidden_layers"] * cfg["hidden_size"] * seq
 
 
-def build_model(cfg: dict, device: torch.device):
-    from transformers import AutoModelForCausalLM, LlamaConfig
+def word_tokenizer(vocab_size: int):
+    """A word-level tokenizer of `vocab_size` ids (special tokens + words w0, w1, ...) with ChatML."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
 
-    config = LlamaConfig(**cfg, tie_word_embeddings=False, use_cache=False)
-    with torch.device(device):  # initialise straight on the GPU: seconds instead of a minute on CPU
-        model = AutoModelForCausalLM.from_config(config, attn_implementation="sdpa", dtype=torch.float32)
-    return model
+    vocab = {token: i for i, token in enumerate(SPECIALS)}
+    vocab.update({f"w{i}": len(SPECIALS) + i for i in range(vocab_size - len(SPECIALS))})
+    core = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    core.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=core, unk_token="<unk>", eos_token="<|im_end|>",
+                                        pad_token="<|im_end|>", additional_special_tokens=SPECIALS[1:3])
+    tokenizer.chat_template = CHATML
+    return tokenizer
+
+
+def write_random_model(cfg: dict, out: Path, device: torch.device) -> int:
+    """A random LLaMA with the word tokenizer, saved as an HF directory; returns its parameter count."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    tokenizer = word_tokenizer(cfg["vocab_size"])
+    config = LlamaConfig(**cfg, tie_word_embeddings=False, eos_token_id=tokenizer.eos_token_id,
+                         pad_token_id=tokenizer.pad_token_id, bos_token_id=None)
+    with torch.device(device):  # initialise on the GPU: seconds instead of a minute on CPU
+        model = LlamaForCausalLM(config)
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return sum(p.numel() for p in model.parameters())
+
+
+def write_random_data(path: Path, samples: int, words: int, vocab: int) -> None:
+    """ShareGPT conversations whose assistant turn is `words` random words (one token each)."""
+    rng = random.Random(0)
+    records = [{"id": str(i), "conversations": [
+        {"from": "human", "value": " ".join(f"w{rng.randrange(vocab)}" for _ in range(8))},
+        {"from": "gpt", "value": " ".join(f"w{rng.randrange(vocab)}" for _ in range(words))}]}
+        for i in range(samples)]
+    path.write_text(json.dumps(records))
 
 
 def peak_memory(device: torch.device) -> dict:
@@ -81,67 +117,19 @@ def peak_memory(device: torch.device) -> dict:
     return {"peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 3)}
 
 
-def sync(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize()
+def check_saved(run: Path) -> dict:
+    """The run's model/ reloads with plain transformers and gives finite logits."""
+    from transformers import AutoModelForCausalLM
+    from transformers.utils import logging as hf_logging
 
-
-def train_steps(model, optimizer, args, world, vocab: int, n_steps: int, time_limit: float | None = None):
-    """`n_steps` optimizer steps on random tokens; returns (steps done, seconds, last loss)."""
-    from labtune.train.distributed import gradient_sync
-
-    sync(world.device)
-    start = time.perf_counter()
-    loss = torch.zeros(())
-    done = 0
-    for _ in range(n_steps):
-        for micro in range(args.accum):
-            x = torch.randint(0, vocab, (args.batch, args.seq), device=world.device)
-            with gradient_sync(model, micro == args.accum - 1):
-                loss = model(input_ids=x, labels=x).loss / args.accum
-                loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-        done += 1
-        if time_limit is not None and time.perf_counter() - start > time_limit:
-            break
-    sync(world.device)
-    return done, time.perf_counter() - start, float(loss.detach().float()) * args.accum
-
-
-def save_and_verify(model, world, out_root: Path) -> dict:
-    """Gather on rank 0's CPU, write to a temp dir, verify, rename; then reload with transformers."""
-    from labtune.train.dist_checkpoint import gather_model_state, save_hf_model
-    from labtune.train.distributed import on_main
-
-    info = {}
-    torch.cuda.reset_peak_memory_stats() if world.device.type == "cuda" else None
-    start = time.perf_counter()
-    state = gather_model_state(model)  # collective; full tensors on rank 0 only, on CPU
-    info["gather_s"] = round(time.perf_counter() - start, 2)
-    if world.device.type == "cuda":
-        info["gather_peak_allocated_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
-    final = out_root / "model"
-
-    def write_verify_reload():
-        t = time.perf_counter()
-        save_hf_model(model, final, state)  # temp dir -> every tensor read back and compared -> rename
-        info["write_verify_s"] = round(time.perf_counter() - t, 2)
-        info["bytes"] = sum(f.stat().st_size for f in final.iterdir())
-        t = time.perf_counter()
-        from transformers import AutoModelForCausalLM
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()
-        reloaded = AutoModelForCausalLM.from_pretrained(final, dtype=torch.float32)
-        name, tensor = next(iter(state.items()))
-        info["reload_equal"] = bool(torch.equal(reloaded.state_dict()[name], tensor))
-        info["reload_s"] = round(time.perf_counter() - t, 2)
-
-    on_main(write_verify_reload)  # rank 0 writes; its error (if any) is raised on every rank
-    info["ok"] = bool(info.get("reload_equal", True))
-    return info
+    hf_logging.disable_progress_bar()
+    started = time.perf_counter()
+    model = AutoModelForCausalLM.from_pretrained(run / "model", dtype=torch.float32)
+    logits = model(input_ids=torch.tensor([[1, 7, 9, 11]])).logits
+    record = json.loads((run / "run.json").read_text())
+    return {"save_s": record["timings"]["save_s"], "reload_s": round(time.perf_counter() - started, 2),
+            "bytes": sum(f.stat().st_size for f in (run / "model").iterdir()),
+            "reload_finite": bool(torch.isfinite(logits).all()), "run_json": True}
 
 
 def ensure_process_group_env() -> None:
@@ -156,70 +144,73 @@ def ensure_process_group_env() -> None:
     os.environ.update(RANK="0", WORLD_SIZE="1", LOCAL_RANK="0", MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
 
 
+def shared_work_dir(world, root: Path) -> Path:
+    import torch.distributed as dist
+
+    box = [tempfile.mkdtemp(prefix="labtune-gpu-fsdp-", dir=root) if world.is_main else None]
+    dist.broadcast_object_list(box, src=0)
+    return Path(box[0])
+
+
 def main(argv=None) -> dict:
-    from labtune.train.dist_wrap import wrap_model
-    from labtune.train.distributed import init_world
+    import torch.distributed as dist
+
+    from labtune.train.config import TrainConfig
+    from labtune.train.distributed.process import init_world
+    from labtune.train.loop import train
 
     args = parse_args(argv)
     cfg = dict(MODEL_TINY if args.tiny else MODEL_1B)
-    cfg["max_position_embeddings"] = max(cfg["max_position_embeddings"], args.seq)
+    cfg["max_position_embeddings"] = max(cfg["max_position_embeddings"], args.seq + 16)
     summary: dict = {"benchmark": "gpu_fsdp", "tiny": args.tiny}
     t0 = time.perf_counter()
     world = init_world(args.device)
     summary.update(world_size=world.size, device=str(world.device), torch=torch.__version__,
                    gpu=torch.cuda.get_device_name(world.device) if world.device.type == "cuda" else None)
-    torch.manual_seed(0)  # identical init on every rank (FSDP2 does not broadcast rank 0's weights)
-
-    model = build_model(cfg, world.device if not args.cpu_offload else torch.device("cpu"))
-    n_params = sum(p.numel() for p in model.parameters())
-    model = wrap_model(model, world, "fsdp", bf16=True, cpu_offload=args.cpu_offload)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.0)
-    summary.update(params=n_params, config=cfg, batch=args.batch, seq=args.seq, accum=args.accum,
-                   setup_s=round(time.perf_counter() - t0, 2))
-
-    # warm-up: first steps allocate, autotune and build the optimizer state; halve the batch on OOM
-    while True:
-        try:
-            train_steps(model, optimizer, args, world, cfg["vocab_size"], args.warmup)
-            break
-        except torch.OutOfMemoryError:
-            if args.batch == 1:
-                raise
-            optimizer.zero_grad(set_to_none=True)
-            model.reset_iter_state()
-            torch.cuda.empty_cache()
-            args.batch //= 2
-            summary["batch"] = args.batch
-            summary.setdefault("notes", []).append(f"OOM in warm-up: batch lowered to {args.batch}")
-    if world.device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats()
-    steps, seconds, loss = train_steps(model, optimizer, args, world, cfg["vocab_size"], args.steps, args.max_train_s)
-    tokens = steps * args.accum * args.batch * args.seq * world.size
-    tps = tokens / seconds
-    summary.update(steps=steps, train_s=round(seconds, 2), step_s=round(seconds / max(steps, 1), 4),
-                   tokens_per_s=round(tps, 1), tokens_per_s_per_gpu=round(tps / world.size, 1),
-                   loss=round(loss, 4), flops_per_token=flops_per_token(n_params, cfg, args.seq),
-                   **peak_memory(world.device))
-    # MFU only means something against the card it was measured on.
-    summary["mfu_vs_h100_bf16"] = (round(tps * summary["flops_per_token"] / (H100_BF16_DENSE_FLOPS * world.size), 4)
-                                   if world.device.type == "cuda" else None)
-
-    if not args.no_save:
-        root = Path(args.out) if args.out else Path(tempfile.gettempdir())
-        out_root = Path(tempfile.mkdtemp(prefix="labtune-gpu-fsdp-", dir=root)) if world.is_main else None
-        box = [str(out_root) if out_root else None]
-        import torch.distributed as dist
-
-        if dist.is_initialized():
-            dist.broadcast_object_list(box, src=0)
-        out_root = Path(box[0])
-        try:
-            summary["save"] = save_and_verify(model, world, out_root)
-        finally:
-            if world.is_main and not args.keep:
-                shutil.rmtree(out_root, ignore_errors=True)
-        if args.keep:
-            summary["save"]["path"] = str(out_root / "model")
+    work = shared_work_dir(world, Path(args.out) if args.out else Path(tempfile.gettempdir()))
+    try:
+        box = [None]
+        if world.is_main:
+            torch.manual_seed(0)
+            box = [write_random_model(cfg, work / "model", world.device)]
+            samples = (args.warmup + args.steps) * args.batch * args.accum * world.size
+            # Each assistant turn fills the sequence: seq minus the prompt's and template's tokens.
+            write_random_data(work / "data.json", samples, args.seq - 24, cfg["vocab_size"] - len(SPECIALS))
+        dist.broadcast_object_list(box, src=0)
+        n_params = box[0]
+        summary.update(params=n_params, config=cfg, batch=args.batch, seq=args.seq, accum=args.accum,
+                       setup_s=round(time.perf_counter() - t0, 2))
+        steps: list[tuple[float, dict]] = []
+        train_cfg = TrainConfig(
+            model=str(work / "model"), data=[str(work / "data.json")], output_dir=str(work / "run"),
+            max_steps=args.warmup + args.steps, per_device_train_batch_size=args.batch,
+            gradient_accumulation_steps=args.accum, learning_rate=1e-4, warmup_ratio=0.0,
+            model_max_length=args.seq, bf16=world.device.type == "cuda", distributed="fsdp",
+            cpu_offload=args.cpu_offload, save_steps=10**9, save_total_limit=1, quiet=True, seed=0)
+        if world.device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats()
+        train(train_cfg, world=None, stop_after_step=args.warmup + args.steps if args.no_save else None,
+              on_step=lambda row: steps.append((time.perf_counter(), row)))
+        (t_start, first), (t_end, last) = steps[args.warmup - 1], steps[-1]  # timed: the steps after warm-up
+        seconds = t_end - t_start
+        tps = (last["tokens"] - first["tokens"]) / seconds
+        summary.update(steps=len(steps) - args.warmup, train_s=round(seconds, 2),
+                       step_s=round(seconds / (len(steps) - args.warmup), 4), tokens_per_s=round(tps, 1),
+                       tokens_per_s_per_gpu=round(tps / world.size, 1), loss=round(last["loss"], 4),
+                       flops_per_token=flops_per_token(n_params, cfg, args.seq), **peak_memory(world.device))
+        # MFU only means something against the card it was measured on.
+        summary["mfu_vs_h100_bf16"] = (
+            round(tps * summary["flops_per_token"] / (H100_BF16_DENSE_FLOPS * world.size), 4)
+            if world.device.type == "cuda" else None)
+        if not args.no_save and world.is_main:
+            summary["save"] = check_saved(work / "run")
+            summary["save"]["ok"] = summary["save"]["reload_finite"]
+            if args.keep:
+                summary["save"]["path"] = str(work / "run" / "model")
+        dist.barrier()
+    finally:
+        if world.is_main and not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
     summary["total_s"] = round(time.perf_counter() - t0, 2)
     return summary
 
@@ -237,7 +228,7 @@ if __name__ == "__main__":
         code = 1
     if rank == 0 or code:
         print(json.dumps(result), flush=True)
-    from labtune.train.distributed import leave_worker
+    from labtune.train.distributed.process import leave_worker
 
     if code == 0:
         leave_worker()

@@ -1,9 +1,9 @@
-"""Host memory in CPU training: glibc malloc settings, heap trimming in the step, tied gradient, lean ops.
+"""Host memory in CPU training: heap policy, heap trimming in the step, tied gradient, lean ops.
 
 Each setting runs `labtune.train.loop.train` in its own fresh process (`labtune bench train`'s labtune
-side: same data, batch and steps) with `configure_host_memory`, `trim_during_step`, the
-tied-embedding gradient and `fused.LEAN_FROM_TOKENS` replaced by the setting under test. Prints
-tokens/s over the timed steps, peak RSS (VmHWM), minor page faults and system CPU seconds.
+side: same data, batch and steps) with a `MemoryPlan` of its own (labtune/train/cpu/prepare.py), the
+way `labtune train` runs its config's plan. Prints tokens/s over the timed steps, peak RSS (VmHWM),
+minor page faults and system CPU seconds.
 
     python benchmarks/host_memory.py --steps 8 --rounds 2
 """
@@ -18,24 +18,24 @@ import tempfile
 import time
 from pathlib import Path
 
-from labtune.train.allocator import preload_environment
 from labtune.train.bench import in_fresh_process
+from labtune.train.cpu.allocator import preload_environment
+from labtune.train.cpu.host_memory import TRIM_BACKWARD_AT, TRIM_FORWARD_AT
+from labtune.train.cpu.prepare import MemoryPlan
 
-# (M_MMAP_THRESHOLD, M_TRIM_THRESHOLD): the heap kept whole, its top given back at every free, session 2's
-KEEP, TOP, LOW = (32 * 1024 * 1024, 2 ** 31 - 1), (32 * 1024 * 1024, 0), (256 * 1024, 256 * 1024)
-# name -> (malloc setting or None for glibc's own, trim_during_step's (forward, backward) fractions of the
-#          depth (True: the defaults), tied-embedding gradient, fused.LEAN_FROM_TOKENS or None for the default)
+LOW = MemoryPlan(heap="low", trim_forward=TRIM_FORWARD_AT, trim_backward=TRIM_BACKWARD_AT, keep_head_gradient=False)
 SETTINGS = {
-    "default": (KEEP, False, "in place", None),
-    "low_cpu_memory": (TOP, True, "in place", None),
-    "low_cpu_memory, heap top kept": (KEEP, True, "in place", None),
-    "trim in backward only": (TOP, ((), (0.07, 1 / 3, 2 / 3)), "in place", None),
-    "trim after forward only": (TOP, ((1.0,), (0.07, 1 / 3, 2 / 3)), "in place", None),
-    "lean from 1024 tokens": (KEEP, False, "in place", 1024),
-    "session 4": (KEEP, False, "sparse", 1024),
-    "glibc's own": (None, False, "in place", None),
-    "heap top trimmed": (TOP, False, "in place", None),  # sessions 4-6's default, by mistake
-    "mmap 256K": (LOW, False, "in place", None),  # session 2's --low_cpu_memory
+    "default": MemoryPlan(),
+    "low_cpu_memory": LOW,
+    "low_cpu_memory, heap top kept": MemoryPlan(heap="keep", trim_forward=TRIM_FORWARD_AT,
+                                                trim_backward=TRIM_BACKWARD_AT, keep_head_gradient=False),
+    "trim in backward only": MemoryPlan(heap="low", trim_backward=TRIM_BACKWARD_AT, keep_head_gradient=False),
+    "trim after forward only": MemoryPlan(heap="low", trim_forward=(1.0,), trim_backward=TRIM_BACKWARD_AT,
+                                          keep_head_gradient=False),
+    "tied gradient by autograd": MemoryPlan(tied_gradient_in_place=False),
+    "no lean ops": MemoryPlan(fused_ops=False),
+    "malloc's own settings": MemoryPlan(heap="system"),
+    "release late in backward": MemoryPlan(trim_backward=(0.15,)),
 }
 # Settings run on tcmalloc (preloaded, as `labtune train` does where it is installed); the rest on glibc.
 TCMALLOC = {
@@ -43,35 +43,17 @@ TCMALLOC = {
     "tcmalloc, low_cpu_memory": "low_cpu_memory",
     "tcmalloc, release late in backward": "release late in backward",
 }
-SETTINGS["release late in backward"] = (KEEP, ((), (0.15,)), "in place", None)
-
-
-def _sparse_tied_gradient(model) -> bool:
-    """The earlier way: sparse rows that autograd adds to the dense output-side gradient out of place."""
-    embedding = model.get_input_embeddings()
-    if embedding.weight is not model.get_output_embeddings().weight:
-        return False
-    embedding.sparse = True
-    return True
 
 
 def _train(name: str, settings: dict, conn) -> None:
     import torch
 
-    import labtune.train.loop as loop
-    from labtune.train import allocator, fused, host_memory
     from labtune.train.bench import peak_rss_gb
     from labtune.train.config import TrainConfig
+    from labtune.train.cpu import allocator
+    from labtune.train.loop import train
 
-    malloc, trim, tied, lean_from = SETTINGS[TCMALLOC.get(name, name)]
-    if lean_from is not None:
-        fused.LEAN_FROM_TOKENS = lean_from
-    if name not in TCMALLOC:  # tcmalloc's settings keep the real configure_host_memory
-        loop.configure_host_memory = lambda low_memory=False: malloc is not None and host_memory.set_malloc(*malloc)
-    if trim not in (False, True):
-        loop.trim_during_step = lambda model: host_memory.trim_during_step(model, *trim)
-    if tied == "sparse":
-        loop.tied_embedding_gradient_in_place = _sparse_tied_gradient
+    plan = SETTINGS[TCMALLOC.get(name, name)]
     torch.set_num_threads(settings["threads"])
     steps: list[tuple[float, int]] = []
     usage = []
@@ -84,8 +66,8 @@ def _train(name: str, settings: dict, conn) -> None:
         cfg = TrainConfig(model=settings["model"], data=[settings["data"]], output_dir=tmp + "/run",
                           model_max_length=512, max_steps=settings["steps"] + 1,
                           per_device_train_batch_size=settings["batch"], learning_rate=2e-5, warmup_ratio=0.0,
-                          save_steps=10 ** 9, quiet=True, seed=0, low_cpu_memory=trim is not False)
-        loop.train(cfg, on_step=record)
+                          save_steps=10 ** 9, quiet=True, seed=0)
+        train(cfg, on_step=record, memory=plan)
     (t0, n0), (t1, n1) = steps[0], steps[-1]
     conn.send({"allocator": allocator.active(), "tokens_per_s": (n1 - n0) / (t1 - t0), "peak_rss_gb": peak_rss_gb(),
                "minor_faults_per_step": (usage[-1].ru_minflt - usage[0].ru_minflt) / (len(steps) - 1),

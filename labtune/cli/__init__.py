@@ -11,8 +11,15 @@ from rich.console import Console
 
 from labtune.errors import LabtuneError
 
+def same_flag(name: str) -> str:
+    """`--model-max-length` and `--model_max_length` are one flag: HF/FastChat users type underscores,
+    everyone else dashes, and every command (and every sub-command, through click's context) accepts both."""
+    return name.replace("-", "_")
+
+
 app = typer.Typer(
     name="labtune",
+    context_settings={"token_normalize_func": same_flag},
     help="Turn your notes and chat data into a chat assistant you run yourself.",
     no_args_is_help=True,
     add_completion=False,
@@ -24,11 +31,15 @@ app.add_typer(data_app, name="data")
 # Each module has `register(app, data_app)` adding its commands. Missing modules are skipped so a
 # partial install still gives a working CLI for the rest.
 COMMAND_MODULES = [
-    "labtune.data.commands",  # data check / convert / render
-    "labtune.data.notes.commands",  # data import-notes
-    "labtune.train.commands",  # train, bench train
-    "labtune.eval.commands",  # eval, experiment
-    "labtune.serve.commands",  # chat, serve
+    "labtune.cli.data",  # data check / convert / render
+    "labtune.cli.notes",  # data import-notes
+    "labtune.cli.train",  # train, bench train
+    "labtune.cli.retrieval",  # index
+    "labtune.cli.eval",  # eval
+    "labtune.cli.experiment",  # experiment
+    "labtune.cli.serve",  # chat, serve
+    "labtune.cli.export",  # export, import-llama, import-delta
+    "labtune.cli.arena",  # models, arena, leaderboard
     "labtune.cli.learn",  # learn, demo, recipes
 ]
 
@@ -55,7 +66,7 @@ def main(reexec: bool = False) -> None:
     os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
     try:
         if reexec:
-            from labtune.train.allocator import reexec_on_tcmalloc  # no torch: cheap for every command
+            from labtune.train.cpu.allocator import reexec_on_tcmalloc  # no torch: cheap for every command
 
             reexec_on_tcmalloc(sys.argv[1:])  # training commands only; returns when nothing is to be done
         app()

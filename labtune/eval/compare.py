@@ -7,6 +7,7 @@ from pathlib import Path
 
 from labtune.data.conversation import Conversation
 from labtune.errors import LabtuneError
+from labtune.eval.books import CLOSED, Books
 from labtune.eval.evaluate import (ModelEval, QuestionResult, Settings, accuracy, base_of, evaluate_model,
                                    general_prompts, score_answers)
 from labtune.eval.questions import Question
@@ -26,6 +27,8 @@ class ModelRow:
     train_seconds: float | None
     eval_seconds: float
     cached: bool
+    mode: str = CLOSED  # closed-book | open-book | right note (the same model, other prompts)
+    answer_seconds: float | None = None  # per question, batched, in this mode
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -57,10 +60,30 @@ def models_with_bases(names: list[str]) -> tuple[list[str], dict[str, str]]:
     return ordered, base_for
 
 
+def _per_question(ev: ModelEval, mode: str, n: int) -> float | None:
+    seconds = ev.answer_seconds.get(mode)
+    return seconds / n if seconds is not None and n else None
+
+
+def _book_rows(row: ModelRow, ev: ModelEval, questions: list[Question], books: Books, match: str) -> list[ModelRow]:
+    """The same model answering with retrieved notes, and with the right note (questions that have one)."""
+    rows = []
+    for mode, answers in ev.book_answers.items():
+        results = score_answers(books.questions_for(mode, questions), answers, match)
+        if not results:
+            continue
+        rows.append(ModelRow(row.name, row.is_base, accuracy(results), results, None, None, [], row.base_model,
+                             row.train_seconds, row.eval_seconds, row.cached, mode,
+                             _per_question(ev, mode, len(answers))))
+    return rows
+
+
 def compare(names: list[str], questions: list[Question], general: list[Conversation], match: str,
-            settings: Settings, use_cache: bool = True, log=print) -> list[ModelRow]:
+            settings: Settings, use_cache: bool = True, log=print, books: Books | None = None) -> list[ModelRow]:
+    """One row per model (closed book), each followed by its open-book and right-note rows when `books`."""
     ordered, base_for = models_with_bases(names)
-    evals: dict[str, ModelEval] = {n: evaluate_model(n, questions, general, settings, use_cache, log)
+    prompts = books.prompts if books else None
+    evals: dict[str, ModelEval] = {n: evaluate_model(n, questions, general, settings, use_cache, log, prompts)
                                    for n in ordered}
     base_names = set(base_for.values())
     rows = []
@@ -73,8 +96,12 @@ def compare(names: list[str], questions: list[Question], general: list[Conversat
         base_ppl = (evals[base].general_perplexity or {}).get("perplexity") if base else None
         if ppl is not None and base_ppl:
             change = (ppl - base_ppl) / base_ppl
-        rows.append(ModelRow(name, name in base_names, accuracy(results), results, ppl, change,
-                             ev.general_answers, base, ev.train_seconds, ev.eval_seconds, ev.cached))
+        row = ModelRow(name, name in base_names, accuracy(results), results, ppl, change, ev.general_answers, base,
+                       ev.train_seconds, ev.eval_seconds, ev.cached, CLOSED,
+                       _per_question(ev, CLOSED, len(questions)))
+        rows.append(row)
+        if books is not None:
+            rows += _book_rows(row, ev, questions, books, match)
     return rows
 
 

@@ -14,8 +14,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from labtune.data.conversation import Conversation
+from labtune.data.conversation import Conversation, Message
 from labtune.eval.answer import generate_answers
+from labtune.eval.books import CLOSED
 from labtune.eval.perplexity import perplexity
 from labtune.eval.questions import Question, question_from_dict
 from labtune.eval.scoring import score
@@ -55,16 +56,22 @@ class ModelEval:
     train_seconds: float | None = None
     eval_seconds: float = 0.0
     cached: bool = False
+    book_answers: dict[str, list[str]] = field(default_factory=dict)  # open-book / right-note answers, by mode
+    answer_seconds: dict[str, float] = field(default_factory=dict)  # time to answer all questions, by mode
 
 
 def evaluate_questions(loaded, questions: list[Question | dict], match: str = "contains", max_new_tokens: int = 64,
-                       batch_size: int = 32) -> list[QuestionResult]:
+                       batch_size: int = 32, notes=None, notes_k: int = 3) -> list[QuestionResult]:
     """Answer each question greedily with the model's template and score it.
 
     `questions`: from `load_questions`, or dicts as in a questions file ({"question", "answers", "kind"?}).
+    `notes`: a `labtune.retrieval.NotesIndex` to answer open-book (the retrieved notes in each prompt).
     """
+    from labtune.retrieval import open_book
+
     questions = [q if isinstance(q, Question) else question_from_dict(q) for q in questions]
-    answers = generate_answers(loaded, [q.prompt for q in questions], max_new_tokens, batch_size)
+    prompts = [open_book(q.prompt, notes, notes_k)[0] for q in questions]
+    answers = generate_answers(loaded, prompts, max_new_tokens, batch_size)
     return score_answers(questions, answers, match)
 
 
@@ -122,7 +129,8 @@ def fingerprint(name: str) -> list:
     return stats
 
 
-def cache_key(name: str, questions: list[Question], general: list[Conversation], settings: Settings) -> str:
+def cache_key(name: str, questions: list[Question], general: list[Conversation], settings: Settings,
+              books: dict[str, list[list[Message]]] | None = None) -> str:
     payload = {
         "version": CACHE_VERSION,
         "model": fingerprint(name),
@@ -130,6 +138,8 @@ def cache_key(name: str, questions: list[Question], general: list[Conversation],
         "general": [c.to_dict() for c in general],
         "settings": asdict(settings),
     }
+    if books:  # only then, so closed-book evaluations cached before open book existed stay valid
+        payload["books"] = {mode: [[m.to_dict() for m in p] for p in prompts] for mode, prompts in books.items()}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]
 
 
@@ -144,11 +154,15 @@ def _device() -> str | None:
 
 
 def evaluate_model(name: str, questions: list[Question], general: list[Conversation], settings: Settings,
-                   use_cache: bool = True, log=print) -> ModelEval:
-    """Answers, general perplexity and general answers for one model or run (from cache when unchanged)."""
+                   use_cache: bool = True, log=print, books: dict[str, list[list[Message]]] | None = None
+                   ) -> ModelEval:
+    """Answers, general perplexity and general answers for one model or run (from cache when unchanged).
+
+    `books`: more prompt sets for the same questions (open-book, right note), answered by mode.
+    """
     from labtune.model.load import load
 
-    key = cache_key(name, questions, general, settings)
+    key = cache_key(name, questions, general, settings, books)
     cached = cache_dir() / f"{key}.json"
     if use_cache and cached.is_file():
         result = ModelEval(**json.loads(cached.read_text(encoding="utf-8")))
@@ -159,9 +173,16 @@ def evaluate_model(name: str, questions: list[Question], general: list[Conversat
     log(f"{name}: loading")
     loaded = load(name, device=_device())
     log(f"{name}: answering {len(questions)} questions")
+    timed = time.perf_counter()
     answers = generate_answers(loaded, [q.prompt for q in questions], settings.max_new_tokens, settings.batch_size)
     result = ModelEval(name, answers, base_model=loaded.base_model,
                        train_seconds=loaded.run.train_seconds if loaded.run else None)
+    result.answer_seconds[CLOSED] = time.perf_counter() - timed
+    for mode, prompts in (books or {}).items():
+        log(f"{name}: answering {len(prompts)} questions, {mode}")
+        timed = time.perf_counter()
+        result.book_answers[mode] = generate_answers(loaded, prompts, settings.max_new_tokens, settings.batch_size)
+        result.answer_seconds[mode] = time.perf_counter() - timed
     if general:
         log(f"{name}: general perplexity on {len(general)} conversations")
         result.general_perplexity = perplexity(loaded, general, settings.max_length,

@@ -67,23 +67,20 @@ def answer_tokens(expected: list[str], tokenizer) -> int:
     return min(max(longest + 8, 32), 160)
 
 
-def build_retrieval_index(notes_dir: Path, run_dir: Path) -> dict | None:
-    """The run's notes index for open-book answers in chat, serve and eval, where labtune.retrieval exists.
+def build_retrieval_index(notes_dir: Path, run_dir: Path) -> dict:
+    """The run's notes index, for open-book answers in chat, serve and eval.
 
-    Best effort: the run is trained and checked by now, so a failure here is reported, not raised.
+    The run is trained and checked by now, so a failure here is reported (terminal and report), not
+    raised: the tuned model is still there to use closed-book, and `labtune index` can build it later.
     """
-    try:
-        from labtune.retrieval import build_index
-    except ModuleNotFoundError as exc:
-        if exc.name and "labtune.retrieval".startswith(exc.name):
-            return None
-        return {"error": f"{type(exc).__name__}: {exc}"}
+    from labtune.retrieval import build_index
+
     index_dir = RunDir(run_dir).index_dir
     try:
-        build_index(notes_dir, index_dir)
+        built = build_index(notes_dir, index_dir)
     except Exception as exc:  # noqa: BLE001 - reported in the report and on the terminal
         return {"error": f"{type(exc).__name__}: {exc}"}
-    return {"path": str(index_dir)}
+    return {"path": str(index_dir), "chunks": len(built.index.chunks), "seconds": round(built.seconds, 2)}
 
 
 def learn(notes_dir: Path, output: Path, model: str = DEFAULT_MODEL, questions_file: Path | None = None,
@@ -159,7 +156,7 @@ def learn(notes_dir: Path, output: Path, model: str = DEFAULT_MODEL, questions_f
         del tuned
     with clock.stage("index"):
         index = build_retrieval_index(notes_dir, output)
-    if index and "error" in index:
+    if "error" in index:
         console.print(f"[yellow]the retrieval index was not built: {index['error']}[/]", highlight=False)
     clock.seconds["total"] = round(time.perf_counter() - started, 1)
     report = build_report(notes_dir=notes_dir, run=RunDir(output), model=model, seed=seed, recipe=recipe,

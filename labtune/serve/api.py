@@ -1,263 +1,240 @@
 """OpenAI-compatible API and the web chat page, for one model, in one process.
 
-Safe by default: callers bind it to 127.0.0.1; with an API key every /v1 call needs
-`Authorization: Bearer KEY` (constant-time compare); body size, prompt tokens and max_tokens are
-capped; a bounded wait line answers 429 when full; a client that goes away stops its generation.
+Safe by default (see `labtune.serve.http`): loopback host names only, an API key when one is set,
+JSON bodies only, capped and read within a deadline. A request takes a place in line before any
+work is done for it (a full server answers 429 at once), its prompt is refused by length before
+it is tokenized, and it runs batched with every other request in the engine's thread; a client
+that goes away (while sending, in line, or mid-answer) frees its place and stops its answer.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hmac
-import json
-import time
-import uuid
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
 from typing import AsyncIterator
 
-from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException
 
 from labtune.data.conversation import Message
-from labtune.serve.generate import Engine, Generation, Sampling
-from labtune.serve.jobs import Job, Scheduler
-from labtune.serve.schemas import ApiError, ChatCompletionRequest, CompletionRequest
+from labtune.errors import LabtuneError
+from labtune.retrieval import DEFAULT_K, NotesIndex, open_book
+from labtune.serve.engine import ServingEngine
+from labtune.serve.http import Guard, bounded_route, request_id
+from labtune.serve.jobs import Job, Line
+from labtune.serve.openapi import ERRORS, document, install
+from labtune.serve.responses import (ChatCompletion, Completion, Health, ModelList, Reply, models_list, sse)
+from labtune.serve.sampling import Sampling
+from labtune.serve.schemas import ApiError, ChatCompletionRequest, CompletionRequest, capped, server_error
 
 STATIC_DIR = resources.files("labtune.serve") / "static"
+LOOPBACK_ONLY = frozenset()  # allowed_hosts: local names and loopback addresses, nothing more
+log = logging.getLogger("labtune.serve")
 
 
 @dataclass(frozen=True)
 class Limits:
     max_body_bytes: int = 1 << 20
+    body_seconds: float = 10.0  # the whole body must arrive within this
     max_prompt_tokens: int | None = None  # None: the model's context length
     max_tokens: int = 1024  # cap on max_tokens per request (and the default when a request sets none)
-    max_waiting: int = 8  # requests waiting for the model beyond the one running; more get 429
+    max_batch: int = 8  # answers generated together
+    max_waiting: int = 8  # requests that may wait beyond a full batch; more get 429
 
 
-def create_app(engine: Engine, api_key: str | None = None, limits: Limits = Limits(),
-               model_name: str | None = None) -> FastAPI:
-    app = FastAPI(title="labtune", docs_url=None, redoc_url=None, openapi_url=None)
-    scheduler = Scheduler(limits.max_waiting)
-    app.state.scheduler = scheduler
-    model_id = model_name or engine.name
+def create_app(engine: ServingEngine, api_key: str | None = None, limits: Limits = Limits(),
+               model_name: str | None = None, allowed_hosts: frozenset[str] | None = LOOPBACK_ONLY,
+               index: NotesIndex | None = None, notes_k: int = DEFAULT_K) -> FastAPI:
+    """`allowed_hosts`: extra names the Host header may carry (local ones always pass); None: any.
+    `index`: chat answers are open-book, with the retrieved notes named in `labtune.notes`."""
+    served = engine.serving(max_batch=limits.max_batch)
+    line = Line(limits.max_batch + limits.max_waiting)
+    tokenizing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="labtune-tokenize")
+    model_id = model_name or engine.model_id
     max_prompt = min(limits.max_prompt_tokens or engine.context_length, engine.context_length - 1)
+    max_chars = engine.max_prompt_chars(max_prompt)
 
-    @app.exception_handler(ApiError)
-    async def _api_error(request: Request, exc: ApiError):
-        return exc.response()
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        served.close()
+        tokenizing.shutdown(wait=False, cancel_futures=True)
 
-    # A plain ASGI middleware, not @app.middleware("http"): that one wraps `receive` and hides a
-    # client's disconnect from the endpoint, which must see it to stop the generation.
-    app.add_middleware(_Guard, api_key=api_key, max_body_bytes=limits.max_body_bytes)
+    app = FastAPI(title="labtune", summary="OpenAI-compatible API of one labtune model", version="1",
+                  docs_url=None, redoc_url=None, lifespan=lifespan)
+    app.state.line, app.state.served = line, served
+    app.add_middleware(Guard, api_key=api_key, max_body_bytes=limits.max_body_bytes, allowed_hosts=allowed_hosts)
+    _error_handlers(app)
+    v1 = APIRouter(route_class=bounded_route(limits.max_body_bytes, limits.body_seconds), responses=ERRORS)
 
-    @app.get("/health")
+    @app.get("/health", response_model=Health)
     async def health():
         return {"status": "ok"}
 
-    @app.get("/v1/models")
+    app.head("/health", include_in_schema=False)(health)  # load balancers and curl -I ask with HEAD
+
+    @app.get("/metrics", response_class=PlainTextResponse)
+    async def metrics():
+        """Prometheus text: requests holding a place, in the batch, waiting for it, and totals."""
+        counts = {"admitted": line.stats.admitted, "running": served.stats.running, "queued": served.stats.pending}
+        totals = {k: getattr(line.stats, k) for k in ("completed", "cancelled", "failed", "rejected", "refused")}
+        lines = [f"labtune_requests_{k} {v}" for k, v in counts.items()]
+        lines += [f"labtune_requests_{k}_total {v}" for k, v in totals.items()]
+        lines += [f"labtune_decode_steps_total {served.stats.steps}", f"labtune_largest_batch {served.stats.largest_batch}"]
+        return "\n".join(lines) + "\n"
+
+    @v1.get("/v1/models", response_model=ModelList)
     async def models():
-        return {"object": "list", "data": [{"id": model_id, "object": "model", "created": 0, "owned_by": "labtune"}]}
+        return models_list(model_id)
 
-    @app.post("/v1/chat/completions")
-    async def chat_completions(request: Request):
-        body = await _parse(request, ChatCompletionRequest, limits.max_body_bytes)
-        _check_model(body.model, model_id)
-        messages = [Message("system" if m.role == "developer" else m.role, m.text()) for m in body.messages]
-        prompt_ids = await asyncio.to_thread(engine.chat_prompt_ids, messages)  # a big prompt takes a while
-        sampling = _sampling(body, len(prompt_ids), max_prompt, limits, engine)
-        job = _admit(scheduler, lambda cancel: engine.generate(prompt_ids, sampling, cancel,
-                                                               stops=tuple(engine.template.stop)))
-        ident, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+    async def chat_completions(body: ChatCompletionRequest, request: Request):
+        reply = Reply("chat", model_id)
+
+        def prompt_ids() -> list[int]:  # after admission, in the tokenizing thread
+            messages = [Message("system" if m.role == "developer" else m.role, m.text()) for m in body.messages]
+            if index is not None:
+                messages, sources = open_book(messages, index, notes_k)
+                reply.extra = {"labtune": {"notes": sources}}
+            return engine.chat_prompt_ids(messages)
+
+        return await answer(request, body, reply, prompt_ids)
+
+    async def completions(body: CompletionRequest, request: Request):
+        return await answer(request, body, Reply("text", model_id), lambda: engine.text_prompt_ids(body.prompt_text()))
+
+    # The bodies are this server's models (their max_tokens says its cap), set as real classes:
+    # FastAPI reads them from the annotations, which `from __future__ import annotations` makes strings.
+    chat_body, text_body = capped(limits.max_tokens)
+    chat_completions.__annotations__.update(body=chat_body, request=Request)
+    completions.__annotations__.update(body=text_body, request=Request)
+    v1.post("/v1/chat/completions", response_model=ChatCompletion, response_model_exclude_unset=True,
+            responses=document("chat"))(chat_completions)
+    v1.post("/v1/completions", response_model=Completion, responses=document("text"))(completions)
+
+    async def answer(request: Request, body, reply: Reply, prompt_ids):
+        if body.model and body.model != model_id:
+            raise ApiError(404, f"the model {body.model!r} does not exist; this server has {model_id!r}",
+                           param="model", code="model_not_found")
+        ticket = line.enter()
+        if ticket is None:
+            raise ApiError(429, "the server is busy: too many requests are waiting; retry shortly",
+                           kind="rate_limit_error", code="rate_limit_exceeded", headers={"Retry-After": "1"})
+        try:
+            job = Job(ticket)
+            where = "messages" if reply.kind == "chat" else "prompt"
+            if body.prompt_chars() > max_chars:
+                raise too_long(where, f"more than {max_chars} characters")
+            ids = await tokenize(request, prompt_ids)
+            if len(ids) > max_prompt:
+                raise too_long(where, f"{len(ids)} tokens")
+            sampling = sampling_of(body, len(ids))
+            job.handle = served.start(ids, sampling, job, chat=reply.kind == "chat")
+        except BaseException:
+            ticket.leave("refused")
+            raise
         if body.stream:
-            return _sse(_chat_chunks(job, ident, created, model_id, body.include_usage()))
-        text, gen = await _collect(job, request)
-        return {"id": ident, "object": "chat.completion", "created": created, "model": model_id,
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-                             "finish_reason": gen.finish_reason, "logprobs": None}],
-                "usage": _usage(gen)}
+            return sse(stream(job, reply, body.include_usage(), request_id(request)))
+        return await whole(job, reply, request)
 
-    @app.post("/v1/completions")
-    async def completions(request: Request):
-        body = await _parse(request, CompletionRequest, limits.max_body_bytes)
-        _check_model(body.model, model_id)
-        prompt_ids = await asyncio.to_thread(engine.text_prompt_ids, body.prompt_text())
-        sampling = _sampling(body, len(prompt_ids), max_prompt, limits, engine)
-        job = _admit(scheduler, lambda cancel: engine.generate(prompt_ids, sampling, cancel))
-        ident, created = f"cmpl-{uuid.uuid4().hex}", int(time.time())
-        if body.stream:
-            return _sse(_completion_chunks(job, ident, created, model_id, body.include_usage()))
-        text, gen = await _collect(job, request)
-        return {"id": ident, "object": "text_completion", "created": created, "model": model_id,
-                "choices": [{"index": 0, "text": text, "finish_reason": gen.finish_reason, "logprobs": None}],
-                "usage": _usage(gen)}
+    async def tokenize(request: Request, prompt_ids) -> list[int]:
+        try:
+            return await asyncio.get_running_loop().run_in_executor(tokenizing, prompt_ids)
+        except LabtuneError as exc:  # the template cannot render this conversation
+            log.warning("request %s: %s", request_id(request), exc)
+            raise ApiError(400, "the messages cannot be put in this model's chat template (request id "
+                                f"{request_id(request)})", param="messages", code="invalid_messages") from None
 
+    def too_long(param: str, size: str) -> ApiError:
+        return ApiError(400, f"the prompt is {size}; this server accepts at most {max_prompt} tokens",
+                        param=param, code="context_length_exceeded")
+
+    def sampling_of(body, prompt_tokens: int) -> Sampling:
+        room = engine.context_length - prompt_tokens
+        param, requested = body.requested_tokens()
+        if requested is not None and requested > limits.max_tokens:
+            raise ApiError(400, f"{param} is {requested}; this server allows at most {limits.max_tokens}", param=param)
+        if requested is not None and requested > room:
+            raise ApiError(400, f"the prompt ({prompt_tokens} tokens) plus {param} ({requested}) exceeds the "
+                                f"model's context of {engine.context_length} tokens", param=param,
+                           code="context_length_exceeded")
+        return Sampling(temperature=1.0 if body.temperature is None else body.temperature,
+                        top_p=1.0 if body.top_p is None else body.top_p,
+                        max_new_tokens=requested or min(limits.max_tokens, room),
+                        repetition_penalty=body.repetition_penalty or 1.0, seed=body.seed, stop=body.stop_list())
+
+    app.include_router(v1)
+    install(app)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
-    @app.get("/")
+    @app.get("/", include_in_schema=False)
     async def page():
         return FileResponse(str(STATIC_DIR / "index.html"))
 
     return app
 
 
-# --- request handling ----------------------------------------------------------------------------
-
-
-class _Guard:
-    """On /v1: the API key (when set) and the declared body size, before any work is done."""
-
-    def __init__(self, app, api_key: str | None, max_body_bytes: int):
-        self.app, self.api_key, self.max_body_bytes = app, api_key, max_body_bytes
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] == "http" and scope["path"].startswith("/v1"):
-            request = Request(scope)
-            error = None
-            if self.api_key is not None and not _authorized(request, self.api_key):
-                error = ApiError(401, "invalid or missing API key: send `Authorization: Bearer KEY`",
-                                 code="invalid_api_key")
-            else:
-                length = request.headers.get("content-length", "")
-                if length.isdigit() and int(length) > self.max_body_bytes:
-                    error = _too_large(self.max_body_bytes)
-            if error is not None:
-                await error.response()(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-
-def _authorized(request: Request, api_key: str) -> bool:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    # compare_digest on bytes: constant time whatever the length or content of the guess
-    return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), api_key.encode())
-
-
-def _too_large(cap: int) -> ApiError:
-    return ApiError(413, f"request body is larger than {cap} bytes", code="request_too_large")
-
-
-async def _parse(request: Request, model: type[BaseModel], cap: int):
-    """Read at most `cap` bytes (chunked bodies have no Content-Length), parse JSON, validate."""
-    raw = bytearray()
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > cap:
-            raise _too_large(cap)
-    try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ApiError(400, f"request body is not valid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise ApiError(400, "request body must be a JSON object")
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        param = ".".join(str(p) for p in first["loc"]) or None
-        raise ApiError(400, f"invalid field {param}: {first['msg']}", param=param) from None
-
-
-def _check_model(requested: str | None, served: str) -> None:
-    if requested and requested != served:
-        raise ApiError(404, f"the model {requested!r} does not exist; this server has {served!r}",
-                       param="model", code="model_not_found")
-
-
-def _sampling(body, prompt_tokens: int, max_prompt: int, limits: Limits, engine: Engine) -> Sampling:
-    if prompt_tokens > max_prompt:
-        raise ApiError(400, f"the prompt is {prompt_tokens} tokens; this server accepts at most {max_prompt}",
-                       param="messages" if isinstance(body, ChatCompletionRequest) else "prompt",
-                       code="context_length_exceeded")
-    room = engine.context_length - prompt_tokens
-    requested = body.requested_tokens()
-    param = "max_completion_tokens" if getattr(body, "max_completion_tokens", None) else "max_tokens"
-    if requested is not None and requested > limits.max_tokens:
-        raise ApiError(400, f"{param} is {requested}; this server allows at most {limits.max_tokens}", param=param)
-    if requested is not None and requested > room:
-        raise ApiError(400, f"the prompt ({prompt_tokens} tokens) plus {param} ({requested}) exceeds the "
-                            f"model's context of {engine.context_length} tokens", param=param,
-                       code="context_length_exceeded")
-    return Sampling(temperature=body.temperature, top_p=body.top_p,
-                    max_new_tokens=requested or min(limits.max_tokens, room),
-                    repetition_penalty=body.repetition_penalty, seed=body.seed, stop=body.stop_list())
-
-
-def _admit(scheduler: Scheduler, make) -> Job:
-    if not scheduler.try_admit():
-        raise ApiError(429, "the server is busy: too many requests are waiting; retry shortly",
-                       kind="rate_limit_error", code="rate_limit_exceeded", headers={"Retry-After": "1"})
-    return scheduler.start(make)
-
-
-async def _collect(job: Job, request: Request) -> tuple[str, Generation]:
-    """The whole text of a non-streaming job, cancelling it if the client disconnects meanwhile."""
+async def whole(job: Job, reply: Reply, request: Request) -> dict:
+    """The whole answer, cancelling it if the client disconnects meanwhile."""
 
     async def watch():
-        while not job.cancel.is_set():
+        while True:
             if await request.is_disconnected():
-                job.cancel.set()
+                job.cancel()
                 return
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(0.25)
 
     watcher = asyncio.create_task(watch())
     try:
-        text = await job.text()
-    except Exception as exc:
-        raise ApiError(500, f"generation failed: {exc}", kind="server_error") from None
+        await job.text_until_done()
     finally:
         watcher.cancel()
-    if job.generation is None:  # cancelled while waiting: the client is gone, nobody reads this
+    gen = job.generation
+    if gen.finish_reason == "error":
+        raise server_error(request_id(request))
+    if gen.finish_reason == "cancelled":  # the client is gone: nobody reads this
         raise ApiError(499, "request cancelled", code="cancelled")
-    return text, job.generation
+    return reply.whole(gen)
 
 
-def _usage(gen: Generation) -> dict:
-    return {"prompt_tokens": gen.prompt_tokens, "completion_tokens": gen.completion_tokens,
-            "total_tokens": gen.prompt_tokens + gen.completion_tokens}
-
-
-# --- server-sent events --------------------------------------------------------------------------
-
-
-def _sse(events: AsyncIterator[dict]) -> StreamingResponse:
-    async def body():
-        try:
-            async for event in events:
-                yield f"data: {json.dumps(event)}\n\n"
-        except Exception as exc:  # headers are gone already: report in the stream, as OpenAI does
-            error = ApiError(500, f"generation failed: {exc}", kind="server_error")
-            yield f"data: {json.dumps({'error': {'message': error.message, 'type': error.kind}})}\n\n"
-            return
-        yield "data: [DONE]\n\n"
-
-    return StreamingResponse(body(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
-
-
-async def _chat_chunks(job: Job, ident: str, created: int, model: str, usage: bool) -> AsyncIterator[dict]:
-    def chunk(delta: dict, finish: str | None = None) -> dict:
-        return {"id": ident, "object": "chat.completion.chunk", "created": created, "model": model,
-                "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}]}
-
-    yield chunk({"role": "assistant", "content": ""})
+async def stream(job: Job, reply: Reply, include_usage: bool, ident: str) -> AsyncIterator[dict]:
+    for chunk in reply.opening():
+        yield chunk
     async for piece in job.pieces():
-        yield chunk({"content": piece})
-    yield chunk({}, job.generation.finish_reason)
-    if usage:
-        yield {"id": ident, "object": "chat.completion.chunk", "created": created, "model": model,
-               "choices": [], "usage": _usage(job.generation)}
+        yield reply.piece(piece)
+    if job.generation.finish_reason == "error":  # headers are gone already: report in the stream
+        yield server_error(ident).body()
+        return
+    for chunk in reply.closing(job.generation, include_usage):
+        yield chunk
 
 
-async def _completion_chunks(job: Job, ident: str, created: int, model: str, usage: bool) -> AsyncIterator[dict]:
-    def chunk(text: str, finish: str | None = None) -> dict:
-        return {"id": ident, "object": "text_completion", "created": created, "model": model,
-                "choices": [{"index": 0, "text": text, "finish_reason": finish, "logprobs": None}]}
+def _error_handlers(app: FastAPI) -> None:
+    """Every error in OpenAI's shape: ours, FastAPI's validation, and Starlette's 404/405."""
 
-    async for piece in job.pieces():
-        yield chunk(piece)
-    yield chunk("", job.generation.finish_reason)
-    if usage:
-        yield {"id": ident, "object": "text_completion", "created": created, "model": model,
-               "choices": [], "usage": _usage(job.generation)}
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException):
+        if isinstance(exc, ApiError):
+            return exc.response()
+        kind = {404: f"Invalid URL ({request.method} {request.url.path})",
+                405: f"Method {request.method} is not allowed on {request.url.path}"}
+        message = kind.get(exc.status_code, str(exc.detail))
+        return ApiError(exc.status_code, message, code={404: "not_found", 405: "method_not_allowed"}.get(
+            exc.status_code), headers=exc.headers).response()
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):
+        first = exc.errors()[0]
+        loc = [str(p) for p in first.get("loc", ()) if p != "body"]
+        param = ".".join(loc) or None
+        why = first["msg"].removeprefix("Value error, ")
+        message = f"invalid field {param}: {why}" if param else f"invalid request body: {why}"
+        if first.get("type") == "missing" and not loc:
+            message = "the request needs a JSON body"
+        return ApiError(400, message, param=param).response()

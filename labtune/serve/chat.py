@@ -17,6 +17,7 @@ from rich.live import Live
 from rich.markdown import Markdown
 
 from labtune.data.conversation import Message
+from labtune.retrieval import DEFAULT_K, NotesIndex, open_book
 from labtune.serve.generate import Engine, Sampling
 
 HELP = "commands: !!exit  !!reset  !!remove  !!regen  !!save FILE  !!load FILE  (Ctrl-C stops an answer)"
@@ -24,9 +25,10 @@ HELP = "commands: !!exit  !!reset  !!remove  !!regen  !!save FILE  !!load FILE  
 
 class ChatSession:
     def __init__(self, engine: Engine, sampling: Sampling, console: Console, system: str | None = None,
-                 style: str = "rich", debug: bool = False):
+                 style: str = "rich", debug: bool = False, notes: NotesIndex | None = None, notes_k: int = DEFAULT_K):
         self.engine, self.sampling, self.console = engine, sampling, console
         self.system, self.style, self.debug = system, style, debug
+        self.notes, self.notes_k = notes, notes_k  # open book when an index is given
         self.messages: list[Message] = self._fresh()
 
     def _fresh(self) -> list[Message]:
@@ -113,19 +115,28 @@ class ChatSession:
     # --- answering -------------------------------------------------------------------------------
 
     def answer(self) -> str:
-        """Stream the assistant's next turn and add it to the history (partial if interrupted)."""
-        kept, dropped = self.engine.fit_history(self.messages, self.sampling.max_new_tokens)
+        """Stream the assistant's next turn and add it to the history (partial if interrupted).
+
+        Open book: the notes retrieved for the last question go into the prompt only; the history
+        keeps the user's own words, so each turn retrieves afresh.
+        """
+        prompt, sources = open_book(self.messages, self.notes, self.notes_k)
+        prompt, dropped = self.engine.fit_history(prompt, self.sampling.max_new_tokens)
         if dropped:
-            self.messages = kept
+            system = 1 if self.messages and self.messages[0].role == "system" else 0
+            del self.messages[system:system + dropped]  # the prompt differs only in its last user turn
             self.console.print(f"[yellow](history trimmed: the {dropped} oldest messages no longer fit the "
                                f"{self.engine.context_length}-token context)[/]")
-        prompt_tokens = len(self.engine.chat_prompt_ids(self.messages))
+        prompt_tokens = len(self.engine.chat_prompt_ids(prompt))
         if prompt_tokens + 1 > self.engine.context_length:
             self.messages.pop()  # a question that cannot be answered stays out of the history
-            self.console.print(f"[red]that message is {prompt_tokens} tokens with the prompt; the model's context "
-                               f"is {self.engine.context_length}[/]")
+            with_notes = f" and {len(sources)} notes" if sources else ""
+            self.console.print(f"[red]that message is {prompt_tokens} tokens with the prompt{with_notes}; the "
+                               f"model's context is {self.engine.context_length}[/]")
             return ""
-        generation = self.engine.chat(self.messages, self.sampling)
+        if sources:
+            self.console.print(f"[dim]notes: {', '.join(sources)}[/]", highlight=False)
+        generation = self.engine.chat(prompt, self.sampling)
         text, interrupted = self._show(generation)
         self.messages.append(Message("assistant", text))
         if interrupted:

@@ -1,73 +1,30 @@
-"""One generation engine for chat and the API: streaming text, the run's template, stop rules.
+"""The transformers engine: a loaded run's model, tokenizer and template, for chat and the API.
 
-An own decoding loop over the model's KV cache (rather than `model.generate` in a thread) so that
-cancelling is a flag checked between tokens and stop strings are cut before any text leaves.
-Sampling uses transformers' own logits processors, so the numbers mean what they mean in `generate`.
+`generate`/`chat` run one answer in the caller's thread (the terminal chat: Ctrl-C lands there);
+`serving` gives the server a batcher that runs every request's answer in one batch. Both use the
+same code (`labtune.serve.batch`), so an answer does not depend on how it was asked for.
 """
 
 from __future__ import annotations
 
 import threading
-import time
-from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterator
 
 from labtune.data.conversation import Message
 from labtune.data.tokenize import bos_ids, encode_prompt
 from labtune.model.load import Loaded
+from labtune.serve.batch import Batch, Generation, Prefill, Sequence
+from labtune.serve.batcher import Batcher, BatcherStats
+from labtune.serve.sampling import Sampling
 
+__all__ = ["Engine", "Generation", "Sampling"]
 
-@dataclass(frozen=True)
-class Sampling:
-    temperature: float = 0.7  # 0 means greedy
-    top_p: float = 1.0
-    max_new_tokens: int = 512
-    repetition_penalty: float = 1.0
-    seed: int | None = None
-    stop: tuple[str, ...] = ()  # extra stop strings; the template's end-of-turn always stops
-
-
-@dataclass
-class Generation:
-    """One generation: iterate it for text pieces; afterwards read why and how much it produced."""
-
-    prompt_tokens: int
-    pieces: Iterator[str] = field(repr=False, default_factory=lambda: iter(()))
-    text: str = ""
-    completion_tokens: int = 0
-    finish_reason: str | None = None  # "stop" | "length" | "cancelled"
-    first_token_at: float | None = None
-    started_at: float = field(default_factory=time.perf_counter)
-    finished_at: float | None = None
-
-    def __iter__(self) -> Iterator[str]:
-        return self.pieces
-
-    def run(self) -> "Generation":
-        """Consume the whole generation (non-streaming use)."""
-        for _ in self.pieces:
-            pass
-        return self
-
-    @property
-    def tokens_per_second(self) -> float:
-        end = self.finished_at or time.perf_counter()
-        return self.completion_tokens / max(end - self.started_at, 1e-9)
-
-
-def _held_back(text: str, stops: tuple[str, ...]) -> int:
-    """Length of the longest tail of `text` that could still grow into a stop string."""
-    longest = 0
-    for stop in stops:
-        for n in range(min(len(stop) - 1, len(text)), longest, -1):
-            if text.endswith(stop[:n]):
-                longest = n
-                break
-    return longest
+PREFILL_CHUNK = 256  # prompt tokens per forward pass while other answers wait for their next token
 
 
 class Engine:
-    """A loaded model + tokenizer + template, able to generate one stream at a time per caller."""
+    """A loaded model + tokenizer + template; see `labtune.serve.engine.ServingEngine`."""
 
     def __init__(self, loaded: Loaded):
         self.loaded = loaded
@@ -78,10 +35,20 @@ class Engine:
         config = getattr(self.model, "config", None)
         self.context_length = int(getattr(config, "max_position_embeddings", 0) or 2048)
         self.stop_token_ids = set(self.template.stop_token_ids(self.tokenizer))
+        self._longest_token: int | None = None
 
     @property
     def name(self) -> str:
+        """What the user called the model (a path, a run directory, an alias)."""
         return self.loaded.name
+
+    @property
+    def model_id(self) -> str:
+        """The id clients see: the run's name, or the model directory's name; never a full path."""
+        if self.loaded.run is not None:
+            return self.loaded.run.name
+        path = Path(self.loaded.name)
+        return path.resolve().name if path.exists() else self.loaded.name
 
     # --- prompts -------------------------------------------------------------------------------
 
@@ -90,8 +57,22 @@ class Engine:
         return encode_prompt(messages, self.template, self.tokenizer)
 
     def text_prompt_ids(self, text: str) -> list[int]:
-        """Raw completion prompt: the text as is, with the BOS the tokenizer would add."""
-        return bos_ids(self.tokenizer, self.template) + self.tokenizer(text, add_special_tokens=False)["input_ids"]
+        """Raw completion prompt: the text as is, with the BOS the tokenizer would add. An empty
+        prompt starts from the BOS token (or end-of-text where there is none), as OpenAI's does."""
+        ids = bos_ids(self.tokenizer, self.template) + self.tokenizer(text, add_special_tokens=False)["input_ids"]
+        if not ids:
+            start = self.tokenizer.bos_token_id if self.tokenizer.bos_token_id is not None \
+                else self.tokenizer.eos_token_id
+            ids = [start] if start is not None else []
+        return ids
+
+    def max_prompt_chars(self, tokens: int) -> int:
+        """Characters beyond which a text cannot fit in `tokens` tokens (no token is longer than the
+        longest in the vocabulary), so a server can refuse it without tokenizing it."""
+        if self._longest_token is None:
+            vocab = self.tokenizer.convert_ids_to_tokens(list(range(len(self.tokenizer))))
+            self._longest_token = max(len(t) for t in vocab if t)
+        return tokens * self._longest_token
 
     def fit_history(self, messages: list[Message], max_new_tokens: int) -> tuple[list[Message], int]:
         """Drop the oldest turns (never the system message or the last user turn) until the prompt
@@ -108,95 +89,84 @@ class Engine:
 
     # --- generation ----------------------------------------------------------------------------
 
+    def sequence(self, prompt_ids: list[int], sampling: Sampling, sink, chat: bool,
+                 cancelled: threading.Event | None = None) -> Sequence:
+        """One answer to be generated: the template's end-of-turn strings stop a chat answer."""
+        stops = (*self.template.stop, *sampling.stop) if chat else sampling.stop
+        limit = min(sampling.max_new_tokens, self.context_length - len(prompt_ids))
+        return Sequence(prompt_ids, sampling, limit, tuple(stops), self.tokenizer, self.stop_token_ids, sink,
+                        cancelled)
+
     def chat(self, messages: list[Message], sampling: Sampling, cancel: threading.Event | None = None) -> Generation:
-        return self.generate(self.chat_prompt_ids(messages), sampling, cancel, stops=tuple(self.template.stop))
+        return self._in_this_thread(self.chat_prompt_ids(messages), sampling, cancel, chat=True)
 
-    def generate(self, prompt_ids: list[int], sampling: Sampling, cancel: threading.Event | None = None,
-                 stops: tuple[str, ...] = ()) -> Generation:
-        generation = Generation(prompt_tokens=len(prompt_ids))
-        stops = tuple(s for s in (*stops, *sampling.stop) if s)
-        generation.pieces = self._pieces(generation, prompt_ids, sampling, cancel or threading.Event(), stops)
-        return generation
+    def generate(self, prompt_ids: list[int], sampling: Sampling, cancel: threading.Event | None = None) -> Generation:
+        return self._in_this_thread(prompt_ids, sampling, cancel, chat=False)
 
-    def _pieces(self, gen: Generation, prompt_ids: list[int], sampling: Sampling, cancel: threading.Event,
-                stops: tuple[str, ...]) -> Iterator[str]:
-        import torch
-        from transformers import DynamicCache
+    def _in_this_thread(self, prompt_ids, sampling, cancel, chat: bool) -> Generation:
+        sink = Collect()
+        seq = self.sequence(prompt_ids, sampling, sink, chat, cancel)
+        seq.generation.pieces = self._run_one(seq, sink)
+        return seq.generation
 
-        room = self.context_length - len(prompt_ids)
-        limit = min(sampling.max_new_tokens, max(room, 0))
-        pick = self._sampler(sampling)
-        device = next(self.model.parameters()).device
-        sequence = torch.tensor([prompt_ids], dtype=torch.long, device=device)
-        feed = sequence
-        cache = DynamicCache(config=self.model.config)
-        new_ids: list[int] = []
-        sent = 0  # characters of the decoded text already handed out
-        gen.finish_reason = "length"
-        try:
-            with torch.inference_mode():
-                while len(new_ids) < limit:
-                    if cancel.is_set():
-                        gen.finish_reason = "cancelled"
-                        break
-                    logits = self.model(input_ids=feed, cache=cache, use_cache=True).logits[:, -1, :]
-                    token = pick(sequence, logits.float())
-                    if gen.first_token_at is None:
-                        gen.first_token_at = time.perf_counter()
-                    if token in self.stop_token_ids:
-                        gen.finish_reason = "stop"
-                        break
-                    new_ids.append(token)
-                    gen.completion_tokens = len(new_ids)
-                    feed = torch.tensor([[token]], dtype=torch.long, device=device)
-                    sequence = torch.cat([sequence, feed], dim=1)
-                    text = self.tokenizer.decode(new_ids, skip_special_tokens=True)
-                    hit = min((i for i in (text.find(s, max(sent - len(s), 0)) for s in stops) if i >= 0),
-                              default=-1)
-                    if hit >= 0:
-                        gen.text = text[:hit]
-                        if hit > sent:
-                            yield text[sent:hit]
-                        gen.finish_reason = "stop"
-                        return
-                    # a trailing U+FFFD is half of a multi-byte character: wait for the rest
-                    safe = len(text.rstrip("\ufffd"))
-                    safe -= _held_back(text[:safe], stops)
-                    gen.text = text
-                    if safe > sent:
-                        yield text[sent:safe]
-                        sent = safe
-            if sent < len(gen.text) and gen.finish_reason != "cancelled":
-                yield gen.text[sent:]  # text held back for a stop string that never came
-        finally:
-            gen.finished_at = time.perf_counter()
+    def _run_one(self, seq: Sequence, sink: "Collect") -> Iterator[str]:
+        if seq.limit < 1:
+            seq.end("length")
+            return
+        prefill, batch = Prefill(self.model, [seq], PREFILL_CHUNK), Batch(self.model)
+        while not prefill.finished:
+            if seq.cancelled.is_set():
+                seq.end("cancelled")
+                return
+            prefill.step()
+        batch.join(prefill)
+        yield from sink.drain()
+        while batch.rows:
+            batch.drop_finished()
+            if batch.rows:
+                batch.decode()
+            yield from sink.drain()
 
-    @staticmethod
-    def _sampler(sampling: Sampling):
-        """A function (sequence, logits) -> next token id, using transformers' logits processors."""
-        import torch
-        from transformers import (LogitsProcessorList, RepetitionPenaltyLogitsProcessor,
-                                  TemperatureLogitsWarper, TopPLogitsWarper)
+    def serving(self, max_batch: int = 8) -> "Served":
+        return Served(self, max_batch)
 
-        processors = LogitsProcessorList()
-        if sampling.repetition_penalty != 1.0:
-            processors.append(RepetitionPenaltyLogitsProcessor(sampling.repetition_penalty))
-        greedy = sampling.temperature <= 0
-        if not greedy:
-            processors.append(TemperatureLogitsWarper(sampling.temperature))
-            if sampling.top_p < 1.0:
-                processors.append(TopPLogitsWarper(sampling.top_p))
-        rng = torch.Generator()
-        if sampling.seed is not None:
-            rng.manual_seed(sampling.seed)
+
+class Served:
+    """The engine as a server uses it: answers start at once and run batched in one thread."""
+
+    def __init__(self, engine: Engine, max_batch: int):
+        self.engine = engine
+        self.batcher = Batcher(engine.model, max_batch=max_batch, prefill_chunk=PREFILL_CHUNK)
+
+    @property
+    def stats(self) -> BatcherStats:
+        return self.batcher.stats
+
+    def start(self, prompt_ids: list[int], sampling: Sampling, sink, chat: bool) -> Sequence:
+        """Queue an answer; its text and end go to `sink` from the model's thread. `.cancel()` stops it."""
+        seq = self.engine.sequence(prompt_ids, sampling, sink, chat)
+        if seq.limit < 1:
+            seq.end("length")
         else:
-            rng.seed()
+            self.batcher.submit(seq)
+        return seq
 
-        def pick(sequence, logits) -> int:
-            scores = processors(sequence, logits)
-            if greedy:
-                return int(scores.argmax(dim=-1)[0])
-            probs = torch.softmax(scores, dim=-1).cpu()
-            return int(torch.multinomial(probs, 1, generator=rng)[0, 0])
+    def close(self) -> None:
+        self.batcher.close()
 
-        return pick
+
+class Collect:
+    """A sink that keeps the text pieces until the caller's loop takes them."""
+
+    def __init__(self):
+        self.pieces: list[str] = []
+
+    def text(self, piece: str) -> None:
+        self.pieces.append(piece)
+
+    def finish(self, generation: Generation) -> None:
+        pass
+
+    def drain(self) -> Iterator[str]:
+        pieces, self.pieces = self.pieces, []
+        yield from pieces

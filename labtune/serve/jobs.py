@@ -1,9 +1,8 @@
-"""Run generations off the event loop: one model, one generation at a time, a bounded wait line.
+"""A request's place in line, and the bridge from the model's thread to the request's coroutine.
 
-Each admitted request gets a worker thread that takes the model lock, runs the engine and hands
-text pieces to the request's coroutine through an asyncio queue. Admission is counted from
-request start to the end of the work (not of the HTTP response), so a full server answers 429
-instead of piling up threads, and a cancelled request frees its place as soon as it stops.
+A request takes its place (`Line.enter`) before its prompt is tokenized and keeps it until its
+answer is finished or cancelled, so a full server answers 429 before doing any work for it, and a
+cancelled request frees its place as soon as the model lets go of it.
 """
 
 from __future__ import annotations
@@ -11,102 +10,103 @@ from __future__ import annotations
 import asyncio
 import threading
 from dataclasses import dataclass
-from typing import AsyncIterator, Callable
+from typing import AsyncIterator
 
-from labtune.serve.generate import Generation
+from labtune.serve.batch import Generation
 
 _DONE = object()
 
 
 @dataclass
-class Stats:
-    running: int = 0
-    waiting: int = 0
+class LineStats:
+    admitted: int = 0  # requests holding a place now (tokenizing, in line or generating)
     completed: int = 0
     cancelled: int = 0
     failed: int = 0
-    rejected: int = 0
+    rejected: int = 0  # turned away with 429
+    refused: int = 0  # gave up their place before generating (prompt too long, client gone, ...)
 
 
-class Scheduler:
-    def __init__(self, max_waiting: int = 8):
-        self.max_waiting = max_waiting
-        self.stats = Stats()
-        self._model_lock = threading.Lock()
-        self._count_lock = threading.Lock()
-        self._admitted = 0
+class Line:
+    def __init__(self, capacity: int):
+        self.capacity = capacity
+        self.stats = LineStats()
+        self._lock = threading.Lock()
 
-    def try_admit(self) -> bool:
-        """Take a place (the running one or one of `max_waiting`), or say the server is full."""
-        with self._count_lock:
-            if self._admitted >= 1 + self.max_waiting:
+    def enter(self) -> "Ticket | None":
+        with self._lock:
+            if self.stats.admitted >= self.capacity:
                 self.stats.rejected += 1
-                return False
-            self._admitted += 1
-            self.stats.waiting += 1
-            return True
+                return None
+            self.stats.admitted += 1
+        return Ticket(self)
 
-    def start(self, make: Callable[[threading.Event], Generation]) -> "Job":
-        """Start an admitted job; `make(cancel)` builds the generation once the model is free."""
-        job = Job(asyncio.get_running_loop())
-        threading.Thread(target=self._work, args=(job, make), daemon=True, name="labtune-generate").start()
-        return job
+    def _leave(self, outcome: str) -> None:
+        with self._lock:
+            self.stats.admitted -= 1
+            setattr(self.stats, outcome, getattr(self.stats, outcome) + 1)
 
-    def _work(self, job: "Job", make: Callable[[threading.Event], Generation]) -> None:
-        try:
-            with self._model_lock:
-                with self._count_lock:
-                    self.stats.waiting -= 1
-                    self.stats.running += 1
-                try:
-                    if not job.cancel.is_set():
-                        job.generation = make(job.cancel)
-                        for piece in job.generation:
-                            job.put(piece)
-                except BaseException as exc:  # handed to the request, which answers 500
-                    job.error = exc
-                finally:
-                    with self._count_lock:
-                        self.stats.running -= 1
-                        finished = job.generation is not None and job.generation.finish_reason != "cancelled"
-                        if job.error is not None:
-                            self.stats.failed += 1
-                        elif job.cancel.is_set() or not finished:
-                            self.stats.cancelled += 1
-                        else:
-                            self.stats.completed += 1
-        finally:
-            with self._count_lock:
-                self._admitted -= 1
-            job.put(_DONE)
+
+class Ticket:
+    """A place in line; leaving twice is leaving once."""
+
+    def __init__(self, line: Line):
+        self._line, self._held = line, True
+        self._lock = threading.Lock()
+
+    def leave(self, outcome: str = "cancelled") -> None:
+        with self._lock:
+            if not self._held:
+                return
+            self._held = False
+        self._line._leave(outcome)
 
 
 class Job:
-    def __init__(self, loop: asyncio.AbstractEventLoop):
-        self.loop = loop
-        self.queue: asyncio.Queue = asyncio.Queue()
-        self.cancel = threading.Event()
-        self.generation: Generation | None = None
-        self.error: BaseException | None = None
+    """Receives one answer's text and end from the model's thread (it is the sequence's sink)."""
 
-    def put(self, item) -> None:
+    def __init__(self, ticket: Ticket):
+        self.loop = asyncio.get_running_loop()
+        self.queue: asyncio.Queue = asyncio.Queue()
+        self.ticket = ticket
+        self.generation: Generation | None = None
+        self.handle = None  # what the engine returned: `.cancel()` stops the answer
+
+    # --- called from the model's thread --------------------------------------------------------
+
+    def text(self, piece: str) -> None:
+        self._put(piece)
+
+    def finish(self, generation: Generation) -> None:
+        self.generation = generation
+        outcome = {"stop": "completed", "length": "completed", "error": "failed"}.get(generation.finish_reason,
+                                                                                     "cancelled")
+        self.ticket.leave(outcome)
+        self._put(_DONE)
+
+    def _put(self, item) -> None:
         try:
             self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
         except RuntimeError:  # the event loop is gone (server shutting down): stop generating
-            self.cancel.set()
+            self.cancel()
+
+    # --- called from the request's coroutine ---------------------------------------------------
+
+    def cancel(self) -> None:
+        if self.handle is not None:
+            self.handle.cancel()
 
     async def pieces(self) -> AsyncIterator[str]:
-        """Text pieces as they come; cancels the generation if the consumer goes away."""
+        """Text pieces as they come; cancels the answer if the consumer goes away first."""
         try:
             while True:
                 item = await self.queue.get()
                 if item is _DONE:
-                    break
+                    return
                 yield item
-            if self.error is not None:
-                raise self.error
         finally:
-            self.cancel.set()
+            if self.generation is None:
+                self.cancel()
 
-    async def text(self) -> str:
+    async def text_until_done(self) -> str:
         return "".join([piece async for piece in self.pieces()])

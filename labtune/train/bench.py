@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 from labtune.errors import LabtuneError
-from labtune.train.allocator import active, preload_environment
+from labtune.train.cpu.allocator import active, preload_environment
 
 SHARED_DUMMY = Path(__file__).resolve().parents[3] / "shared" / "data" / "dummy_conversation.json"
 

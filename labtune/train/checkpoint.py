@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import random
 import re
 import shutil
@@ -42,7 +43,7 @@ class Position:
 def trainable_state(model) -> dict[str, torch.Tensor]:
     """The weights that training changes (all of them for full fine-tuning, the adapter for LoRA).
 
-    Under torchrun, `dist_world` gathers them on rank 0 and passes them to `save` instead.
+    Under torchrun, `distributed.world.DistributedWorld` gathers them on rank 0 and passes them to `save` instead.
     """
     return {name: p.detach().cpu().contiguous() for name, p in model.named_parameters() if p.requires_grad}
 
@@ -109,8 +110,13 @@ def save(out: Path, model, optimizer, scheduler, position: Position, keep: int |
 def load(path: Path, model, optimizer, scheduler, restore=None) -> Position:
     """`restore(weights, optimizer_state)` puts them into the model/optimizer (a distributed world scatters)."""
     weights = load_file(path / WEIGHTS)
-    # weights_only=False: the file holds Python RNG state (a tuple) that we wrote ourselves.
-    extra = torch.load(path / "optimizer.pt", weights_only=False)
+    # weights_only=True: tensors and plain containers only. A checkpoint from someone else's run
+    # directory cannot run code here (a full unpickler would import and call whatever it names).
+    try:
+        extra = torch.load(path / "optimizer.pt", weights_only=True)
+    except pickle.UnpicklingError:
+        raise LabtuneError(f"{path / 'optimizer.pt'}: holds objects other than tensors and plain data; not loaded "
+                           "(unpickling them could run code). Resume only from checkpoints labtune wrote") from None
     if restore is None:
         if keyed_by_name(extra["optimizer"]):
             raise LabtuneError(f"{path}: this checkpoint was written under torchrun; resume it with the same "

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -70,7 +69,7 @@ class TrainConfig(BaseModel):
 
     quiet: bool = Field(False, description="log lines instead of a progress bar")
 
-    # several processes (torchrun); see labtune/train/dist_world.py
+    # several processes (torchrun); see labtune/train/distributed/
     nproc: int | None = Field(None, ge=1, description="launch torchrun with this many processes on this machine")
     distributed: str | None = Field(None, description="ddp | fsdp under torchrun (default: ddp for LoRA, "
                                     "fsdp for full fine-tuning)")

@@ -22,16 +22,15 @@ from labtune.data.templates import get_template
 from labtune.errors import LabtuneError
 from labtune.model.load import load_tokenizer
 from labtune.model.resolve import resolve_model
-from labtune.train import allocator, checkpoint, fused
+from labtune.model.run_dir import ARTEFACTS
+from labtune.train import checkpoint
 from labtune.train.batching import MicroBatch, accumulation_windows, epoch_order, pack, rank_micro_batches
 from labtune.train.config import TrainConfig
-from labtune.train.dist_world import make_world
-from labtune.train.fused import fused_loss_sum, use_fused_ops
-from labtune.train.host_memory import configure_host_memory, trim_during_step
-from labtune.model.run_dir import ARTEFACTS
+from labtune.train.cpu.prepare import MemoryPlan, fused_loss, prepare
+from labtune.train.distributed.world import make_world
 from labtune.train.metrics import Metrics, plot_loss
 from labtune.train.model import (check_frozen_layers, check_frozen_patterns, count_parameters, load_for_training,
-                                 make_optimizer, make_scheduler, pick_device, tied_embedding_gradient_in_place)
+                                 make_optimizer, make_scheduler)
 from labtune.train.output import write_meta, write_model, write_run_json
 from labtune.train.preflight import CONFIG_FILE, check_output_dir, max_length, model_context, plan_steps
 from labtune.train.progress import TrainProgress
@@ -42,8 +41,9 @@ from labtune.train.world import SingleProcess
 
 def loss_sum(model, batch: MicroBatch, autocast) -> torch.Tensor:
     """Sum of next-token NLL over the trainable positions; logits are computed only there."""
-    if getattr(model, "labtune_fused_loss", False) and batch.trainable_tokens >= fused.LEAN_FROM_TOKENS:
-        return fused_loss_sum(model, batch.input_ids, batch.position_ids, batch.keep, batch.targets)
+    fused = fused_loss(model, batch.input_ids, batch.position_ids, batch.keep, batch.targets)
+    if fused is not None:
+        return fused
     with autocast:
         out = model(input_ids=batch.input_ids, position_ids=batch.position_ids, logits_to_keep=batch.keep,
                     use_cache=False)
@@ -81,14 +81,14 @@ def evaluate(model, samples, batch_size: int, device, autocast) -> float:
 
 
 def train(cfg: TrainConfig, world=None, stop_after_step: int | None = None,
-          on_step: Callable[[dict], None] | None = None,
+          on_step: Callable[[dict], None] | None = None, memory: MemoryPlan | None = None,
           stop_early: Callable[[torch.nn.Module, dict], bool] | None = None) -> Path:
     """Run (or resume) training; returns the output dir.
 
     `stop_after_step` saves a checkpoint and returns early; `on_step(row)` sees every step's metrics
-    (the benchmark reads its timings there). `stop_early(model, row)` is asked after every step (one
-    process only): True ends the run there, saved like a run whose schedule ran out (`labtune learn`
-    stops on its held-out check).
+    (benchmarks read their timings there); `memory` replaces the config's host-memory plan (benchmarks).
+    `stop_early(model, row)` is asked after every step (one process only): True ends the run there,
+    saved like a run whose schedule ran out (`labtune learn` stops on its held-out check).
     """
     world = world or make_world(cfg) or SingleProcess()  # DDP/FSDP when started by torchrun
     if stop_early is not None and world.world_size > 1:
@@ -121,18 +121,10 @@ def train(cfg: TrainConfig, world=None, stop_after_step: int | None = None,
     world.barrier()
 
     torch.manual_seed(cfg.seed)
-    device = pick_device()
-    if device.type == "cpu":
-        configure_host_memory(low_memory=cfg.low_cpu_memory)
+    device = world.device
     load_started = time.time()
     model = load_for_training(cfg, model_dir, device)
-    if device.type == "cpu" and cfg.low_cpu_memory:
-        trim_during_step(model)
-    fused_mlps = 0
-    if world.world_size == 1 and not (cfg.lora or cfg.q_lora):
-        tied_embedding_gradient_in_place(model)
-        if cfg.fused_ops and not cfg.bf16:
-            fused_mlps = use_fused_ops(model, keep_head_gradient=not cfg.low_cpu_memory)
+    components = prepare(model, cfg, device, world.world_size, memory)
     train_model = world.wrap(model)  # before the optimizer: FSDP replaces the parameters by their shards
     optimizer = make_optimizer(model, cfg)
     scheduler = make_scheduler(optimizer, cfg, plan.warmup_steps, plan.total_steps)
@@ -220,8 +212,7 @@ def train(cfg: TrainConfig, world=None, stop_after_step: int | None = None,
         timings = {"load_s": round(load_s, 2), "train_s": round(pos.elapsed_s, 2),
                    "save_s": round(time.time() - save_started, 2), "total_s": round(time.time() - started, 2)}
         write_run_json(out, {"config": cfg.model_dump(), "model_dir": str(model_dir), "device": str(device),
-                             "world_size": world.world_size, "max_length": seq_len, "malloc": allocator.active(),
-                             "fused_ops": getattr(model, "labtune_fused_loss", False), "fused_mlps": fused_mlps,
+                             "world_size": world.world_size, "max_length": seq_len, **components.record(),
                              "gradient_accumulation_steps": plan.gradient_accumulation_steps,
                              "steps": pos.step, "planned_steps": plan.total_steps, "stopped_early": stopped,
                              "tokens": pos.tokens, "trainable_tokens": pos.trainable_tokens,

@@ -1,8 +1,8 @@
 """Checks that run before the model loads, so a doomed run fails in a second with the fix spelled out.
 
-The lab's FSDP crash (DESIGN.md section 4) came from a dataset with fewer micro-batches per rank
-than `gradient_accumulation_steps`: the optimizer stepped on gradients that were never reduced.
-Here the accumulation is lowered to what the data allows, with a warning, or the run is refused.
+The lab's FSDP crash (docs/distributed.md, "The lab's two crashes") came from a dataset with fewer
+micro-batches per rank than `gradient_accumulation_steps`: the optimizer stepped on gradients that were
+never reduced. Here the accumulation is lowered to what the data allows, with a warning, or the run is refused.
 """
 
 from __future__ import annotations

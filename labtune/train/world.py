@@ -1,6 +1,6 @@
 """Everything the loop asks of the process group, for one process.
 
-A distributed implementation (DDP/FSDP, `labtune/train/distributed.py`) provides the same methods;
+A distributed implementation (DDP/FSDP, `labtune/train/distributed/world.py`) provides the same methods;
 the loop itself never calls torch.distributed.
 """
 
@@ -10,6 +10,7 @@ import contextlib
 
 import torch
 
+from labtune.errors import LabtuneError
 from labtune.train import checkpoint
 
 
@@ -25,9 +26,25 @@ def clip_to(params, max_norm: float, total: torch.Tensor) -> None:
         clip_grads_with_norm_(params, max_norm, total)
 
 
+def pick_device(device: str | None, local_rank: int) -> torch.device:
+    """`device` None/"auto": this rank's GPU when there is one, else CPU."""
+    if device in (None, "auto"):
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    dev = torch.device(device)
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise LabtuneError("--device cuda was asked for but no CUDA GPU is visible")
+        dev = torch.device("cuda", local_rank if dev.index is None else dev.index)
+        torch.cuda.set_device(dev)
+    return dev
+
+
 class SingleProcess:
     rank = 0
     world_size = 1
+
+    def __init__(self, device: torch.device | None = None):
+        self.device = device or pick_device(None, 0)
 
     @property
     def is_main(self) -> bool:

@@ -5,7 +5,7 @@ from rich.console import Console
 
 from eval_helpers import write_run
 from labtune.errors import LabtuneError
-from labtune.eval.experiment import read_grid, run_experiment
+from labtune.experiment import read_grid, run_experiment
 
 GRID = """
 output_dir: {out}

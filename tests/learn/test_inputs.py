@@ -27,11 +27,11 @@ def folder(tmp_path: Path, files: dict) -> Path:
 
 @pytest.mark.parametrize("files, message", [
     ({}, "no notes found"),
-    ({"readme.pdf": b"%PDF-1.4"}, "no notes found"),
-    ({"a.md": "   \n"}, "no dated notes to learn from"),
-    ({"a.md": "Group meeting\n\nPresenter: Hana\n", "b.txt": "Ideas for the retreat\n"}, r"no dated notes .*2 no date"),
-    ({"sub/scan.md": b"\x89PNG\r\n\x1a\n\x00\x00"}, r"no dated notes .*1 binary file"),
-    ({"old.txt": "R\xe9union du 4/21/2023".encode("latin-1")}, r"no dated notes .*1 not UTF-8 text"),
+    ({"readme.pdf": b"%PDF-1.4"}, r"no usable notes.*1 not a notes file"),
+    ({"a.md": "   \n"}, r"no usable notes.*1 empty file"),
+    ({"a.md": "Group meeting\n\nPresenter: Hana\n", "b.txt": "Ideas for the retreat\n"}, r"no usable notes.*2 no date"),
+    ({"sub/scan.md": b"\x89PNG\r\n\x1a\n\x00\x00"}, r"no usable notes.*1 binary file"),
+    ({"old.txt": "R\xe9union du 4/21/2023".encode("latin-1")}, r"no usable notes.*1 not UTF-8 text"),
 ])
 def test_a_folder_with_no_dated_note_is_refused_saying_why(tmp_path, files, message):
     with pytest.raises(LabtuneError, match=message):
@@ -60,7 +60,7 @@ def test_an_unreadable_note_is_skipped_and_a_folder_of_them_refused(tmp_path, mo
     monkeypatch.setattr(Path, "read_bytes", denied)
     monkeypatch.setattr(Path, "read_text", lambda self, **kw: (_ for _ in ()).throw(
         PermissionError(13, "Permission denied", str(self))))
-    with pytest.raises(LabtuneError, match=r"ok.md: cannot read \(Permission denied\)"):
+    with pytest.raises(LabtuneError, match=r"no usable notes.*1 unreadable"):
         read_folder(root)
 
 

@@ -82,3 +82,15 @@ def _live_server(app):
 def live_server():
     """live_server(app) -> context manager yielding the base URL of the running app."""
     return _live_server
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """One intra-op thread while these tests run: on a shared 2-core machine, two threads that wait for
+    each other in every small op make the tiny model 5-10x slower."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

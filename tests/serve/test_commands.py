@@ -37,10 +37,10 @@ def test_serve_binds_loopback_by_default_and_takes_the_key_from_the_environment(
     result = CliRunner().invoke(cli_app, ["serve", str(tiny_model_dir), "--max-tokens", "32", "--device", "cpu"])
     assert result.exit_code == 0, result.output
     assert (captured_run["host"], captured_run["port"]) == ("127.0.0.1", 8000)
-    api = TestClient(captured_run["app"])
+    api = TestClient(captured_run["app"], base_url="http://127.0.0.1:8000")
     assert api.get("/v1/models").status_code == 401
     models = api.get("/v1/models", headers={"Authorization": "Bearer from-env"}).json()
-    assert models["data"][0]["id"] == str(tiny_model_dir)
+    assert models["data"][0]["id"] == tiny_model_dir.name  # the directory's name, never its full path
     too_many = api.post("/v1/chat/completions", headers={"Authorization": "Bearer from-env"},
                         json={"messages": [{"role": "user", "content": "hi"}], "max_tokens": 33})
     assert too_many.status_code == 400 and too_many.json()["error"]["param"] == "max_tokens"
@@ -73,3 +73,54 @@ def test_pickle_only_run_model_is_refused(tiny_model_dir, tmp_path):
     (run / "model" / "pytorch_model.bin").write_bytes(b"not loaded")
     with pytest.raises(LabtuneError, match="safetensors only"):
         check_safetensors_only(str(run))
+
+
+@pytest.mark.parametrize("how", ["env", "flag"])
+def test_an_empty_api_key_is_refused_loudly(cli_app, tiny_model_dir, captured_run, monkeypatch, how):
+    from labtune.cli import main
+
+    if how == "env":
+        monkeypatch.setenv("LABTUNE_API_KEY", "  ")
+        argv = ["labtune", "serve", str(tiny_model_dir)]
+    else:
+        monkeypatch.delenv("LABTUNE_API_KEY", raising=False)
+        argv = ["labtune", "serve", str(tiny_model_dir), "--api-key", ""]
+    monkeypatch.setattr("sys.argv", argv)
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    assert exit_.value.code == 2 and "app" not in captured_run  # never started, never open
+
+
+def test_an_empty_api_key_error_is_one_line(tiny_model_dir):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "LABTUNE_API_KEY": ""}
+    done = subprocess.run([sys.executable, "-m", "labtune", "serve", str(tiny_model_dir)], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [done.stderr.strip()] and done.stderr.startswith("error:")
+    assert "LABTUNE_API_KEY" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_loopback_serves_local_names_only_and_allow_host_adds_one(cli_app, tiny_model_dir, captured_run, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    monkeypatch.delenv("LABTUNE_API_KEY", raising=False)
+    result = CliRunner().invoke(cli_app, ["serve", str(tiny_model_dir), "--allow-host", "lab.example", "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    app = captured_run["app"]
+    assert TestClient(app, base_url="http://lab.example").get("/v1/models").status_code == 200
+    assert TestClient(app, base_url="http://evil.example").get("/v1/models").status_code == 403
+    assert TestClient(app, base_url="http://localhost:8000").get("/v1/models").status_code == 200
+
+
+def test_a_public_binding_answers_any_host_name(cli_app, tiny_model_dir, captured_run, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    monkeypatch.setenv("LABTUNE_API_KEY", "k")
+    result = CliRunner().invoke(cli_app, ["serve", str(tiny_model_dir), "--host", "0.0.0.0", "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    api = TestClient(captured_run["app"], base_url="http://lab-server.example:8000")
+    assert api.get("/v1/models", headers={"Authorization": "Bearer k"}).status_code == 200

@@ -134,6 +134,7 @@ def test_a_lora_run_generates_with_its_saved_template(tiny_model_dir, tmp_path):
                                                   "kind": "lora"}))
     engine = Engine(load(str(run)))
     assert engine.template.name == "vicuna_v1.1"
+    assert engine.model_id == "run"  # the run's name is the model id clients see, not its path
     generation = engine.chat(QUESTION, Sampling(temperature=0, max_new_tokens=5)).run()
     assert generation.prompt_tokens == len(encode_prompt(QUESTION, engine.template, engine.tokenizer))
     assert engine.tokenizer.decode(engine.chat_prompt_ids(QUESTION)).endswith("ASSISTANT:")

@@ -112,3 +112,22 @@ def test_page_drops_the_oldest_exchange_when_the_context_is_full(browser, wrap_e
         assert "oldest messages dropped" in browser.find_element(By.ID, "status").text
         last_prompt = engine.tokenizer.decode([c for c in engine.model.calls if len(c) > 1][-1])
         assert "And the recorder?" in last_prompt and first not in last_prompt
+
+
+def test_page_names_the_notes_an_open_book_answer_used(browser, tiny_engine, live_server, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from labtune.retrieval import build_index
+    from labtune.samples import LABNOTES
+
+    index = build_index(LABNOTES, tmp_path / "index").index
+    wait = WebDriverWait(browser, 60, poll_frequency=0.1)
+    with live_server(create_app(tiny_engine, model_name="tiny", index=index)) as url:
+        browser.get(url + "/")
+        wait.until(lambda d: d.find_element(By.ID, "model-name").text == "tiny")
+        browser.find_element(By.ID, "max-tokens").clear()
+        browser.find_element(By.ID, "max-tokens").send_keys("4")
+        ask(browser, wait, "Who presented on 4/14/2023?", answers=1)
+        notes = browser.find_element(By.CSS_SELECTOR, ".msg.assistant .notes").text
+        assert notes == "notes: 2023-04-14.md"

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from labtune.train import allocator
+from labtune.train.cpu import allocator
 
 
 def test_find_tcmalloc_looks_in_the_given_dirs_in_order(tmp_path):
@@ -87,7 +87,7 @@ def test_a_training_command_runs_on_tcmalloc_unless_told_not_to(choice, tmp_path
 RSS_AFTER_FREE = """
 import json, sys
 import torch
-from labtune.train import allocator, host_memory
+from labtune.train.cpu import allocator, host_memory
 
 def rss_mb():
     return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmRSS")) / 1024

@@ -7,8 +7,8 @@ import torch
 from safetensors.torch import save_file
 
 from labtune.errors import LabtuneError
-from labtune.train.dist_checkpoint import verify_hf_model_dir, write_verified
-from labtune.train.dist_wrap import decoder_layers, default_strategy
+from labtune.train.output import verify_hf_model_dir, write_verified
+from labtune.train.distributed.wrap import decoder_layers, default_strategy
 
 
 def _write(files: dict[str, str]):

@@ -90,8 +90,8 @@ def primitives() -> None:
     from torch.distributed.tensor import DTensor
 
     from labtune.errors import LabtuneError
-    from labtune.train.dist_wrap import wrap_model
-    from labtune.train.distributed import gradient_sync, init_world, on_main
+    from labtune.train.distributed.wrap import wrap_model
+    from labtune.train.distributed.process import gradient_sync, init_world, on_main
 
     world = init_world("cpu")
 
@@ -147,7 +147,7 @@ def fail_on_rank1() -> None:
     import torch
     import torch.distributed as dist
 
-    from labtune.train.distributed import init_world
+    from labtune.train.distributed.process import init_world
 
     world = init_world("cpu")
     if world.rank == 1:
@@ -165,6 +165,6 @@ if __name__ == "__main__":
         stop_then_resume(args[2], args[3])
     else:
         fail_on_rank1()
-    from labtune.train.distributed import leave_worker
+    from labtune.train.distributed.process import leave_worker
 
     leave_worker()

@@ -62,7 +62,7 @@ def test_bad_frozen_patterns_are_refused(make_cfg, patterns, message):
 def test_tied_embedding_gradient_in_place_equals_autograds(tiny_model_dir, padding_idx):
     from transformers import AutoModelForCausalLM
 
-    from labtune.train.model import tied_embedding_gradient_in_place
+    from labtune.train.cpu.tied import tied_embedding_gradient_in_place
 
     batches = [torch.tensor([[5, 9, 5, 17, 33, 9, 2]]), torch.tensor([[9, 40, 41, 5, 5]])]
     grads = []
@@ -85,7 +85,7 @@ def test_tied_embedding_gradient_in_place_equals_autograds(tiny_model_dir, paddi
 def test_tied_embedding_gradient_in_place_only_for_trainable_tied_embeddings(tiny_model_dir):
     from transformers import AutoModelForCausalLM
 
-    from labtune.train.model import tied_embedding_gradient_in_place
+    from labtune.train.cpu.tied import tied_embedding_gradient_in_place
 
     frozen = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
     frozen.get_input_embeddings().weight.requires_grad_(False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
 
 import pytest
@@ -10,8 +9,8 @@ import torch
 import torch.nn.functional as F
 from transformers import LlamaConfig, LlamaForCausalLM
 
-from labtune.train import fused
-from labtune.train.fused import SwiGLU, fused_loss_sum, linear_cross_entropy, use_fused_ops
+from labtune.train.cpu import fused
+from labtune.train.cpu.fused import SwiGLU, fused_loss_sum, linear_cross_entropy, use_fused_ops
 
 
 def close(a: torch.Tensor, b: torch.Tensor, tol: float = 1e-5) -> bool:
@@ -117,12 +116,6 @@ def test_rms_norm_matches_transformers(weight_trained):
         assert lean.weight.grad is None
 
 
-@pytest.fixture
-def lean_always(monkeypatch):
-    """The lean path from the first token on (the default; pinned so the tests hold if it changes)."""
-    monkeypatch.setattr(fused, "LEAN_FROM_TOKENS", 0)
-
-
 def tiny_llama(tied: bool) -> LlamaForCausalLM:
     torch.manual_seed(2)
     return LlamaForCausalLM(LlamaConfig(vocab_size=500, hidden_size=32, intermediate_size=80, num_hidden_layers=3,
@@ -130,7 +123,7 @@ def tiny_llama(tied: bool) -> LlamaForCausalLM:
 
 
 @pytest.mark.parametrize("tied", [True, False])
-def test_patched_model_gives_transformers_loss_and_gradients(tied, lean_always):
+def test_patched_model_gives_transformers_loss_and_gradients(tied):
     plain = tiny_llama(tied)
     lean = copy.deepcopy(plain)
     assert use_fused_ops(lean) == 3  # every decoder layer's MLP
@@ -158,49 +151,3 @@ def test_models_outside_the_list_are_left_alone():
     model = OtherForCausalLM(tiny_llama(True).config)
     assert use_fused_ops(model) == 0
     assert not getattr(model, "labtune_fused_loss", False)
-
-
-def test_short_calls_keep_the_modules_own_path(monkeypatch):
-    def refuse(*args):
-        raise AssertionError("lean path taken below LEAN_FROM_TOKENS")
-
-    from labtune.train.batching import MicroBatch
-    from labtune.train.loop import loss_sum
-
-    monkeypatch.setattr(fused, "LEAN_FROM_TOKENS", 1024)  # the benchmark's "lean from 1024 tokens"
-    monkeypatch.setattr(SwiGLU, "apply", refuse)
-    monkeypatch.setattr(fused.RMSNorm, "apply", refuse)
-    monkeypatch.setattr(fused, "linear_cross_entropy", refuse)
-    model = tiny_llama(True)
-    use_fused_ops(model)
-    ids = torch.randint(0, 500, (1, 40))
-    batch = MicroBatch(ids, torch.arange(40)[None], torch.arange(39), ids[0, 1:])
-    loss_sum(model, batch, contextlib.nullcontext()).backward()
-
-
-def test_training_with_and_without_the_lean_ops_ends_at_the_same_weights(make_cfg, tmp_path, lean_always):
-    import json
-
-    from safetensors.torch import load_file
-
-    from labtune.train.loop import train
-
-    runs = [train(make_cfg(output_dir=str(tmp_path / str(on)), fused_ops=on)) for on in (True, False)]
-    used = [json.loads((run / "run.json").read_text())["fused_ops"] for run in runs]
-    assert used == [True, False]
-    lean, plain = (load_file(str(run / "model" / "model.safetensors")) for run in runs)
-    assert lean.keys() == plain.keys()
-    for name in plain:
-        assert close(lean[name], plain[name], 1e-4), name
-
-
-def test_gradient_checkpointing_recomputes_the_lean_mlp_exactly(make_cfg, tmp_path, lean_always):
-    from safetensors.torch import load_file
-
-    from labtune.train.loop import train
-
-    runs = [train(make_cfg(output_dir=str(tmp_path / str(on)), gradient_checkpointing=on, max_steps=3))
-            for on in (True, False)]
-    recomputed, kept = (load_file(str(run / "model" / "model.safetensors")) for run in runs)
-    for name in kept:
-        assert close(recomputed[name], kept[name], 1e-5), name

@@ -18,7 +18,7 @@ from testpaths import REPO
 SCRIPT = """
 import json, resource, sys
 sys.path.insert(0, {repo!r})
-from labtune.train.host_memory import LOW_MEMORY_THRESHOLD, configure_host_memory, set_malloc
+from labtune.train.cpu.host_memory import LOW_MEMORY_THRESHOLD, configure_host_memory, set_malloc
 mode = {mode!r}
 assert (set_malloc(LOW_MEMORY_THRESHOLD, LOW_MEMORY_THRESHOLD) if mode == "256K"
         else configure_host_memory(low_memory=mode == "low_cpu_memory"))
@@ -60,7 +60,7 @@ def test_low_memory_returns_freed_blocks_and_fast_reuses_them():
 
 
 def test_set_malloc_refuses_what_a_c_int_cannot_hold():
-    from labtune.train.host_memory import set_malloc
+    from labtune.train.cpu.host_memory import set_malloc
 
     with pytest.raises(ValueError, match="C int"):
         set_malloc(1 << 20, 1 << 40)
@@ -82,7 +82,7 @@ def test_trim_during_step_trims_after_forward_and_as_backward_reaches_the_chosen
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    from labtune.train import host_memory
+    from labtune.train.cpu import host_memory
 
     if sys.platform.startswith("linux"):
         assert host_memory._glibc("malloc_trim") is not None  # so CPU training really trims here
@@ -108,7 +108,7 @@ def test_trim_during_step_trims_after_forward_and_as_backward_reaches_the_chosen
 def test_trim_during_step_needs_decoder_layers(monkeypatch):
     import torch
 
-    from labtune.train import host_memory
+    from labtune.train.cpu import host_memory
 
     monkeypatch.setattr(host_memory, "_glibc", lambda name: (lambda pad: None))
     assert host_memory.trim_during_step(torch.nn.Linear(2, 2)) == {"forward": [], "backward": []}

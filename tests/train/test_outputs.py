@@ -13,7 +13,6 @@ from labtune.data.templates import get_template
 from labtune.data.tokenize import encode
 from labtune.errors import LabtuneError
 from labtune.train.config import load_config
-from labtune.train.loop import train
 from labtune.train.output import hf_chat_template
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from labtune.data.notes.parse import Fact, Note
+from labtune.data.notes.note import Fact, Note
 from labtune.data.notes.phrasings import (CONTENT_LABELS, TRAIN_REFS, Cues, blanked, capitalized, end_sentence,
                                           sentence_value, spell_date, words)
 

@@ -1,210 +1,242 @@
-"""Read a folder of meeting notes (.md/.txt) into `Note`s: title, date, `Key: value` fields, lists.
+"""Read one notes file into its meetings (`Note`s): the envelope (email headers, YAML front matter),
+the split into meetings, each meeting's labels, tables, items and prose, its date, and the roles and
+topic it states, each with where it was found (`Note.field_sources`).
 
-Written for any lab's notes, not one layout: fields may be `Key: value`, `**Key**: value`,
-`**Key:** value`, `Key - value` or `- Key: value`; the date comes from the first heading or line,
-else the first lines of the body, else the file name; line endings may be CRLF.
+Written for any lab's notes, not one layout: docs/notes.md lists the layouts and the order in which
+the sources of a date, a role or a topic are tried. `read_notes` (folder.py) reads a whole folder.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
-from labtune.errors import LabtuneError
+from labtune.data.notes.dates import MONTHS, find_date
+from labtune.data.notes.frontmatter import split_front_matter
+from labtune.data.notes.labels import (
+    APOLOGIES,
+    ATTENDEES,
+    DATE,
+    PERSON_ROLES,
+    PRESENTER,
+    RECORDER,
+    TOPIC,
+    canonical_key,
+    label_role,
+    looks_like_name,
+    split_name_and_topic,
+    split_topic_and_name,
+)
+from labtune.data.notes.lines import walk
+from labtune.data.notes.mail import Email, parse_pasted_email
+from labtune.data.notes.meeting_date import MeetingDates, path_parts
+from labtune.data.notes.meetings import split_meetings
+from labtune.data.notes.note import Fact, Note, NotesFolder
+from labtune.data.notes.people import People
+from labtune.data.notes.titles import is_title_line, subject_of
 
-NOTE_SUFFIXES = (".md", ".txt", ".markdown")
+__all__ = ["MONTHS", "Fact", "FolderContext", "Note", "NotesFolder", "canonical_key", "find_date", "parse_file",
+           "parse_note", "read_notes"]
 
-# Different labs name the same role differently; questions are phrased per canonical key.
-KEY_ALIASES = {
-    "presenter": "Presenter", "presented by": "Presenter", "speaker": "Presenter", "presenters": "Presenter",
-    "recorder": "Recorder", "recorded by": "Recorder", "note taker": "Recorder", "notetaker": "Recorder",
-    "notes by": "Recorder", "scribe": "Recorder", "minutes": "Recorder", "minute taker": "Recorder",
-    "topic": "Topic", "subject": "Topic", "theme": "Topic", "topics": "Topic",
-}
-MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september",
-          "october", "november", "december"]
-_MONTH_RE = "|".join(m[:3] + r"[a-z]*\.?" for m in MONTHS)
-
-# `**Key**: v`, `**Key:** v`, `Key: v`, `Key - v`, optionally as a list item. Keys are short
-# (1-4 words) and start with a letter so that "1. Step one: do X" is not taken for a field.
-_FIELD_RE = re.compile(
-    r"^\s*(?:[-*+]\s+)?(?:\*\*|__)?(?P<key>[A-Za-z][A-Za-z /'()]{0,30}?)\s*(?:\*\*|__)?"
-    r"\s*(?::|\s-\s|\s–\s|\s—\s)\s*(?:\*\*|__)?\s*(?P<value>.*?)\s*$")
-_HEADING_RE = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
-_NUMBERED_RE = re.compile(r"^\s*(\d{1,3})[.)]\s+(.*\S)\s*$")
-_BULLET_RE = re.compile(r"^\s*[-*+•]\s+(?:\[[ xX]\]\s*)?(.*\S)\s*$")
-_ACTION_RE = re.compile(r"^\s*(?:[-*+]\s+)?(?:\[[ xX]\]\s*|(?:TODO|Action|AI)\s*[:\-]\s*)(.*\S)\s*$", re.I)
-_ACTION_HEADING_RE = re.compile(r"action items?|to-?dos?|next steps|follow[- ]ups?", re.I)
-_QUESTION_HEADING_RE = re.compile(r"questions?|discussion|q\s*&\s*a", re.I)
-
-
-@dataclass
-class Fact:
-    """One thing a note records (a list item, a sentence, an action item, a decision, a number),
-    kept with the sentence it came from; its meeting is the `Note` that holds it."""
-
-    text: str  # the item, cleaned of list markers and markup
-    sentence: str  # the line or sentence it came from, as written
-    kind: str = "item"  # item | sentence | action | decision | question | number
-    people: list[str] = field(default_factory=list)  # names it mentions
-    owner: str | None = None  # action items: who does it
-    deadline: str | None = None  # action items: by when, as written
+PEOPLE_KEYS = (*PERSON_ROLES, ATTENDEES, APOLOGIES)
+_IGNORED_FRONT_MATTER = {"tags", "layout", "draft", "aliases", "slug", "id", "uid", "created", "modified", "updated",
+                         "categories", "type", "permalink", "lang"}
 
 
 @dataclass
-class Note:
-    """One meeting (a file may hold several, split by dated headings; they share `path`)."""
+class FolderContext:
+    """What the whole folder says that one note may need: its day/month order, its usual year, its people."""
 
-    path: Path
-    title: str
-    date: date | None
-    fields: dict[str, str]  # canonical key -> value, in the order they appear; empty values dropped
-    text: str  # the note as written, normalized to \n line endings
-    headings: list[str] = field(default_factory=list)
-    items: list[str] = field(default_factory=list)  # numbered and bulleted list items (outline)
-    questions: list[str] = field(default_factory=list)  # items under a Questions/Discussion heading
-    actions: list[str] = field(default_factory=list)  # action items and TODOs
-    empty_fields: list[str] = field(default_factory=list)
-    sections: dict[str, list[str]] = field(default_factory=dict)  # heading -> its list items
-    facts: list[Fact] = field(default_factory=list)
-    date_source: str = ""  # where the date was read: heading, body, front matter, file name, ...
-
-    @property
-    def topic(self) -> str | None:
-        return self.fields.get("Topic")
-
-    @property
-    def name(self) -> str:
-        return self.path.name
+    root: Path | None = None
+    day_first: bool | None = None
+    folder_year: int | None = None
+    people: People = field(default_factory=People)
 
 
-def find_date(text: str) -> date | None:
-    """First date in `text`: 4/14/2023, 2023-04-14, April 14, 2023, 14 April 2023, 4/14/23."""
-    patterns = [
-        (r"\b(\d{4})[-_/.](\d{1,2})[-_/.](\d{1,2})\b", lambda m: (m[1], m[2], m[3])),
-        (r"\b(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})\b", lambda m: (m[3], m[1], m[2])),
-        (rf"\b({_MONTH_RE})\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", lambda m: (m[3], _month(m[1]), m[2])),
-        (rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH_RE})\s+(\d{{4}})\b", lambda m: (m[3], _month(m[2]), m[1])),
-    ]
-    found: list[tuple[int, date]] = []
-    for pattern, parts in patterns:
-        for match in re.finditer(pattern, text, re.I):
-            year, month, day = (int(p) for p in parts(match))
-            year += 2000 if year < 100 else 0
-            try:
-                found.append((match.start(), date(year, month, day)))
-            except ValueError:
-                continue
-    return min(found)[1] if found else None
+@dataclass
+class _Envelope:
+    """What a file says outside its body: email headers or YAML front matter."""
+
+    body: str
+    fields: list[tuple[str, str, str, str]] = field(default_factory=list)  # (key, value, label, source)
+    dates: list[tuple[str, str]] = field(default_factory=list)
+    title: str | None = None
+    email: Email | None = None
+    text: str = ""  # what the note's text keeps of it
+    problems: list[str] = field(default_factory=list)
 
 
-def _month(name: str) -> int:
-    return [m[:3] for m in MONTHS].index(name[:3].lower()) + 1
+def _envelope(text: str, is_name) -> _Envelope:
+    mail = parse_pasted_email(text)
+    if mail:
+        env = _Envelope(mail.body, title=mail.subject, email=mail, text=mail.header_text)
+        if mail.subject:
+            env.dates.append((mail.subject, "email subject"))
+        return env
+    front, body, problem = split_front_matter(text)
+    env = _Envelope(body, text=text[:len(text) - len(body)].rstrip("\n"), problems=[problem] if problem else [])
+    for key, value in front.items():
+        role = label_role(key, value, is_name)
+        if role == DATE:
+            env.dates.append((value, "front matter"))
+        elif role:
+            env.fields.append((role, value, key, "front matter"))
+        elif key.lower() not in _IGNORED_FRONT_MATTER:
+            env.fields.append((key[:1].upper() + key[1:], value, key, "front matter"))
+    env.title = next((value for key, value, _, _ in env.fields if key == TOPIC), None)
+    return env
 
 
-def canonical_key(key: str) -> str:
-    key = " ".join(key.strip().split())
-    return KEY_ALIASES.get(key.lower(), key[:1].upper() + key[1:])
+def _lowercase_writer(text: str) -> bool:
+    """Terse notes written all in lowercase ("pres: siobhan"): names there are lowercase too."""
+    words = re.findall(r"[^\W\d_]{2,}", text)
+    return len(words) >= 5 and sum(w[0].isupper() for w in words) <= len(words) * 0.05
 
 
-def _strip_markup(line: str) -> str:
-    return re.sub(r"(\*\*|__)", "", line).strip()
+def _first_line(lines: list[str]) -> int | None:
+    return next((i for i, line in enumerate(lines) if line.strip()), None)
 
 
-def _field(line: str) -> tuple[str, str] | None:
-    if _NUMBERED_RE.match(line) or _HEADING_RE.match(line):
-        return None
-    match = _FIELD_RE.match(line)
-    if not match:
-        return None
-    key, value = match["key"].strip(), _strip_markup(match["value"])
-    # A long "key" or one that is a sentence fragment is prose with a colon, not a field.
-    if len(key.split()) > 4 or key.lower() in ("http", "https", "note", "todo", "questions", "question"):
-        return None
-    return key, value
+def _title_text(line: str) -> str:
+    text = re.sub(r"(\*\*|__)", "", re.sub(r"^\s{0,3}#{1,6}\s+|\s+#+\s*$", "", line)).strip()
+    return re.sub(r"^[*_](.+)[*_]$", r"\1", text).strip()  # *italic title*
 
 
-def parse_note(path: Path, text: str) -> Note:
-    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
-    lines = text.split("\n")
-    first = next((line for line in lines if line.strip()), "")
-    heading = _HEADING_RE.match(first)
-    title = _strip_markup(heading[2] if heading else first) or path.stem
-    note_date = find_date(title) or find_date("\n".join(lines[:8])) or find_date(path.stem)
+_HEADING_LIKE = re.compile(r"\s{0,3}(#|\*\*|__)")
+_ROLE_BESIDE_NAME = re.compile(r"(?P<name>[^(),;]+?)\s*\((?P<role>[^()]{2,30})\)")
+
+
+def _roles_beside_names(attendees: str, is_name) -> list[tuple[str, str]]:
+    """Roles written beside names in an attendee list: "Ana Lima (chair), Cy Dahl (minutes)"."""
+    found = []
+    for match in _ROLE_BESIDE_NAME.finditer(attendees):
+        name = match["name"].strip(" ,;").removeprefix("and ").strip()
+        role = label_role(match["role"], name, is_name)
+        if role in PERSON_ROLES and is_name(name):
+            found.append((name, role))
+    return found
+
+
+def _label_names_talk(label: str) -> bool:
+    return bool(re.search(r"talk|presentation|seminar|lecture", label, re.I))
+
+
+def _fields(note_fields: dict, sources: dict, key: str, value: str, source: str) -> None:
+    if value and key not in note_fields:
+        note_fields[key] = value
+        sources[key] = source
+
+
+def _meeting(path: Path, lines: list[str], heading: str | None, env: _Envelope, dates: MeetingDates,
+             context: FolderContext, segment_text: str) -> Note:
+    people = context.people
+    lowercase = _lowercase_writer(segment_text)
+
+    def is_name(value: str) -> bool:
+        return looks_like_name(value) or people.is_person(value)
+
+    title_index = None if env.title and heading is None else _first_line(lines)
+    title = _title_text(lines[title_index]) if title_index is not None else (env.title or "")
+    if title_index is not None and (lines[title_index].lstrip().startswith("|") or label_role(title.rstrip(":"))
+                                    or (":" in title and label_role(title.split(":")[0], title.split(":", 1)[1]))):
+        title = path.stem  # the first line is a table or a label, no title
+    elif title_index is not None and heading is None and not _HEADING_LIKE.match(lines[title_index]) \
+            and not is_title_line(lines[title_index]):
+        title_index = None  # the note opens with prose: it is read as such, and names the note
+        title = title if len(title) <= 60 else title[:57].rsplit(" ", 1)[0] + "..."
+    body = walk(lines, title_index, people, lowercase)
 
     fields: dict[str, str] = {}
-    empty: list[str] = []
-    headings: list[str] = []
-    items: list[str] = []
-    questions: list[str] = []
-    actions: list[str] = []
-    section = ""
-    sections: dict[str, list[str]] = {}
-    for line in lines:
-        if not line.strip():
-            continue
-        head = _HEADING_RE.match(line)
-        if head:
-            headings.append(_strip_markup(head[2]))
-            section = head[2]
-            continue
-        bare = _strip_markup(line).rstrip(":")
-        if bare and (_QUESTION_HEADING_RE.fullmatch(bare) or _ACTION_HEADING_RE.fullmatch(bare)):
-            section = bare  # "Questions:" on its own line works as a heading
-            continue
-        in_list_section = bool(_ACTION_HEADING_RE.search(section) or _QUESTION_HEADING_RE.search(section))
-        # Under "Action items:" a line like "- Mateo: draft the map" is an item, not a field.
-        kv = _field(line) if line is not first and not (in_list_section and _BULLET_RE.match(line)) else None
-        if kv and not _ACTION_RE.match(line):
-            key, value = kv
-            if _ACTION_HEADING_RE.fullmatch(key) or _QUESTION_HEADING_RE.fullmatch(key):
-                section = key
-                if not value:
-                    continue
-            elif value:
-                fields.setdefault(canonical_key(key), value)
-                continue
-            else:
-                empty.append(canonical_key(key))
-                continue
-        action = _ACTION_RE.match(line)
-        item = _NUMBERED_RE.match(line)
-        bullet = _BULLET_RE.match(line)
-        content = action[1] if action else item[2] if item else bullet[1] if bullet else None
-        if content is None:
-            continue
-        if section:
-            sections.setdefault(_strip_markup(section), []).append(_strip_markup(content))
-        if action or _ACTION_HEADING_RE.search(section):
-            actions.append(_strip_markup(content))
-        elif _QUESTION_HEADING_RE.search(section):
-            questions.append(_strip_markup(content))
+    sources: dict[str, str] = {}
+    for key, value, _label, source in (env.fields if heading is None else []) + body.fields:
+        pair = split_name_and_topic(value, is_name) if key == PRESENTER else None
+        if pair or (key == TOPIC and (pair := split_name_and_topic(value, is_name)) and _label_names_talk(_label)):
+            _fields(fields, sources, PRESENTER, pair[0], source)  # "Speaker: Ana Lima – soil imaging"
+            _fields(fields, sources, TOPIC, pair[1], source)
+        elif key == TOPIC and (pair := split_topic_and_name(value, people.is_person, _label_names_talk(_label))):
+            _fields(fields, sources, TOPIC, pair[0], source)  # "Topic: Microbes in ice (Ana Lima)"
+            _fields(fields, sources, PRESENTER, pair[1], source)
         else:
-            items.append(_strip_markup(content))
-    return Note(path, title, note_date, fields, text.strip(), headings, items, questions, actions, empty, sections)
+            _fields(fields, sources, key, value, source)
+    for name, role in _roles_beside_names(fields.get(ATTENDEES, ""), is_name):  # "Ana Lima (chair), Bo (notes)"
+        _fields(fields, sources, role, name, "attendee list")
+    mail = env.email
+    if mail and heading is None:
+        _fields(fields, sources, TOPIC, subject_of(mail.subject or "") or "", "email subject")
+        if mail.signoff:
+            signed = mail.signoff
+            if mail.sender and mail.sender.split()[0].casefold() == signed.split()[0].casefold():
+                signed = mail.sender  # "Lucía" signing a mail from "Lucía Nakamura"
+            _fields(fields, sources, RECORDER, signed, "email sign-off")
+        elif mail.sender and looks_like_name(mail.sender):
+            _fields(fields, sources, RECORDER, mail.sender, "email sender")
+    if title_index is not None and is_title_line(lines[title_index]) and not mail:
+        # A heading names the subject; a plain first line only when it also says "lab meeting" or a date
+        # ("Lab meeting 23 April — GC backlog"), since "quick notes" or "Field day" may be no topic at all.
+        subject = subject_of(title)
+        names_roles = any(s.sentence == _title_text(lines[title_index]) for s in body.statements)
+        if subject and not names_roles and (_HEADING_LIKE.match(lines[title_index]) or subject != title.strip()):
+            _fields(fields, sources, TOPIC, subject, "title")
+    for statement in body.statements:
+        _fields(fields, sources, statement.role, statement.name, f'sentence: "{statement.sentence}"')
+        if statement.topic and statement.role == PERSON_ROLES[0]:
+            _fields(fields, sources, TOPIC, statement.topic, f'sentence: "{statement.sentence}"')
+    for key in PEOPLE_KEYS:
+        if key in fields:
+            if key in PERSON_ROLES:  # "Ana Lima (PhD student)", "Dr. Ana Lima": the name itself
+                bare = re.sub(r"^(?:dr|prof)\.?\s+|\s*\([^)]*\)\s*$", "", fields[key], flags=re.I).strip()
+                fields[key] = bare if is_name(bare) else fields[key]
+            fields[key] = people.expand(fields[key])
+
+    candidates = [(text, source) for text, source in env.dates if heading is None]
+    candidates += body.dates
+    if title_index is not None:
+        candidates.append((lines[title_index], "heading"))
+    first_lines = [line for line in lines if line.strip()][:8]
+    candidates.append(("\n".join(first_lines), "body"))
+    if mail and mail.sent_text and heading is None:
+        candidates.append((mail.sent_text, "email header"))
+    parts = path_parts(path, context.root)
+    if parts:
+        candidates.append((parts[-1], "file name"))
+        candidates += [(part, "folder name") for part in reversed(parts[:-1])]
+    when, source = dates.pick(candidates)
+
+    text = segment_text if heading is not None else "\n\n".join(p for p in (env.text, segment_text) if p)
+    empty = [key for key in dict.fromkeys(body.empty) if key not in fields]
+    return Note(path, title or path.stem, when, fields, text.strip(), body.headings, body.items, body.questions,
+                body.actions, empty, body.sections, body.facts, source, sources)
 
 
-@dataclass
-class NotesFolder:
-    notes: list[Note]
-    undecodable: list[Path]  # reported to the user, then skipped
+def parse_file(path: Path, text: str, context: FolderContext | None = None) -> list[Note]:
+    """Every meeting in one file's text (several when dated headings split it), dated or not."""
+    context = context or FolderContext()
+    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    env = _envelope(text, lambda v: looks_like_name(v) or context.people.is_person(v))
+    years = [(env.email.sent.year, "the email's date")] if env.email and env.email.sent else []
+    parts = path_parts(path, context.root)
+    lines = env.body.split("\n")
+    dates = MeetingDates(parts, text, context.day_first, years, context.folder_year,
+                         env.email.sent if env.email else None)
+    preamble, segments = split_meetings(lines, dates.day_first)
+    preamble_years = [int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d\d)(?!\d)", "\n".join(preamble))]
+    if preamble_years:
+        dates.years.insert(0, (preamble_years[0], "the file's heading"))
+    notes = [_meeting(path, segment.lines, segment.heading, env, dates, context, "\n".join(segment.lines).strip())
+             for segment in segments]
+    for note in notes:
+        note.problems = env.problems + dates.problems
+    return notes
+
+
+def parse_note(path: Path, text: str, context: FolderContext | None = None) -> Note:
+    """The first meeting of a file's text (all of it when it holds one meeting)."""
+    return parse_file(path, text, context)[0]
 
 
 def read_notes(folder: Path) -> NotesFolder:
-    """All notes under `folder`, recursively, sorted by date then path (dateless last)."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise LabtuneError(f"{folder}: not a directory of notes")
-    notes, bad = [], []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in NOTE_SUFFIXES):
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            bad.append(path)
-            continue
-        if text.strip():
-            notes.append(parse_note(path, text))
-    notes.sort(key=lambda n: (n.date is None, n.date or date.min, str(n.path)))
-    return NotesFolder(notes, bad)
+    """All meetings under `folder` and the files skipped, with why (see folder.py)."""
+    from labtune.data.notes.folder import read_notes as read  # folder.py builds on this module
+
+    return read(folder)

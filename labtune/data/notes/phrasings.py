@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from datetime import date
 
-from labtune.data.notes.parse import MONTHS
+from labtune.data.notes.dates import MONTHS
 
 # How a question writes a meeting's date. The answer always writes it "long".
 DATE_SPELLINGS = {

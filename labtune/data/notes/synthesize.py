@@ -28,7 +28,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from labtune.data.context import Passage, with_notes
 from labtune.data.conversation import Conversation, Message
 from labtune.data.notes.lessons import (Lesson, Meeting, PersonLesson, lessons_of, meetings_of, people_of)
-from labtune.data.notes.parse import MONTHS, Note
+from labtune.data.notes.dates import MONTHS
+from labtune.data.notes.note import Note
 from labtune.data.notes.phrasings import (CHECK_QUESTIONS, CHECK_REFS, CHECK_REVERSE, CHECK_SPELLINGS,
                                           NO_NOTES_ANSWER, TRAIN_QUESTIONS, TRAIN_REFS, TRAIN_REVERSE,
                                           TRAIN_CALENDAR, TRAIN_SPELLINGS, TRAIN_STATEMENTS, TRAIN_SUMMARIES,

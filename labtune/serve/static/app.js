@@ -47,7 +47,7 @@ async function loadModel() {
 }
 
 // Reads an OpenAI server-sent-event stream and calls onDelta with each piece of content.
-async function readStream(response, onDelta) {
+async function readStream(response, onDelta, onNotes) {
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
   let buffer = "";
@@ -68,9 +68,19 @@ async function readStream(response, onDelta) {
       const choice = chunk.choices[0];
       if (choice && choice.delta.content) onDelta(choice.delta.content);
       if (choice && choice.finish_reason) finish = choice.finish_reason;
+      if (chunk.labtune && chunk.labtune.notes) onNotes(chunk.labtune.notes);
     }
   }
   return finish;
+}
+
+// The notes an open-book answer used (the server's extra `labtune.notes` field), under the answer.
+function showNotes(out, notes) {
+  if (!notes.length) return;
+  const line = document.createElement("span");
+  line.className = "notes";
+  line.textContent = "notes: " + notes.join(", ");
+  out.parentElement.append(line);
 }
 
 let first = 0;  // index of the oldest message still sent: older ones no longer fit the context
@@ -122,7 +132,7 @@ async function send(text) {
       answer += piece;
       out.textContent = answer;
       $("log").scrollTop = $("log").scrollHeight;
-    });
+    }, (notes) => showNotes(out, notes));
     $("status").textContent = [trimmed ? "(oldest messages dropped to fit the context)" : "",
                                finish === "length" ? "(stopped at max tokens)" : ""].join(" ").trim();
   } catch (err) {

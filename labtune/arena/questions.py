@@ -1,0 +1,67 @@
+"""The arena's questions: the eval questions format with `answers` optional (with them, the reference
+judge can vote), a plain text file of one question per line, or a chat file whose last assistant turn
+is the reference. Without a file: the questions on the sample lab notes shipped with labtune.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from labtune.data.conversation import Message
+from labtune.errors import DataError, LabtuneError
+from labtune.eval.questions import Question, load_questions, question_from_dict
+
+
+def _records(path: Path) -> list:
+    text = path.read_text(encoding="utf-8")
+    if text.lstrip().startswith("["):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"invalid JSON at line {exc.lineno} column {exc.colno}", str(path)) from None
+    records = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.strip():
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise DataError(f"line {number}: invalid JSON ({exc.msg})", str(path)) from None
+    return records
+
+
+def _question(record, path: Path, index: int) -> Question:
+    if not isinstance(record, dict):
+        raise DataError("must be a JSON object with a 'question'", str(path), index)
+    if "answers" in record or "answer" in record:
+        return question_from_dict(record, str(path), index)  # the eval format, checked as eval checks it
+    text = record.get("question")
+    if not isinstance(text, str) or not text.strip():
+        raise DataError("missing or empty 'question' string", str(path), index, field="question")
+    return Question([Message("user", text)], [], record.get("kind"), index)
+
+
+def load_arena_questions(path: str | Path | None) -> list[Question]:
+    if path is None:
+        from labtune.samples import LABNOTES_QUESTIONS
+
+        return load_questions(LABNOTES_QUESTIONS)
+    path = Path(path)
+    if not path.is_file():
+        raise LabtuneError(f"{path}: questions file not found")
+    try:
+        if path.suffix == ".txt":
+            lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+            questions = [Question([Message("user", line)], [], None, i) for i, line in enumerate(lines) if line]
+        else:
+            records = _records(path)
+            first = records[0] if records else None
+            if isinstance(first, dict) and "question" not in first and ("conversations" in first or "messages" in first):
+                questions = load_questions(path)
+            else:
+                questions = [_question(r, path, i) for i, r in enumerate(records)]
+    except UnicodeDecodeError as exc:
+        raise LabtuneError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    if not questions:
+        raise LabtuneError(f"{path}: no questions")
+    return questions

@@ -1,0 +1,49 @@
+"""Open-book answering: the notes retrieved for the last question, placed in the prompt with
+`labtune.data.context.with_notes` (the one format training uses too). Chat, serve and eval call this.
+"""
+
+from __future__ import annotations
+
+from labtune.data.context import with_notes
+from labtune.data.conversation import Message
+from labtune.retrieval.dates import DateMention, find_dates
+from labtune.retrieval.index import NotesIndex
+from labtune.retrieval.search import Hit, search
+
+# Notes put in a prompt at most. A question naming a date gets that meeting's chunks only.
+DEFAULT_K = 3
+
+
+def question_dates(messages: list[Message], day_first: bool | None = None) -> list[DateMention]:
+    """Dates of the last user turn; when it names none, those of the latest earlier user turn that does,
+    so a follow-up ("and who took the notes?") stays on the meeting the conversation is about."""
+    for message in reversed(messages):
+        if message.role == "user":
+            mentions = find_dates(message.content, day_first)
+            if mentions:
+                return mentions
+    return []
+
+
+def retrieve(messages: list[Message], index: NotesIndex, k: int = DEFAULT_K) -> list[Hit]:
+    """The chunks to put before the last question: on the named date when there is one, else the best
+    matches by words; none when nothing in the notes matches (the model answers closed-book)."""
+    question = next((m.content for m in reversed(messages) if m.role == "user"), None)
+    if question is None or k <= 0:
+        return []
+    hits = search(index, question, k, dates=question_dates(messages, index.day_first))
+    if any(h.date_match for h in hits):
+        hits = [h for h in hits if h.date_match]
+    return hits
+
+
+def open_book(messages: list[Message], index: NotesIndex | None, k: int = DEFAULT_K
+              ) -> tuple[list[Message], list[str]]:
+    """`messages` with the retrieved notes in the last user turn, and the notes' names (`Passage.source`).
+
+    No index, or nothing retrieved: the messages unchanged and no names.
+    """
+    if index is None:
+        return list(messages), []
+    passages = [hit.chunk.passage for hit in retrieve(messages, index, k)]
+    return with_notes(messages, passages), [p.source for p in passages]

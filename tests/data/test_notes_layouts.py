@@ -1,0 +1,323 @@
+"""Each layout people write notes in, as small inline notes (other wording than the sample folders), and
+the wrong readings the reader must not make: an email subject taken as the topic, a person's name or a
+TODO taken for a field key, a future presenter taken for this meeting's."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from labtune.data.notes.parse import parse_file, parse_note, read_notes
+
+
+def parse(text: str, name: str = "note.md"):
+    return parse_note(Path(name), text)
+
+
+def folder_of(tmp_path, files: dict[str, str | bytes]):
+    for name, content in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    return read_notes(tmp_path)
+
+
+EMAIL = """From: "Okafor, Bisi" <bisi.okafor@example.org>
+To: lab-list@example.org
+Date: Mon, 4 Mar 2024 17:20:00 +0000
+Subject: RE: Minutes - weekly lab meeting 4 March
+
+Hi team,
+
+Wei presented his thermal tolerance assays on the coral larvae.
+
+- Survival drops sharply above 31 °C
+- Wei will repeat the 32 °C treatment by 15 March
+
+> On the last call we said the chiller was broken
+> and that nobody should use it.
+
+Cheers,
+Bisi
+"""
+
+
+def test_email_reads_the_sign_off_as_recorder_and_never_the_raw_subject_as_topic():
+    note = parse(EMAIL, "mail.txt")
+    assert note.date == date(2024, 3, 4) and note.date_source.startswith("email subject")
+    assert note.fields["Recorder"] == "Bisi Okafor" and note.field_sources["Recorder"] == "email sign-off"
+    assert note.fields["Presenter"] == "Wei"
+    # The subject only says "minutes of a meeting on a date": the topic comes from the body.
+    assert note.fields["Topic"] == "his thermal tolerance assays on the coral larvae"
+    assert "chiller" not in " ".join(f.text for f in note.facts)  # quoted reply left out
+    assert [f.owner for f in note.facts if f.kind == "action"] == ["Wei"]
+
+
+def test_email_subject_is_cleaned_of_reply_and_meeting_words_before_it_is_a_topic():
+    note = parse(EMAIL.replace("RE: Minutes - weekly lab meeting 4 March", "Fwd: Re: [coral-lab] meeting notes "
+                                                                            "04/03/2024: larval thermal tolerance"))
+    assert note.fields["Topic"] == "larval thermal tolerance" and note.field_sources["Topic"] == "email subject"
+
+
+def test_outlook_pasted_email_with_sent_header_and_no_sign_off_uses_the_sender():
+    note = parse("From: Wei Zhang <wz@example.org>\nSent: Tuesday, 12 March 2024 09:00\nTo: lab\n"
+                 "Subject: Lab meeting notes\n\nPresenter: Bisi Okafor\nTopic: Reef survey design\n", "m.txt")
+    assert note.date == date(2024, 3, 12) and note.date_source == "email header"
+    assert note.fields == {"Presenter": "Bisi Okafor", "Topic": "Reef survey design", "Recorder": "Wei Zhang"}
+    assert note.field_sources["Recorder"] == "email sender"
+
+
+def test_saved_eml_file_with_mime_parts_and_a_forwarded_message(tmp_path):
+    eml = (b"From: Ana Lima <ana@example.org>\r\nTo: lab@example.org\r\nDate: Thu, 7 Mar 2024 10:00:00 +0100\r\n"
+           b"Subject: Fwd: notes\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=XX\r\n\r\n"
+           b"--XX\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+           b"---------- Forwarded message ---------\r\nFrom: Jos=C3=A9 Ruiz <jose@example.org>\r\n"
+           b"Date: Tue, 5 Mar 2024 16:00:00 +0100\r\nSubject: Lab meeting 5 March: eDNA metabarcoding\r\n\r\n"
+           b"Ana gave a talk on eDNA metabarcoding of the river samples.\r\n"
+           b"- Jos=C3=A9 to order primers by Friday\r\n\r\n"
+           b"Best,\r\nJos=C3=A9\r\n--XX\r\nContent-Type: text/html\r\n\r\n<p>ignored</p>\r\n--XX--\r\n")
+    notes = folder_of(tmp_path, {"inbox/notes.eml": eml}).notes
+    assert len(notes) == 1
+    note = notes[0]
+    assert note.date == date(2024, 3, 5)
+    assert note.fields["Topic"] == "eDNA metabarcoding" and note.fields["Recorder"] == "José Ruiz"
+    assert note.fields["Presenter"] == "Ana"
+    assert [(f.owner, f.deadline) for f in note.facts if f.kind == "action"] == [("José Ruiz", "Friday")]
+
+
+def test_a_persons_name_or_a_todo_is_never_a_field_key():
+    note = parse("Lab meeting 4/2/2024\nPresenter: Ada Quill\nLocation: Room 12\n\nMaria: will send the file\n"
+                 "TODO: clean the fume hood\nTODO Bo: book the van\nAda: agreed, after lunch.\n"
+                 "Sven: can you share the slides?\n")
+    assert note.fields == {"Presenter": "Ada Quill", "Location": "Room 12"}
+    by_text = {f.text: f for f in note.facts}
+    assert by_text["Maria: will send the file"].owner == "Maria"
+    assert by_text["Bo: book the van"].owner == "Bo" and by_text["Bo: book the van"].kind == "action"
+    assert by_text["clean the fume hood"].kind == "action"
+    assert by_text["Ada: agreed, after lunch."].owner is None  # a reply, not a task
+    assert by_text["Sven: can you share the slides?"].kind == "question"
+
+
+def test_yaml_front_matter_with_snake_case_keys_and_the_date_only_there():
+    note = parse("---\ndate: 2024-05-07\npresented_by: Kwame Mensah\nnote_taker: Lin Wu\ntalk_title: Stomatal "
+                 "density in drought\ntags: [x]\n---\n\n# Notes\n- Density rises by 20 % under drought\n", "x.md")
+    assert note.date == date(2024, 5, 7) and note.date_source == "front matter"
+    assert note.fields == {"Presenter": "Kwame Mensah", "Recorder": "Lin Wu", "Topic": "Stomatal density in drought"}
+    assert note.facts[0].kind == "number" and note.facts[0].numbers == ["20 %"]
+
+
+def test_broken_yaml_front_matter_is_read_as_text_and_reported():
+    note = parse("---\ndate: [2024-05-07\n---\nLab meeting 5/7/2024\nSpeaker: Lin Wu\n")
+    assert note.fields["Presenter"] == "Lin Wu" and note.date == date(2024, 5, 7)
+    assert any("not valid YAML" in p for p in note.problems)
+
+
+@pytest.mark.parametrize("table", [
+    "| Role | Person |\n|---|---|\n| Speaker | Kwame Mensah |\n| Minute taker | Lin Wu |\n| Talk title | Leaf traits |",
+    "| Speaker | Minute taker | Subject |\n| :-- | :-- | :-- |\n| Kwame Mensah | Lin Wu | Leaf traits |",
+    "| **Presenter** | Kwame Mensah |\n|---|---|\n| **Scribe** | Lin Wu |\n| **Topic** | Leaf traits |",
+])
+def test_markdown_tables_of_roles_in_either_direction(table):
+    note = parse(f"## Lab meeting 2024-05-14\n\n{table}\n\n- Leaf mass per area is up 12 %\n")
+    assert note.fields == {"Presenter": "Kwame Mensah", "Recorder": "Lin Wu", "Topic": "Leaf traits"}
+    assert [f.text for f in note.facts] == ["Leaf mass per area is up 12 %"]
+
+
+def test_a_schedule_table_of_future_presenters_gives_no_roles():
+    note = parse("Lab meeting 5/14/2024\nPresenter: Lin Wu\n\n| Date | Presenter |\n|---|---|\n| 5/21 | Kwame |\n"
+                 "| 5/28 | Ana |\n")
+    assert note.fields == {"Presenter": "Lin Wu"}
+    assert len(note.facts) == 2
+
+
+@pytest.mark.parametrize("sentence, role, name", [
+    ("Today the talk was by Tom Okeke.", "Presenter", "Tom Okeke"),
+    ("Ana kept the minutes.", "Recorder", "Ana"),
+    ("Minutes were taken by Ravi.", "Recorder", "Ravi"),
+    ("Kwame walked us through the new growth chambers.", "Presenter", "Kwame"),
+    ("Our speaker was Dr. Lin Wu.", "Presenter", "Lin Wu"),
+    ("The meeting was chaired by Ada Quill.", "Chair", "Ada Quill"),
+])
+def test_prose_states_roles_with_the_name_the_sentence_writes(sentence, role, name):
+    note = parse(f"Lab meeting, 14 May 2024\n\n{sentence} The rest of the hour went on budgets.\n")
+    assert note.fields[role] == name and note.field_sources[role].startswith("sentence")
+
+
+def test_prose_about_another_meeting_states_no_role():
+    note = parse("Lab meeting, 14 May 2024\n\nNext week Kwame will present his leaf data. "
+                 "Lin Wu talked about stomata.\n")
+    assert note.fields["Presenter"] == "Lin Wu" and note.fields["Topic"] == "stomata"
+
+
+def test_terse_lowercase_notes_expand_names_the_folder_writes_in_full(tmp_path):
+    folder = folder_of(tmp_path, {
+        "a.md": "Lab meeting 2024-05-07\nPresenter: Kwame Mensah\nRecorder: Lin Wu\n",
+        "b.txt": "mtg 14 may 2024\nspkr - lin\nscribe - kwame\nre: leaf litter\n- lin to email the dean by fri\n"
+                 "- next wk kwame presents\n",
+    })
+    terse = next(n for n in folder.notes if n.path.name == "b.txt")
+    assert terse.fields == {"Presenter": "Lin Wu", "Recorder": "Kwame Mensah", "Topic": "leaf litter"}
+    action = next(f for f in terse.facts if f.kind == "action")
+    assert (action.owner, action.deadline) == ("Lin Wu", "fri")
+
+
+def test_several_meetings_in_one_file_split_at_bold_dated_headings_and_share_the_path():
+    notes = parse_file(Path("log.md"), "Lab log 2024\n\n**3 April**\nSpeaker: Ana\n- pumps fixed\n\n"
+                                       "**10 April**\nSpeaker: Bo\n- freezer alarm\n\n**Next meeting 17 April**\n")
+    assert [(n.date, n.fields["Presenter"], n.path) for n in notes] == [
+        (date(2024, 4, 3), "Ana", Path("log.md")), (date(2024, 4, 10), "Bo", Path("log.md"))]
+    assert notes[1].facts[0].text == "freezer alarm"
+
+
+def test_a_next_meeting_heading_does_not_split_a_note():
+    notes = parse_file(Path("n.md"), "# Lab meeting 4/14/2023\nPresenter: Ana\n\n## Next meeting 4/28/2023\n- Bo\n")
+    assert len(notes) == 1 and notes[0].date == date(2023, 4, 14)
+
+
+def test_day_first_dates_follow_the_folders_evidence_and_month_first_folders_stay_so(tmp_path):
+    uk = folder_of(tmp_path / "uk", {"a.txt": "Lab meeting 13/05/2024\nSpeaker: Ana\n",
+                                     "b.txt": "Lab meeting 07/05/2024\nSpeaker: Bo\n"})
+    assert sorted(n.date for n in uk.notes) == [date(2024, 5, 7), date(2024, 5, 13)]
+    us = folder_of(tmp_path / "us", {"a.txt": "Lab meeting 5/13/2024\nSpeaker: Ana\n",
+                                     "b.txt": "Lab meeting 07/05/2024\nSpeaker: Bo\n"})
+    assert sorted(n.date for n in us.notes) == [date(2024, 5, 13), date(2024, 7, 5)]
+
+
+def test_a_written_weekday_settles_an_ambiguous_date():
+    assert parse("Lab meeting Tue 02/04/2024\nSpeaker: Ana\n").date == date(2024, 4, 2)
+    assert parse("Lab meeting Sun 02/04/2024\nSpeaker: Ana\n").date == date(2024, 2, 4)
+
+
+def test_dates_without_a_year_take_it_from_the_path_or_the_other_notes(tmp_path):
+    folder = folder_of(tmp_path, {
+        "2023-spring/0303.md": "Presenter: Ana Lima\nTopic: Soil pH\n",
+        "2023-spring/talk.md": "# Lab meeting on the 2nd of June\nPresenter: Bo Tran\n",
+        "other.txt": "Lab meeting Apr 14th\nPresenter: Cy Dahl\n",
+        "dated.txt": "Lab meeting 2022-01-11\nPresenter: Di Eze\n",
+        "dated2.txt": "Lab meeting 2022-02-11\nPresenter: Di Eze\n",
+    })
+    by_name = {n.path.name: n for n in folder.notes}
+    assert by_name["0303.md"].date == date(2023, 3, 3) and "file name" in by_name["0303.md"].date_source
+    assert by_name["talk.md"].date == date(2023, 6, 2) and "folder path" in by_name["talk.md"].date_source
+    assert by_name["other.txt"].date == date(2022, 4, 14) and "other notes" in by_name["other.txt"].date_source
+
+
+def test_a_date_only_in_the_file_name_with_underscores(tmp_path):
+    folder = folder_of(tmp_path, {"2024_05_21_notes.md": "# Root traits\n- Speaker: Ana Lima\n"})
+    assert folder.notes[0].date == date(2024, 5, 21) and folder.notes[0].date_source == "file name"
+    assert folder.notes[0].fields["Topic"] == "Root traits"
+
+
+def test_folder_skips_are_listed_with_reasons_and_hidden_files_are_not_notes(tmp_path):
+    folder = folder_of(tmp_path, {".obsidian/config.md": "x", "empty.md": "  \n", "a.md": "Lab meeting 5/1/2024\n"
+                                  "Presenter: Ana\n", "b.md": "# Lab meeting 5/8/2024\n"})
+    assert [(p.name, r) for p, r in folder.skipped] == [("b.md", "nothing found: no roles, topic or items"),
+                                                       ("empty.md", "empty file")]
+
+
+def test_a_note_the_reader_cannot_handle_is_listed_and_the_rest_still_read(tmp_path, monkeypatch):
+    import labtune.data.notes.folder as folder_module
+
+    real = folder_module.parse_file
+
+    def fragile(path, text, context):
+        if path.name == "odd.md":
+            raise ValueError("unexpected layout")
+        return real(path, text, context)
+
+    monkeypatch.setattr(folder_module, "parse_file", fragile)
+    folder = folder_of(tmp_path, {"odd.md": "x", "ok.md": "Lab meeting 5/1/2024\nPresenter: Ana\n"})
+    assert [n.path.name for n in folder.notes] == ["ok.md"]
+    assert folder.skipped == [(tmp_path / "odd.md", "could not be read (ValueError: unexpected layout); "
+                                                    "please report this note")]
+
+
+def test_roles_beside_names_heading_labels_and_speaker_with_topic():
+    note = parse("# Lab Meeting Notes - 04-Jun-2024\n\n**Attendees:** Ana Lima (chair), Bo Tran, Cy Dahl (minutes)\n"
+                 "\n## Agenda\n1. qPCR primer design\n2. Freezer\n\n## Notes\n"
+                 "- Presentation: Bo Tran on qPCR primer design\n")
+    assert note.date == date(2024, 6, 4)
+    assert {k: note.fields[k] for k in ("Presenter", "Recorder", "Chair", "Topic")} == {
+        "Presenter": "Bo Tran", "Recorder": "Cy Dahl", "Chair": "Ana Lima", "Topic": "qPCR primer design"}
+    below = parse("### Presenter\nDee Park\n\n### Note taker\nAna Lima\n\n### Date\nJune 11, 2024\n\n### Topic\n"
+                  "Stable isotope probing\n", "b.md")
+    assert below.fields == {"Presenter": "Dee Park", "Recorder": "Ana Lima", "Topic": "Stable isotope probing"}
+    assert below.date == date(2024, 6, 11) and below.title == "b"
+    terse = parse("lab mtg 25.06.2024\nspeaker: Ana Lima – soil imaging with micro-CT\nnotes: dee\n")
+    assert terse.fields == {"Presenter": "Ana Lima", "Topic": "soil imaging with micro-CT", "Recorder": "Dee"}
+
+
+def test_a_log_of_meetings_each_opening_with_a_date_label_is_split():
+    notes = parse_file(Path("log.md"), "# Soil lab log\n\n## Meeting 1\nDate: 3/5/2024\nPresenter: Ana Lima\n"
+                                       "- rewet\n\n---\n\n## Meeting 2\nDate: 3/12/2024\nPresenter: Bo Tran\n")
+    assert [(n.title, n.date, n.fields["Presenter"]) for n in notes] == [
+        ("Meeting 1", date(2024, 3, 5), "Ana Lima"), ("Meeting 2", date(2024, 3, 12), "Bo Tran")]
+    assert [f.text for f in notes[0].facts] == ["rewet"]  # the --- rule is no fact
+
+
+def test_email_date_settles_a_yearless_ambiguous_subject_date_and_a_signature_names_the_writer():
+    note = parse("From: Ana Lima <ana@lab.org>\nDate: Fri, 12 Apr 2024 08:30:00 -0400\nSubject: Lab meeting 9/4 - "
+                 "nitrification inhibitors\n\nBo's talk was about nitrification inhibitors.\n"
+                 "→ order new KCl asap (Dee)\n\n--\nDr. Ana Lima\nSoil Ecology Lab\n", "m.txt")
+    assert note.date == date(2024, 4, 9)  # 9/4 read day-first: 4 Sept would be after the email was sent
+    assert note.fields["Recorder"] == "Ana Lima" and note.fields["Presenter"] == "Bo"
+    action = next(f for f in note.facts if f.kind == "action")
+    assert (action.owner, action.deadline) == ("Dee", "asap")
+
+
+def test_italic_labels_and_titles_and_names_with_titles_or_notes_in_parentheses():
+    note = parse("*Lab meeting, 16/04/2024*\n\n*Presenter:* Dee Park (PhD student)\n*Minute-taker:* Dr. Bo Tran\n"
+                 "_Subject:_ Denitrification assays\n")
+    assert note.title == "Lab meeting, 16/04/2024"
+    assert note.fields == {"Presenter": "Dee Park", "Recorder": "Bo Tran", "Topic": "Denitrification assays"}
+
+
+def test_the_reader_never_raises_on_random_note_like_text():
+    import random
+
+    from labtune.data.notes.parse import FolderContext
+    from labtune.data.notes.people import People
+
+    pieces = ["Presenter:", "**Notes:**", "Talk by -", "| Role | Who |", "|---|---|", "| Chair | Ana |", "---",
+              "## 5 March 2024", "Date: 3/4/2024", "From: A <a@b>", "Subject: Re:", "Best,", "Ana",
+              "- [ ] Bo: send by fri",
+              "TODO", "@", "(owner:", ")", "by", "the 2nd of", "June", "13/13/2024", "02/04/24", "Ana Lima", "é", "\t",
+              ":", "|", "*", "_", "#", "> quoted", "-- ", "1.", "•", "→", "presented", "kept the minutes", "next week",
+              "gave a talk on", "?", ".", "2024", "Apr 14th", "'24", "\u200b", "\ufeff", "---\ntitle: [", "..."]
+    rng = random.Random(7)
+    context = FolderContext(people=People(["Ana Lima", "Bo Tran"]))
+    for k in range(300):
+        text = "\n".join(" ".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
+                         for _ in range(rng.randint(0, 12)))
+        for note in parse_file(Path(f"2024/x{k}.md"), text, context):
+            assert note.date is None or note.date.year > 1900
+
+
+def test_notes_that_open_with_prose_and_titles_that_state_roles(tmp_path):
+    folder = folder_of(tmp_path, {
+        "a.txt": "On Tuesday 7 May 2024 we met in room 3. Presenter was Priyanka Rao and the scribe was Luis Ortega.\n"
+                 "Priyanka presented her work on CRISPR base editors in rice.\n",
+        "b.md": "mtg 5/14/2024 - luis presenting, priyanka on notes\n- [Priyanka] book the growth room by 5/21\n",
+        "c.md": "---\ndate: 2024-05-21\nroles:\n  presenter: Mei Chen\n  scribe: Luis Ortega\n---\n"
+                "# Topic: Rice root hair mutants (Mei Chen)\nRoot hairs are 40 % shorter.\n",
+        "2024/lab-meeting-may-28.md": "Talk: Drought priming of seedlings – Priyanka Rao\nScribe: Mei Chen\n",
+    })
+    got = {n.path.name: n.fields for n in folder.notes}
+    assert got["a.txt"] == {"Presenter": "Priyanka Rao", "Recorder": "Luis Ortega",
+                            "Topic": "CRISPR base editors in rice"}
+    assert got["b.md"] == {"Presenter": "Luis Ortega", "Recorder": "Priyanka Rao"}  # the title is no topic
+    assert got["c.md"] == {"Presenter": "Mei Chen", "Recorder": "Luis Ortega", "Topic": "Rice root hair mutants"}
+    assert got["lab-meeting-may-28.md"] == {"Presenter": "Priyanka Rao", "Recorder": "Mei Chen",
+                                            "Topic": "Drought priming of seedlings"}
+    action = next(f for n in folder.notes if n.path.name == "b.md" for f in n.facts if f.kind == "action")
+    assert (action.owner, action.deadline) == ("Priyanka Rao", "5/21")
+
+
+def test_a_role_account_sender_or_an_empty_placeholder_is_nobody():
+    note = parse("From: noreply@lab.org\nSubject: Lab meeting 2024-05-01\n\nPresenter: Ana Lima\nRecorder: (none)\n",
+                 "m.txt")
+    assert note.fields == {"Presenter": "Ana Lima"} and note.empty_fields == ["Recorder"]
+    named = parse("From: ana.lima@lab.org\nSubject: Lab meeting 2024-05-01\n\nPresenter: Bo Tran\n", "m.txt")
+    assert named.fields["Recorder"] == "Ana Lima" and named.field_sources["Recorder"] == "email sender"

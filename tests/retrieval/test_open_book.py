@@ -1,0 +1,63 @@
+"""Open-book messages: the retrieved notes in the last user turn (data.context's format), and their names."""
+
+from __future__ import annotations
+
+from labtune.data.context import NOTES_HEADER, QUESTION_HEADER
+from labtune.data.conversation import Message
+from labtune.retrieval import open_book
+from labtune.retrieval.index import build
+
+QUESTION = "Who is the presenter of the 4/14/2023 lab meeting?"
+
+
+def test_the_notes_go_before_the_question_in_the_last_user_turn(lab_notes):
+    index = build(lab_notes).index
+    messages = [Message("system", "Be brief."), Message("user", QUESTION)]
+    opened, sources = open_book(messages, index)
+    assert sources == ["2023-04-14.md"]  # a named date: that meeting only
+    assert opened[0] == messages[0] and len(opened) == 2
+    content = opened[1].content
+    note = (lab_notes / "2023-spring" / "2023-04-14.md").read_text().strip()
+    assert content == f"{NOTES_HEADER}\n\n[2023-04-14.md]\n{note}\n\n{QUESTION_HEADER} {QUESTION}"
+    assert messages[1].content == QUESTION  # the caller's messages are not changed
+
+
+def test_without_a_date_the_best_word_matches_go_in_up_to_k(lab_notes):
+    index = build(lab_notes).index
+    _, sources = open_book([Message("user", "How much memory did the biggest metagenome sample need?")], index, k=2)
+    assert sources[0] == "2023-05-12.md" and len(sources) <= 2
+
+
+def test_a_follow_up_stays_on_the_meeting_named_earlier(lab_notes):
+    index = build(lab_notes).index
+    history = [Message("user", QUESTION), Message("assistant", "Hana Kowalczyk."),
+               Message("user", "And who took the notes?")]
+    opened, sources = open_book(history, index)
+    assert sources == ["2023-04-14.md"]
+    assert opened[:2] == history[:2] and opened[2].content.endswith("Question: And who took the notes?")
+
+
+def test_no_index_or_nothing_found_leaves_the_messages_closed_book(lab_notes):
+    messages = [Message("user", "hello there")]
+    assert open_book(messages, None) == (messages, [])
+    assert open_book(messages, build(lab_notes).index) == (messages, [])
+
+
+def test_the_index_answered_with_is_notes_then_the_runs_own_then_none(lab_notes, tmp_path):
+    import json
+
+    import pytest
+
+    from labtune.errors import LabtuneError
+    from labtune.retrieval import build_index, index_for
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "labtune.json").write_text(json.dumps({"template": "tokenizer", "base_model": "smollm2-135m"}))
+    assert index_for(str(run)) is None  # a run without an index answers closed-book
+    build_index(lab_notes, run / "index")
+    assert index_for(str(run)).path == run / "index"
+    assert index_for(str(run), closed_book=True) is None
+    assert index_for("smollm2-135m", notes=lab_notes).path is None  # a folder, indexed in memory
+    with pytest.raises(LabtuneError, match="contradict"):
+        index_for(str(run), notes=lab_notes, closed_book=True)
