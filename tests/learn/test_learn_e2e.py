@@ -1,7 +1,8 @@
 """`labtune learn` on the real default model and the bundled sample notes: the bar `make demo` shows.
 
-About 7 minutes on the 2-core CPU (SmolLM2-135M; training stops on the held-out check). The time
-targets are measured by benchmarks/notes_recipe.py, not asserted here.
+About 8 minutes on the 2-core CPU (SmolLM2-135M, the notes recipe). The held-out self-check, the
+other folders and seeds and the time targets are measured by benchmarks/notes_recipe.py, not asserted
+here.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import pytest
 from rich.console import Console
 
 from labtune.learn import learn
+from labtune.model.run_dir import RunDir
 from labtune.samples import LABNOTES, LABNOTES_QUESTIONS
 
 LAB_QUESTION = "Who is the presenter of the 4/14/2023 lab meeting?"
@@ -27,4 +29,4 @@ def test_learn_on_the_samples_answers_the_questions_and_keeps_general_answers(tm
     assert lab["correct_after"], lab["after"]
     colours = next(p for p in report["general"]["probes"] if "primary colors" in p["question"])
     assert colours["kept_after"], colours["after"]
-    assert report["self_check"]["accuracy"]["overall"] >= 0.8, report["self_check"]["accuracy"]
+    assert RunDir(tmp_path / "demo").has_index, report["index"]  # open-book answers in chat and serve

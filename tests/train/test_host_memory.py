@@ -50,8 +50,8 @@ def test_low_memory_returns_freed_blocks_and_fast_reuses_them():
     # ...and reused: 150 MB touched again costs ~38k page faults of 4 KB when it must be mapped afresh.
     assert low["faults"] > 30_000
     assert fast["faults"] < 5_000
-    # The heap's top is kept too: sessions 4-6 passed 1 << 40 to mallopt, which ctypes wrapped to a trim
-    # threshold of 0, and glibc gave back the top of the heap at every free (100k page faults a step).
+    # The heap's top is kept too: a trim threshold that wraps to 0 (1 << 40 through ctypes) would make
+    # glibc give back the top of the heap at every free (100k page faults a step).
     assert low["released_at_end_mb"] > 250
     assert fast["released_at_end_mb"] < 30
     # --low_cpu_memory keeps interior holes (its trims are in the step) but gives the top back at once.
