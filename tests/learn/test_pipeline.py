@@ -20,9 +20,10 @@ QUESTIONS = [{"question": "Who presented at the lab meeting on April 14, 2023?",
 
 @pytest.fixture
 def small(tmp_path):
-    """The notes recipe with the checks made small, and the questions file."""
+    """The notes recipe teaching content facts too, with the checks made small, and the questions file."""
     recipe = tmp_path / "small.yaml"
-    recipe.write_text("check:\n  questions: 4\n  from_epochs: 0\n  every_epochs: 0.001\n  report_questions: 7\n")
+    recipe.write_text("synthesis:\n  content: true\n"
+                      "check:\n  questions: 4\n  from_epochs: 0\n  every_epochs: 0.001\n  report_questions: 7\n")
     questions = tmp_path / "questions.jsonl"
     questions.write_text("".join(json.dumps(q) + "\n" for q in QUESTIONS))
     return recipe, questions
@@ -41,7 +42,7 @@ def test_learn_writes_the_run_its_data_and_a_report(tmp_path, tiny_model_dir, sm
     assert len(report["notes"]) == 13 and all(n["date"] for n in report["notes"])
     hana = next(n for n in report["notes"] if n["date"] == "2023-04-14")
     assert hana["facts"]["presenter"] == hana["facts"]["recorder"] == hana["facts"]["topic"] == 1
-    assert hana["facts"]["content"] == 8  # the note's list items, until the reader finds its facts
+    assert hana["facts"]["content"] == 8  # the notes reader's facts of the note's text
     assert report["data"]["facts"] == sum(sum(n["facts"].values()) for n in report["notes"])
     assert report["data"]["general_replay"] > 0 and report["data"]["qa"]["forward"] > 0
     assert report["train"]["steps"] == 2 and len(report["train"]["checks"]) == 2
@@ -50,6 +51,7 @@ def test_learn_writes_the_run_its_data_and_a_report(tmp_path, tiny_model_dir, sm
     assert set(report["questions"]["before"]) == {"presenter", "topic", "overall"}
     assert [p["question"] for p in report["general"]["probes"]][0] == "What are the three primary colors?"
     assert report["general"]["perplexity_before"] > 0 and report["general"]["perplexity_change"] is not None
+    assert report["index"]["chunks"] == 13 and (out / "index" / "index.json").is_file()
     assert set(report["seconds"]) == {"read", "synthesize", "before", "train", "after", "index", "total"}
     data = json.loads((out / "learn-data.json").read_text())
     assert len(data) == report["data"]["conversations"] + report["data"]["general_replay"]
