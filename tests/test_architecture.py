@@ -55,3 +55,13 @@ def test_modules_stay_short():
             if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
     unexplained = {path: n for path, n in long.items() if path not in LONG_MODULES}
     assert not unexplained, f"split these modules or give the reason in LONG_MODULES: {unexplained}"
+
+
+def test_test_modules_have_unique_names():
+    """pytest imports test modules by their base name (no __init__.py in tests/), so two test files of
+    one name in different folders stop the whole run at collection."""
+    from collections import Counter
+
+    tests = Path(__file__).resolve().parent
+    names = Counter(p.name for p in tests.rglob("*.py") if p.name != "conftest.py")
+    assert not [name for name, n in names.items() if n > 1]

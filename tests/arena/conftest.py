@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
-import socket
-import threading
-import time
 
 import pytest
+
+from browser import live_server as serve_live
 
 from arena_helpers import canned_arena
 from labtune.arena.battles import Arena
@@ -31,31 +29,7 @@ def tiny_vicuna_run(tmp_path_factory, tiny_model_dir):
     return run
 
 
-@contextlib.contextmanager
-def _live_server(app):
-    """Run `app` with uvicorn on 127.0.0.1 and a free port in a thread; yields the base URL."""
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    for _ in range(200):  # bounded: 10 s
-        if server.started:
-            break
-        time.sleep(0.05)
-    assert server.started, "server did not start"
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-
-
 @pytest.fixture(scope="session")
 def live_server():
     """live_server(app) -> context manager yielding the base URL of the running app."""
-    return _live_server
+    return serve_live

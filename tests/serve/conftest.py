@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import threading
 import time
 
 import pytest
+
+from browser import live_server as serve_live
 
 
 @pytest.fixture(scope="session")
@@ -53,35 +52,12 @@ def wrap_engine(tiny_engine):
     return make
 
 
-@contextlib.contextmanager
-def _live_server(app):
-    """Run `app` with uvicorn on 127.0.0.1 and a free port in a thread; yields the base URL."""
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    for _ in range(200):  # bounded: 10 s
-        if server.started:
-            break
-        time.sleep(0.05)
-    assert server.started, "server did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-
-
 @pytest.fixture(scope="session")
 def live_server():
     """live_server(app) -> context manager yielding the base URL of the running app."""
-    return _live_server
+    return serve_live
+
+
 
 
 @pytest.fixture(autouse=True, scope="module")
