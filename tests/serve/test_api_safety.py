@@ -135,21 +135,28 @@ def test_not_found_and_wrong_method_are_in_openai_shape(server):
     assert httpx.head(server[0] + "/health").status_code == 200
 
 
+def tiny_tokenizer_word(wrap_engine) -> int:
+    return wrap_engine().tokenizer("hello", add_special_tokens=False)["input_ids"][0]
+
+
 def test_a_full_server_refuses_before_tokenizing(wrap_engine, live_server):
-    engine = wrap_engine(delay=0.05)
-    engine.stop_token_ids = set()  # the busy answer runs its whole length: a random model may stop early
+    word = tiny_tokenizer_word(wrap_engine)
+    # The busy answer is scripted to one plain word for its whole length: a random model may write
+    # an end-of-turn (as a token or as its text) and free the server before the second request.
+    engine = wrap_engine(delay=0.05, script=[word] * 400)
     tokenized = []
     engine.chat_prompt_ids = lambda messages: tokenized.append(1) or type(engine).chat_prompt_ids(engine, messages)
     app = create_app(engine, limits=Limits(max_batch=1, max_waiting=0, max_tokens=400))
     with live_server(app) as url, httpx.Client(timeout=60) as http:
         busy = {"messages": USER, "max_tokens": 400, "stream": True}
         with http.stream("POST", url + "/v1/chat/completions", json=busy) as running:
-            next(running.iter_lines())
+            lines = running.iter_lines()  # kept: a dropped iterator closes the stream, and the server cancels it
+            next(lines)
             assert len(tokenized) == 1
             start = time.perf_counter()
             big = {"messages": [{"role": "user", "content": "word " * 100_000}]}
             refused = http.post(url + "/v1/chat/completions", json=big)
-            assert refused.status_code == 429 and time.perf_counter() - start < 10
+            assert refused.status_code == 429 and time.perf_counter() - start < 10, refused.text
             assert len(tokenized) == 1  # the refused prompt was never tokenized
 
 
