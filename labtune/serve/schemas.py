@@ -22,6 +22,9 @@ def _whole_number(value):
     return int(value) if type(value) is float and value.is_integer() else value
 
 
+SAFE_INTEGER = 2**53 - 1
+
+
 def whole(low: int, high: int):
     """An integer field from `low` to `high`."""
     return Annotated[int, Field(ge=low, le=high), BeforeValidator(_whole_number)]
@@ -77,7 +80,9 @@ class _Sampled(_Strict):
     top_p: float | None = Field(None, gt=0.0, le=1.0, description="default 1")
     max_tokens: whole(1, INT32_MAX) | None = None
     stop: StopString | Annotated[list[StopString], Field(max_length=4)] | None = None
-    seed: whole(-(2**63), 2**64 - 1) | None = None
+    # JSON's exactly representable integers (JavaScript's safe range): beyond them a client's number and
+    # the schema's bounds are compared as doubles, where -2**63 - 191 equals -2**63.
+    seed: whole(-SAFE_INTEGER, SAFE_INTEGER) | None = Field(None, description="any integer within +-(2**53 - 1)")
     n: whole(1, 1) | None = Field(None, description="only 1 is supported")
     stream: bool | None = None
     stream_options: StreamOptions | None = None

@@ -47,10 +47,12 @@ def test_temperature_of_1e_300_is_greedy_not_nan(server):
         chat(url, temperature=0).json()["choices"][0]["message"]["content"]
 
 
-def test_a_seed_beyond_64_bits_is_refused_naming_it(server):
+def test_a_seed_beyond_jsons_exact_integers_is_refused_naming_it(server):
     url, _ = server
-    assert error_of(chat(url, seed=2**64))["param"] == "seed"
-    assert chat(url, seed=2**64 - 1, temperature=1.0).status_code == 200
+    assert error_of(chat(url, seed=2**53))["param"] == "seed"
+    assert error_of(chat(url, seed=-(2**63) - 191))["param"] == "seed"  # a double would call it -2**63
+    assert chat(url, seed=2**53 - 1, temperature=1.0).status_code == 200
+    assert chat(url, seed=-(2**53 - 1), temperature=1.0).status_code == 200
 
 
 @pytest.mark.parametrize("raw", [b'{"messages": [], "max_tokens": ' + b"9" * 5001 + b"}",
