@@ -3,28 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
+
+from clirun import run_cli
 from fastapi.testclient import TestClient
 
-from labtune import cli
-
-
-def run_cli(args: list[str], capsys, monkeypatch, stdin: str | None = None) -> tuple[int, str, str]:
-    """Run `labtune ARGS` through `labtune.cli.main` (what the console script calls) in this process."""
-    import io
-
-    monkeypatch.setattr(sys, "argv", ["labtune", *map(str, args)])
-    if stdin is not None:
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-    code = 0
-    try:
-        cli.main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def assert_one_error_line(code: int, err: str, *fragments: str):

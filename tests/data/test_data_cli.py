@@ -8,19 +8,8 @@ import sys
 
 import pytest
 
-from labtune import cli
+from clirun import run_cli
 
-
-def run_cli(args: list[str], capsys, monkeypatch) -> tuple[int, str, str]:
-    """Run `labtune ARGS` through `labtune.cli.main` (what the console script calls) in this process."""
-    monkeypatch.setattr(sys, "argv", ["labtune", *args])
-    code = 0
-    try:
-        cli.main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def human(v):
