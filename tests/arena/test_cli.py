@@ -10,7 +10,6 @@ from clirun import run_cli
 from fastapi.testclient import TestClient
 
 
-
 def assert_one_error_line(code: int, err: str, *fragments: str):
     assert code == 2, err
     lines = [line for line in err.splitlines() if line.strip()]

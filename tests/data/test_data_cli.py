@@ -11,7 +11,6 @@ import pytest
 from clirun import run_cli
 
 
-
 def human(v):
     return {"from": "human", "value": v}
 
