@@ -11,6 +11,8 @@ and prints the issue's targets as ratios: aggregate >= 4x single, first-token p5
 
     python benchmarks/serve_load.py                       # default model, 8 clients
     python benchmarks/serve_load.py --serve runs/lab --clients 8 --max-tokens 64 --json out.json
+    python benchmarks/serve_load.py --dtype bfloat16                  # the torch engine in bfloat16
+    python benchmarks/serve_load.py --engine llama.cpp                # llama-cpp-python on the .gguf
     python benchmarks/serve_load.py --url http://127.0.0.1:8000 --api-key KEY --skip-generate
 """
 
@@ -112,7 +114,7 @@ def summary(name: str, results: list[Result], wall: float) -> dict:
     return out
 
 
-def generate_baseline(model_name: str, max_tokens: int, threads: int | None) -> dict:
+def generate_baseline(model_name: str, max_tokens: int, threads: int | None, dtype: str = "float32") -> dict:
     """`model.generate` on the same prompts, greedy: decode tokens/s after the first token."""
     import torch
     from transformers.generation.streamers import BaseStreamer
@@ -123,7 +125,7 @@ def generate_baseline(model_name: str, max_tokens: int, threads: int | None) -> 
 
     if threads:
         torch.set_num_threads(threads)
-    loaded = load(model_name)
+    loaded = load(model_name, dtype=getattr(torch, dtype))
     model = loaded.model.eval()
 
     class Stamps(BaseStreamer):
@@ -147,8 +149,8 @@ def generate_baseline(model_name: str, max_tokens: int, threads: int | None) -> 
         if len(stamps.times) > 1:
             rates.append((len(stamps.times) - 1) / (stamps.times[-1] - stamps.times[0]))
     del model, loaded
-    out = {"decode_tokens_per_s_p50": p50(rates), "per_prompt": [round(r, 3) for r in rates]}
-    print(f"model.generate: decode p50 {out['decode_tokens_per_s_p50']:.2f} tokens/s {out['per_prompt']}", flush=True)
+    out = {"dtype": dtype, "decode_tokens_per_s_p50": p50(rates), "per_prompt": [round(r, 3) for r in rates]}
+    print(f"model.generate ({dtype}): decode p50 {out['decode_tokens_per_s_p50']:.2f} tokens/s {out['per_prompt']}", flush=True)
     return out
 
 
@@ -184,6 +186,10 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=128, help="per request (chat answers are often longer)")
     parser.add_argument("--max-batch", type=int, default=8, help="with --serve: the server's batch size")
     parser.add_argument("--threads", type=int, help="torch CPU threads, for the server and model.generate alike")
+    parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"],
+                        help="with --serve: the torch engine's weights (model.generate runs in float32 and, "
+                             "when this differs, in this type too)")
+    parser.add_argument("--engine", default="torch", choices=["torch", "llama.cpp"], help="with --serve")
     parser.add_argument("--skip-generate", action="store_true", help="do not run the model.generate baseline")
     parser.add_argument("--api-key", default=os.environ.get("LABTUNE_API_KEY"))
     parser.add_argument("--json", help="also write the figures here")
@@ -192,8 +198,11 @@ def main() -> None:
     report = {"date": time.strftime("%Y-%m-%d %H:%M"), "load_average": os.getloadavg(), "args": vars(args)}
     if not args.url and not args.skip_generate:
         report["generate"] = generate_baseline(args.serve, args.max_tokens, args.threads)
+        if args.dtype != "float32" and args.engine == "torch":
+            report["generate_same_dtype"] = generate_baseline(args.serve, args.max_tokens, args.threads, args.dtype)
     extra = ["--max-batch", str(args.max_batch), "--max-waiting", str(max(args.clients, 8)),
-             "--max-tokens", str(args.max_tokens)] + (["--threads", str(args.threads)] if args.threads else [])
+             "--max-tokens", str(args.max_tokens), "--engine", args.engine, "--dtype", args.dtype]
+    extra += ["--threads", str(args.threads)] if args.threads else []
     server, url = (None, args.url.rstrip("/")) if args.url else start_server(args.serve, extra)
     try:
         asyncio.run(run_clients(url, 1, 1, 4, args.api_key, True))  # warm up: first-call costs out of the figures
@@ -214,12 +223,17 @@ def main() -> None:
     }
     if "generate" in report:
         targets["decode_vs_generate"] = one["decode_tokens_per_s_p50"] / report["generate"]["decode_tokens_per_s_p50"]
+    if "generate_same_dtype" in report:
+        targets["decode_vs_generate_same_dtype"] = (one["decode_tokens_per_s_p50"]
+                                                    / report["generate_same_dtype"]["decode_tokens_per_s_p50"])
     report["targets"] = targets
     report["load_average_after"] = os.getloadavg()
     print(f"aggregate {targets['aggregate_vs_single']:.2f}x single (target >= 4), first token p50 "
           f"{targets['ttft_p50_vs_single']:.2f}x single (target <= 3), errors {targets['errors']} (target 0)"
           + (f", single-stream decode {targets['decode_vs_generate']:.2f}x model.generate (target >= 1.5)"
-             if "decode_vs_generate" in targets else ""))
+             if "decode_vs_generate" in targets else "")
+          + (f"; {targets['decode_vs_generate_same_dtype']:.2f}x model.generate in {args.dtype}"
+             if "decode_vs_generate_same_dtype" in targets else ""))
     print(f"load average before {report['load_average']}, after {report['load_average_after']}")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:

@@ -29,12 +29,28 @@ class EngineKind(str, Enum):
     llama_cpp = "llama.cpp"
 
 
+class Dtype(str, Enum):
+    auto = "auto"
+    float32 = "float32"
+    bfloat16 = "bfloat16"
+    float16 = "float16"
+
+
+# A decode step reads every weight once, so on a CPU it runs at the speed of memory: bfloat16 halves
+# the bytes (1.6x the tokens/s on an AVX512-BF16 CPU, docs/benchmarks.md). `auto` stays float32 on
+# CPUs all the same, so that served answers are the ones `labtune eval` scored.
+DtypeOption = Annotated[Dtype, typer.Option(help="Weights' type for the torch engine. auto: bfloat16 on CUDA, "
+                                            "float32 on CPU; bfloat16 decodes faster on CPUs with AVX512-BF16 "
+                                            "or AMX, and near-ties may answer differently.")]
+
+
 class Style(str, Enum):
     rich = "rich"
     simple = "simple"
 
 
-def _engine(name: str, template: str | None, device: str | None, threads: int | None = None):
+def _engine(name: str, template: str | None, device: str | None, threads: int | None = None,
+            dtype: Dtype = Dtype.auto):
     """Load a run or model for inference, refusing pickle weights (only safetensors are read)."""
     import torch
 
@@ -46,8 +62,9 @@ def _engine(name: str, template: str | None, device: str | None, threads: int | 
 
     check_safetensors_only(name)
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
-    return Engine(load(name, dtype=dtype, device=device, template=template))
+    if dtype is Dtype.auto:
+        dtype = Dtype.bfloat16 if device.startswith("cuda") else Dtype.float32
+    return Engine(load(name, dtype=getattr(torch, dtype.value), device=device, template=template))
 
 
 def chat(
@@ -64,6 +81,7 @@ def chat(
     prompt_file: Annotated[Optional[Path], typer.Option(help="Answer each line of this file, then exit.")] = None,
     template: Annotated[Optional[str], typer.Option(help="Template for a plain model (runs use their own).")] = None,
     device: Annotated[Optional[str], typer.Option(help="cpu, cuda, cuda:1 ... (default: cuda if present).")] = None,
+    dtype: DtypeOption = Dtype.auto,
     debug: Annotated[bool, typer.Option(help="Show token counts and tokens/s after each answer.")] = False,
     threads: Annotated[Optional[int], typer.Option(min=1, help="CPU threads for torch (default: all cores; "
                                                    "1 is faster when the CPU is shared).")] = None,
@@ -97,7 +115,7 @@ def chat(
     sampling = Sampling(temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens,
                         repetition_penalty=repetition_penalty, seed=seed)
     index = index_for(run_or_model, notes, closed_book)  # before the model loads: a bad index fails fast
-    engine = _engine(run_or_model, template, device, threads)
+    engine = _engine(run_or_model, template, device, threads, dtype)
     session = ChatSession(engine, sampling, console, system, style.value, debug, index, notes_k)
     if index is not None:
         console.print(f"[dim]open book: {len(index.notes)} meetings from {index.path or index.notes_dir}[/]")
@@ -132,6 +150,7 @@ def serve(
                                                       "(default: the run's name).")] = None,
     template: Annotated[Optional[str], typer.Option(help="Template for a plain model (runs use their own).")] = None,
     device: Annotated[Optional[str], typer.Option(help="cpu, cuda, cuda:1 ... (default: cuda if present).")] = None,
+    dtype: DtypeOption = Dtype.auto,
     threads: Annotated[Optional[int], typer.Option(min=1, help="CPU threads for torch (default: all cores; "
                                                    "1 is faster when the CPU is shared).")] = None,
     notes: NotesOption = None,
@@ -153,6 +172,7 @@ def serve(
 
     from labtune.retrieval import index_for
     from labtune.serve.api import Limits, create_app
+    from labtune.serve.http import host_allow_list
 
     if api_key is None and os.environ.get(API_KEY_VAR) is not None:
         api_key = os.environ[API_KEY_VAR]  # click reads an empty variable as unset
@@ -170,12 +190,10 @@ def serve(
 
         engine = load_engine(run_or_model, template, threads)
     else:
-        engine = _engine(run_or_model, template, device, threads)
+        engine = _engine(run_or_model, template, device, threads, dtype)
     limits = Limits(max_body_bytes=max_body_bytes, body_seconds=body_timeout, max_prompt_tokens=max_prompt_tokens,
                     max_tokens=max_tokens, max_batch=max_batch, max_waiting=max_waiting)
-    # Bound to loopback, only local host names may reach it (DNS rebinding); bound to an address
-    # that others reach, the names they use are not known here unless --allow-host gives them.
-    hosts = frozenset(h.lower() for h in allow_host or ()) if (loopback or allow_host) else None
+    hosts = host_allow_list(host, allow_host)
     app = create_app(engine, api_key=api_key.strip() if api_key else None, limits=limits, model_name=model_name,
                      allowed_hosts=hosts, index=index, notes_k=notes_k)
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.WARNING)

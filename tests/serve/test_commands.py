@@ -124,3 +124,20 @@ def test_a_public_binding_answers_any_host_name(cli_app, tiny_model_dir, capture
     assert result.exit_code == 0, result.output
     api = TestClient(captured_run["app"], base_url="http://lab-server.example:8000")
     assert api.get("/v1/models", headers={"Authorization": "Bearer k"}).status_code == 200
+
+
+@pytest.mark.parametrize("flag, dtype", [([], "float32"), (["--dtype", "bfloat16"], "bfloat16")])
+def test_serve_loads_the_weights_in_the_chosen_type_and_answers(cli_app, tiny_model_dir, captured_run, monkeypatch,
+                                                                 flag, dtype):
+    import torch
+    from fastapi.testclient import TestClient
+
+    monkeypatch.delenv("LABTUNE_API_KEY", raising=False)
+    result = CliRunner().invoke(cli_app, ["serve", str(tiny_model_dir), "--device", "cpu", *flag])
+    assert result.exit_code == 0, result.output
+    api = TestClient(captured_run["app"], base_url="http://127.0.0.1:8000")
+    answer = api.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": "hi"}],
+                                                     "max_tokens": 4, "temperature": 0})
+    assert answer.status_code == 200 and answer.json()["usage"]["completion_tokens"] >= 1
+    served = captured_run["app"].state.served
+    assert next(served.engine.model.parameters()).dtype == getattr(torch, dtype)
