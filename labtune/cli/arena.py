@@ -86,10 +86,10 @@ def arena(
         return
     import uvicorn
 
-    from labtune.arena.guard import allowed_hosts_for
     from labtune.arena.web import create_app
+    from labtune.serve.http import host_allow_list
 
-    app = create_app(game, api_key=api_key, allowed_hosts=allowed_hosts_for(host), max_body_bytes=max_body_bytes)
+    app = create_app(game, api_key=api_key, allowed_hosts=host_allow_list(host), max_body_bytes=max_body_bytes)
     shown = f"[{host}]" if ":" in host else host
     console.print(f"arena of {len(entrants)} on http://{shown}:{port}/ ({len(asked)} questions; votes in {db}"
                   f"{'; key required' if api_key else ''})")

@@ -18,16 +18,14 @@ from importlib import resources
 from typing import AsyncIterator
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.exceptions import HTTPException
 
 from labtune.data.conversation import Message
 from labtune.errors import LabtuneError
 from labtune.retrieval import DEFAULT_K, NotesIndex, open_book
 from labtune.serve.engine import ServingEngine
-from labtune.serve.http import Guard, bounded_route, request_id
+from labtune.serve.http import Guard, bounded_route, install_error_handlers, request_id
 from labtune.serve.jobs import Job, Line
 from labtune.serve.openapi import ERRORS, document, install
 from labtune.serve.responses import (ChatCompletion, Completion, Health, ModelList, Reply, models_list, sse)
@@ -71,7 +69,7 @@ def create_app(engine: ServingEngine, api_key: str | None = None, limits: Limits
                   docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.line, app.state.served = line, served
     app.add_middleware(Guard, api_key=api_key, max_body_bytes=limits.max_body_bytes, allowed_hosts=allowed_hosts)
-    _error_handlers(app)
+    install_error_handlers(app)
     v1 = APIRouter(route_class=bounded_route(limits.max_body_bytes, limits.body_seconds), responses=ERRORS)
 
     @app.get("/health", response_model=Health)
@@ -215,26 +213,3 @@ async def stream(job: Job, reply: Reply, include_usage: bool, ident: str) -> Asy
         yield chunk
 
 
-def _error_handlers(app: FastAPI) -> None:
-    """Every error in OpenAI's shape: ours, FastAPI's validation, and Starlette's 404/405."""
-
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException):
-        if isinstance(exc, ApiError):
-            return exc.response()
-        kind = {404: f"Invalid URL ({request.method} {request.url.path})",
-                405: f"Method {request.method} is not allowed on {request.url.path}"}
-        message = kind.get(exc.status_code, str(exc.detail))
-        return ApiError(exc.status_code, message, code={404: "not_found", 405: "method_not_allowed"}.get(
-            exc.status_code), headers=exc.headers).response()
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, exc: RequestValidationError):
-        first = exc.errors()[0]
-        loc = [str(p) for p in first.get("loc", ()) if p != "body"]
-        param = ".".join(loc) or None
-        why = first["msg"].removeprefix("Value error, ")
-        message = f"invalid field {param}: {why}" if param else f"invalid request body: {why}"
-        if first.get("type") == "missing" and not loc:
-            message = "the request needs a JSON body"
-        return ApiError(400, message, param=param).response()

@@ -1,15 +1,17 @@
 """What every request passes before an endpoint sees it, and how errors leave the server.
 
-`Guard` (a plain ASGI middleware, so endpoints still see a client's disconnect) gives each request
-an id, then refuses, in OpenAI's error shape and before reading the body:
+`Guard` (a plain ASGI middleware, so endpoints still see a client's disconnect) guards every labtune
+web app (the API server and the arena). It gives each request an id, then refuses, in OpenAI's error
+shape and before reading the body:
 - a `Host` (or `Origin`) not on the allow-list: with the default loopback binding only local names
   pass, so a web page on another site cannot reach the server through DNS rebinding;
-- a missing or wrong API key on /v1 and /metrics (constant-time compare);
+- a missing or wrong API key on the protected paths (/v1 and /metrics for serve; constant-time compare);
 - a POST that is not `Content-Type: application/json`: a cross-site page can send text/plain
   without asking the browser first, JSON it cannot;
 - a declared body larger than the cap.
 An exception that escapes an endpoint becomes a generic 500 naming the request id; the detail goes
-to the server log only. `BoundedRequest` reads a body within a size cap and a deadline (a client
+to the server log only; `install_error_handlers` puts routing and validation errors in the same
+shape. `BoundedRequest` reads a body within a size cap and a deadline (a client
 trickling bytes is cut off) and parses JSON without Python's recursion or big-integer failures.
 """
 
@@ -23,8 +25,10 @@ import uuid
 from urllib.parse import urlsplit
 
 import pydantic_core
-from fastapi import Request
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
 from labtune.serve.schemas import ApiError, server_error
@@ -32,7 +36,18 @@ from labtune.serve.schemas import ApiError, server_error
 log = logging.getLogger("labtune.serve")
 
 LOCAL_NAMES = frozenset({"localhost"})
+LOOPBACK_BINDS = ("127.0.0.1", "localhost", "::1")
 PROTECTED = ("/v1", "/metrics")
+
+
+def host_allow_list(bind: str, extra: list[str] | None = None) -> frozenset[str] | None:
+    """Host names a server bound to `bind` answers besides local ones; None: any name.
+
+    Bound to loopback, only local names (and `extra`) pass: DNS rebinding cannot reach it. Bound to an
+    address others reach, the names they use are not known here unless `extra` gives them."""
+    if bind in LOOPBACK_BINDS or extra:
+        return frozenset(h.lower() for h in extra or ())
+    return None
 
 
 def request_id(request: Request) -> str:
@@ -52,9 +67,13 @@ def host_allowed(host: str, allowed: frozenset[str]) -> bool:
 
 
 class Guard:
-    def __init__(self, app, api_key: str | None, max_body_bytes: int, allowed_hosts: frozenset[str] | None):
+    """`protected`: path prefixes that need the key; `headers`: added to every response."""
+
+    def __init__(self, app, api_key: str | None, max_body_bytes: int, allowed_hosts: frozenset[str] | None,
+                 protected: tuple[str, ...] = PROTECTED, headers: tuple[tuple[bytes, bytes], ...] = ()):
         self.app, self.api_key, self.max_body_bytes = app, api_key, max_body_bytes
         self.allowed_hosts = allowed_hosts  # None: any Host (bound to a public address; the key protects it)
+        self.protected, self.headers = protected, list(headers)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -67,7 +86,7 @@ class Guard:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", ident.encode())]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", ident.encode()), *self.headers]
             await send(message)
 
         error = self.check(Request(scope))
@@ -89,7 +108,7 @@ class Guard:
             origin = request.headers.get("origin")
             if origin is not None and not host_allowed(urlsplit(origin).netloc, self.allowed_hosts):
                 return ApiError(403, "requests from web pages of other sites are refused", code="origin_not_allowed")
-        if self.api_key is not None and request.url.path.startswith(PROTECTED) and not self.authorized(request):
+        if self.api_key is not None and request.url.path.startswith(self.protected) and not self.authorized(request):
             return ApiError(401, "invalid or missing API key: send `Authorization: Bearer KEY`",
                             code="invalid_api_key")
         if request.method == "POST":
@@ -106,6 +125,31 @@ class Guard:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         # compare_digest on bytes: constant time whatever the length or content of the guess
         return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), self.api_key.encode())
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Every error in OpenAI's shape: ours, FastAPI's validation (as 400), and Starlette's 404/405."""
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException):
+        if isinstance(exc, ApiError):
+            return exc.response()
+        kind = {404: f"Invalid URL ({request.method} {request.url.path})",
+                405: f"Method {request.method} is not allowed on {request.url.path}"}
+        message = kind.get(exc.status_code, str(exc.detail))
+        return ApiError(exc.status_code, message, code={404: "not_found", 405: "method_not_allowed"}.get(
+            exc.status_code), headers=exc.headers).response()
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):
+        first = exc.errors()[0]
+        loc = [str(p) for p in first.get("loc", ()) if p != "body"]
+        param = ".".join(loc) or None
+        why = first["msg"].removeprefix("Value error, ")
+        message = f"invalid field {param}: {why}" if param else f"invalid request body: {why}"
+        if first.get("type") == "missing" and not loc:
+            message = "the request needs a JSON body"
+        return ApiError(400, message, param=param).response()
 
 
 def too_large(cap: int) -> ApiError:

@@ -90,7 +90,7 @@ def test_the_web_arena_binds_loopback_with_the_host_allow_list(tiny_model_dir, t
     local = TestClient(seen["app"], base_url="http://127.0.0.1:8001")
     match = local.get("/api/match").json()
     assert match["question"] in ("Who presented on 4/14/2023?", "What was the topic?")
-    assert local.get("/", headers={"Host": "attacker.example"}).status_code == 400
+    assert local.get("/", headers={"Host": "attacker.example"}).status_code == 403
 
 
 def test_the_terminal_arena_records_votes(tiny_model_dir, tiny_vicuna_run, questions_file, tmp_path, capsys,
