@@ -3,6 +3,7 @@
     python benchmarks/notes_recipe.py                                  # the three folders, seeds 0 1 2
     python benchmarks/notes_recipe.py --folders labnotes --seeds 0     # one run
     python benchmarks/notes_recipe.py --folder my/notes:my/questions.jsonl --recipe mine.yaml
+    python benchmarks/notes_recipe.py --tables runs/notes-recipe/results.json   # print saved results again
 
 Folders: `labnotes` (the bundled samples the recipe is tuned on), `messy` (bundled notes written the
 ways people write them; reported, not tuned on) and `unseen` (benchmarks/fixtures: other people,
@@ -88,7 +89,11 @@ def main() -> None:
     parser.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
     parser.add_argument("--recipe", default=None, help="recipe name or YAML file (default: notes)")
     parser.add_argument("--out", type=Path, default=Path("runs/notes-recipe"))
+    parser.add_argument("--tables", type=Path, help="only print the tables of a results.json")
     args = parser.parse_args()
+    if args.tables:
+        print_tables(json.loads(args.tables.read_text()))
+        return
 
     folders = {name: FOLDERS[name] for name in args.folders}
     for spec in args.folder:
@@ -105,10 +110,14 @@ def main() -> None:
             console.print(f"[bold]{name}, seed {seed}[/]")
             results.append(one_run(name, notes, questions, seed, args.recipe, args.out, console))
             (args.out / "results.json").write_text(json.dumps(results, indent=1))
+    print_tables(results)
+    Console().print(f"results: {args.out / 'results.json'} ({time.strftime('%Y-%m-%d %H:%M')})")
+
+
+def print_tables(results: list[dict]) -> None:
     out = Console()
-    for name in folders:
+    for name in dict.fromkeys(r["folder"] for r in results):
         out.print(summary_table(name, [r for r in results if r["folder"] == name]))
-    out.print(f"results: {args.out / 'results.json'} ({time.strftime('%Y-%m-%d %H:%M')})")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,17 @@ def test_the_notes_recipe_is_packaged_and_every_key_is_a_real_setting():
     assert recipe.synthesis.questions_per_fact == raw["synthesis"]["questions_per_fact"]
 
 
+@pytest.mark.parametrize("name", [n for n in names() if n != "notes"])
+def test_every_named_recipe_loads_over_the_notes_recipe(name):
+    recipe, base = load_recipe(name), load_recipe()
+    raw = read_recipe(name)
+    assert raw["description"] and recipe != base
+    for section in ("synthesis", "train"):
+        for key, value in raw.get(section, {}).items():
+            assert getattr(getattr(recipe, section) if section == "synthesis" else recipe.train_config(
+                data=["x.json"], output_dir="o"), key) == value, (name, section, key)
+
+
 def test_a_recipe_file_changes_only_the_keys_it_names(tmp_path):
     mine = tmp_path / "fast.yaml"
     mine.write_text("synthesis:\n  questions_per_fact: 5\ntrain:\n  learning_rate: 1.0e-4\n")
