@@ -60,7 +60,9 @@ def arena(
         judge_obj = make_judge(judge, judge_model, judge_api_key)
         if isinstance(judge_obj, ReferenceJudge):  # every question needs its answers, said before any model runs
             judge_obj.check(asked)
-    if host not in ("127.0.0.1", "localhost", "::1") and not api_key and not terminal and judge is None:
+    from labtune.serve.http import LOOPBACK_BINDS
+
+    if host not in LOOPBACK_BINDS and not api_key and not terminal and judge is None:
         console.print(f"[yellow]warning:[/] binding {host} without --api-key: anyone who can reach this port can vote")
     store = VoteStore(db, create=True)
 

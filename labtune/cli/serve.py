@@ -12,7 +12,6 @@ import typer
 
 from labtune.errors import LabtuneError
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 API_KEY_VAR = "LABTUNE_API_KEY"
 
 
@@ -172,7 +171,7 @@ def serve(
 
     from labtune.retrieval import index_for
     from labtune.serve.api import Limits, create_app
-    from labtune.serve.http import host_allow_list
+    from labtune.serve.http import LOOPBACK_BINDS, host_allow_list
 
     if api_key is None and os.environ.get(API_KEY_VAR) is not None:
         api_key = os.environ[API_KEY_VAR]  # click reads an empty variable as unset
@@ -180,8 +179,7 @@ def serve(
         raise LabtuneError(f"the API key is empty (--api-key or {API_KEY_VAR}): give a key, or unset it to "
                            "serve without one")
     console = Console(stderr=True, highlight=False)
-    loopback = host in LOOPBACK
-    if not loopback and not api_key:
+    if host not in LOOPBACK_BINDS and not api_key:
         console.print(f"[yellow]warning:[/] binding {host} without --api-key: anyone who can reach this "
                       "port can use the model")
     index = index_for(run_or_model, notes, closed_book)  # before the model loads: a bad index fails fast

@@ -8,8 +8,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from labtune.serve.http import host_allow_list
 from labtune.arena.web import create_app
+from labtune.serve.http import host_allow_list
 
 KEY = "s3cret"
 
