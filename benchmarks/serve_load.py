@@ -11,7 +11,7 @@ and prints the issue's targets as ratios: aggregate >= 4x single, first-token p5
 
     python benchmarks/serve_load.py                       # default model, 8 clients
     python benchmarks/serve_load.py --serve runs/lab --clients 8 --max-tokens 64 --json out.json
-    python benchmarks/serve_load.py --dtype bfloat16                  # the torch engine in bfloat16
+    python benchmarks/serve_load.py --dtype float32                   # the torch engine in float32
     python benchmarks/serve_load.py --engine llama.cpp                # llama-cpp-python on the .gguf
     python benchmarks/serve_load.py --url http://127.0.0.1:8000 --api-key KEY --skip-generate
 """
@@ -186,15 +186,20 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=128, help="per request (chat answers are often longer)")
     parser.add_argument("--max-batch", type=int, default=8, help="with --serve: the server's batch size")
     parser.add_argument("--threads", type=int, help="torch CPU threads, for the server and model.generate alike")
-    parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"],
-                        help="with --serve: the torch engine's weights (model.generate runs in float32 and, "
-                             "when this differs, in this type too)")
+    parser.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16"],
+                        help="with --serve: the torch engine's weights, as `labtune serve --dtype` (auto: "
+                             "bfloat16 where the CPU has it natively). model.generate runs in float32 and, "
+                             "when the server's type differs, in that type too")
     parser.add_argument("--engine", default="torch", choices=["torch", "llama.cpp"], help="with --serve")
     parser.add_argument("--skip-generate", action="store_true", help="do not run the model.generate baseline")
     parser.add_argument("--api-key", default=os.environ.get("LABTUNE_API_KEY"))
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args()
 
+    if args.dtype == "auto":
+        from labtune.cli.serve import native_bfloat16
+
+        args.dtype = "bfloat16" if native_bfloat16() else "float32"
     report = {"date": time.strftime("%Y-%m-%d %H:%M"), "load_average": os.getloadavg(), "args": vars(args)}
     if not args.url and not args.skip_generate:
         report["generate"] = generate_baseline(args.serve, args.max_tokens, args.threads)

@@ -36,11 +36,22 @@ class Dtype(str, Enum):
 
 
 # A decode step reads every weight once, so on a CPU it runs at the speed of memory: bfloat16 halves
-# the bytes (1.6x the tokens/s on an AVX512-BF16 CPU, docs/benchmarks.md). `auto` stays float32 on
-# CPUs all the same, so that served answers are the ones `labtune eval` scored.
-DtypeOption = Annotated[Dtype, typer.Option(help="Weights' type for the torch engine. auto: bfloat16 on CUDA, "
-                                            "float32 on CPU; bfloat16 decodes faster on CPUs with AVX512-BF16 "
-                                            "or AMX, and near-ties may answer differently.")]
+# the bytes (1.5-1.6x the tokens/s on an AVX512-BF16 CPU, with the same answers to the sample questions
+# as float32: docs/benchmarks.md). Like vLLM's CPU backend, `auto` takes bfloat16 where the CPU
+# multiplies it natively; elsewhere it would be emulated, so float32 stays.
+DtypeOption = Annotated[Dtype, typer.Option(help="Weights' type for the torch engine. auto: bfloat16 on CUDA "
+                                            "and on CPUs with AVX512-BF16 or AMX, float32 elsewhere. "
+                                            "`labtune eval` scores in float32; near-ties may answer differently.")]
+
+
+def native_bfloat16() -> bool:
+    """Whether this CPU multiplies bfloat16 in hardware (AVX512-BF16 or AMX)."""
+    import torch
+
+    try:
+        return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    except AttributeError:  # a torch without these probes: assume emulation
+        return False
 
 
 class Style(str, Enum):
@@ -62,7 +73,7 @@ def _engine(name: str, template: str | None, device: str | None, threads: int | 
     check_safetensors_only(name)
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     if dtype is Dtype.auto:
-        dtype = Dtype.bfloat16 if device.startswith("cuda") else Dtype.float32
+        dtype = Dtype.bfloat16 if device.startswith("cuda") or native_bfloat16() else Dtype.float32
     return Engine(load(name, dtype=getattr(torch, dtype.value), device=device, template=template))
 
 

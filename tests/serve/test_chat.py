@@ -167,7 +167,8 @@ def cli_app():
 
 def test_cli_prompt_answers_once_with_the_engines_greedy_text(cli_app, tiny_model_dir, tiny_engine):
     result = CliRunner().invoke(cli_app, ["chat", str(tiny_model_dir), "--prompt", "Who presented?",
-                                          "--temperature", "0", "--max-new-tokens", "8", "--device", "cpu"])
+                                          "--temperature", "0", "--max-new-tokens", "8", "--device", "cpu",
+                                          "--dtype", "float32"])  # the engine below is float32
     assert result.exit_code == 0, result.output
     expected = tiny_engine.chat([Message("user", "Who presented?")], Sampling(temperature=0, max_new_tokens=8)).run()
     assert result.output == expected.text + "\n"

@@ -126,13 +126,18 @@ def test_a_public_binding_answers_any_host_name(cli_app, tiny_model_dir, capture
     assert api.get("/v1/models", headers={"Authorization": "Bearer k"}).status_code == 200
 
 
-@pytest.mark.parametrize("flag, dtype", [([], "float32"), (["--dtype", "bfloat16"], "bfloat16")])
+@pytest.mark.parametrize("flag, native, dtype", [([], False, "float32"), ([], True, "bfloat16"),
+                                                 (["--dtype", "bfloat16"], False, "bfloat16"),
+                                                 (["--dtype", "float32"], True, "float32")])
 def test_serve_loads_the_weights_in_the_chosen_type_and_answers(cli_app, tiny_model_dir, captured_run, monkeypatch,
-                                                                 flag, dtype):
+                                                                 flag, native, dtype):
     import torch
     from fastapi.testclient import TestClient
 
+    from labtune.cli import serve
+
     monkeypatch.delenv("LABTUNE_API_KEY", raising=False)
+    monkeypatch.setattr(serve, "native_bfloat16", lambda: native)  # auto follows the CPU's bfloat16 support
     result = CliRunner().invoke(cli_app, ["serve", str(tiny_model_dir), "--device", "cpu", *flag])
     assert result.exit_code == 0, result.output
     api = TestClient(captured_run["app"], base_url="http://127.0.0.1:8000")
