@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from labtune.data.context import NOTES_HEADER
+from labtune.data.notes.lessons import lessons_of, meetings_of
 from labtune.data.notes.parse import Fact, Note, read_notes
 from labtune.data.notes.phrasings import (CHECK_QUESTIONS, CHECK_SPELLINGS, DATE_SPELLINGS, TRAIN_QUESTIONS,
                                           TRAIN_REFS, TRAIN_SPELLINGS)
@@ -136,15 +137,36 @@ def test_chained_turns_are_about_different_meetings(notes):
         assert len(said) == len(set(said)) and 1 <= len(said) <= 3
 
 
-def test_open_book_share_puts_the_right_note_and_a_distractor_before_the_question(notes):
+def test_open_book_share_puts_the_right_notes_and_a_distractor_before_the_question(notes):
     made = synthesize(notes, SynthesisPlan(content=False, open_book_share=0.2))
     opened = [c for c in made.conversations if c.meta["kinds"] == ["open_book"]]
     assert len(opened) == made.kinds["open_book"] > 0
-    for conv in opened:
+    reverse = 0
+    for conv in opened:  # forward: the meeting's note; reverse ("When did Hana present?"): each of its meetings
         prompt, answer = conv.messages[0].content, conv.messages[1].content
-        assert prompt.startswith(NOTES_HEADER) and prompt.count("\n[") == 2
-        day = re.match(r"The lab meeting on (\w+ \d+, \d{4})", answer)[1]
-        assert any(n.text in prompt and n.date.strftime("%B %-d, %Y") == day for n in notes)
+        days = re.findall(r"lab meeting on (\w+ \d+, \d{4})", answer, re.IGNORECASE)
+        reverse += not answer.startswith("The lab meeting on")
+        assert prompt.startswith(NOTES_HEADER) and prompt.count("\n[") == len(days) + 1
+        assert all(any(n.text in prompt and n.date.strftime("%B %-d, %Y") == d for n in notes) for d in days)
+    assert 0 < reverse < len(opened)
+
+
+def test_open_book_content_teaches_the_notes_text_only_with_the_note_in_the_prompt(notes):
+    plan = SynthesisPlan(content=False, reverse_per_fact=0, open_book_share=0.2)
+    closed = synthesize(notes, plan)
+    made = synthesize(notes, plan.model_copy(update={"open_book_content": 1.0}))
+    share = synthesize(notes, plan.model_copy(update={"open_book_content": 0.25}))
+    texts = {lesson.answer for lesson in lessons_of(meetings_of(notes), True) if lesson.kind == "content"}
+    people = {person.answer for person in made.people}
+    opened = [c.messages[1].content for c in made.conversations if c.meta["kinds"] == ["open_book"]]
+    closed_book = {m.content for c in made.conversations if c.meta["kinds"] != ["open_book"] for m in c.messages}
+    assert texts <= set(opened) and people <= set(opened)  # every content fact and person, with its notes
+    assert not (texts | people) & closed_book and not (texts | people) & {a for _, a in pairs(closed)}
+    assert len(opened) == closed.kinds["open_book"] + sum(a in texts | people for a in opened)
+    reading = [c.messages[1].content for c in share.conversations if c.meta["kinds"] == ["open_book"]
+               and c.messages[1].content in texts | people]  # a quarter of the facts and people, each once
+    assert len({a for a in reading if a in texts}) == round(0.25 * len(texts))
+    assert len({a for a in reading if a in people}) == round(0.25 * len(people))
 
 
 def test_the_self_check_uses_only_wordings_training_never_uses(notes):

@@ -57,8 +57,12 @@ class SynthesisPlan(BaseModel):
     no_notes_per_meeting: float = Field(0.5, ge=0, description="questions about a nearby date with no meeting "
                                         "('I have no notes for ...')")
     turns: int = Field(3, ge=1, description="Q&A about different meetings chained per conversation")
-    open_book_share: float = Field(0.0, ge=0, le=1, description="of the forward Q&A, asked with the right note "
-                                   "and a distractor in the prompt (RAFT)")
+    open_book_share: float = Field(0.0, ge=0, le=1, description="of the forward and reverse Q&A, asked with the "
+                                   "right note(s) and a distractor in the prompt (RAFT)")
+    open_book_content: float = Field(0.0, ge=0, le=1, description="when `content` is false, this share of the "
+                                     "content facts (and of the people, asked the other way round, when "
+                                     "`reverse_per_fact` is 0) is asked once, only with its notes in the prompt: "
+                                     "the run learns to read what it does not memorize")
     content: bool = Field(True, description="teach the facts in the notes' text, not only Presenter/Recorder/"
                           "Topic and other fields")
     original: bool = Field(False, description="also the lab's own form: 'Lab meeting on DATE' -> the note")
@@ -253,10 +257,11 @@ def chain(qas: list[QA], turns: int, rng: random.Random) -> list[list[QA]]:
     return groups
 
 
-def passages_for(meeting: Meeting, meetings: list[Meeting], rng: random.Random) -> list[Passage]:
-    """The meeting's note and one other note, in random order (RAFT: the model must pick the right one)."""
-    others = [m for m in meetings if m.note.path != meeting.note.path]
-    chosen = [meeting] + ([rng.choice(others)] if others else [])
+def passages_for(right: list[Meeting], meetings: list[Meeting], rng: random.Random) -> list[Passage]:
+    """The right meetings' notes and one other note, in random order (RAFT: the model must pick the right one)."""
+    paths = {m.note.path for m in right}
+    others = [m for m in meetings if m.note.path not in paths]
+    chosen = list(right) + ([rng.choice(others)] if others else [])
     rng.shuffle(chosen)
     per_file = Counter(m.note.path for m in meetings)
     return [Passage(m.passage_name(per_file[m.note.path] > 1), m.note.text) for m in chosen]
@@ -315,18 +320,27 @@ def synthesize(notes: list[Note], plan: SynthesisPlan | None = None) -> Synthesi
     statements = Rotation(TRAIN_STATEMENTS, rng) if plan.statements_per_fact else None
     qas = forward_and_reverse(lessons, people, plan, asker, statements) + summaries(meetings, plan, rng)
     qas += calendars(meetings, plan, rng)
+    reading: list[QA] = []
+    if plan.open_book_content and not plan.content:
+        # Reading is one skill, not a fact per note: a share of the facts teaches it at a share of the tokens.
+        read = [lesson for lesson in lessons_of(meetings, True) if lesson.kind == "content"]
+        read = rng.sample(read, round(plan.open_book_content * len(read)))
+        named = rng.sample(people, round(plan.open_book_content * len(people))) if not plan.reverse_per_fact else []
+        once = plan.model_copy(update={"questions_per_fact": 1, "reverse_per_fact": 1})
+        reading = forward_and_reverse(read, named, once, asker, None)
     empty = no_notes(meetings, round(plan.no_notes_per_meeting * len(meetings)), asker, rng, set())
     qas += [QA(q, a, "no_notes", frozenset()) for q, a, _ in empty]
     check = check_questions(lessons, people, meetings, plan, random.Random(plan.seed + 1), {d for *_, d in empty})
 
-    forward = [i for i, qa in enumerate(qas) if qa.kind == "forward"]
-    open_book = set(rng.sample(forward, round(plan.open_book_share * len(forward))))
+    # Open-book Q&A name at most 3 meetings, so that right notes and a distractor fit in a prompt.
+    askable = [i for i, qa in enumerate(qas) if qa.kind in ("forward", "reverse") and 0 < len(qa.meetings) <= 3]
+    open_book = set(rng.sample(askable, round(plan.open_book_share * len(askable))))
     conversations: list[Conversation] = []
     kinds = Counter(qa.kind for i, qa in enumerate(qas) if i not in open_book)
-    for i in sorted(open_book):
-        (index,) = qas[i].meetings
-        passages = passages_for(meetings[index], meetings, rng)
-        messages = with_notes([Message("user", qas[i].question)], passages) + [Message("assistant", qas[i].answer)]
+    opened = [qas[i] for i in sorted(open_book)] + [qa for qa in reading if 0 < len(qa.meetings) <= 3]
+    for i, qa in enumerate(opened):
+        passages = passages_for([meetings[m] for m in sorted(qa.meetings)], meetings, rng)
+        messages = with_notes([Message("user", qa.question)], passages) + [Message("assistant", qa.answer)]
         conversations.append(Conversation(messages, id=f"notes-open-{i}", meta={"kinds": ["open_book"]}))
         kinds["open_book"] += 1
     for n, turns in enumerate(chain([qa for i, qa in enumerate(qas) if i not in open_book], plan.turns, rng)):
