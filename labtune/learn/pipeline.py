@@ -19,6 +19,7 @@ from rich.console import Console
 
 from labtune.data.convert import to_sharegpt, write_atomic
 from labtune.data.notes.synthesize import Synthesized, synthesize
+from labtune.learn.blend import blend_toward_base
 from labtune.learn.check import EarlyStop, TaughtAnswers, spread
 from labtune.learn.general import general_state, replay
 from labtune.learn.inputs import check_output, read_folder
@@ -83,6 +84,19 @@ def build_retrieval_index(notes_dir: Path, run_dir: Path) -> dict:
     return {"path": str(index_dir), "chunks": len(built.index.chunks), "seconds": round(built.seconds, 2)}
 
 
+def blend_back(output: Path, model: str, check: TaughtAnswers, grid: list[float]):
+    """The run's model/ rewritten as the chosen blend of its tuned and its base weights."""
+    from labtune.model.load import load
+    from labtune.train.output import write_model
+
+    base_state = load(model).model.state_dict()
+    tuned = load(str(output))
+    blend = blend_toward_base(tuned.model, base_state, check, grid)
+    if blend.alpha < 1:
+        write_model(output, tuned.model, tuned.tokenizer, tuned.template, lora=False, merge=False)
+    return blend
+
+
 def learn(notes_dir: Path, output: Path, model: str = DEFAULT_MODEL, questions_file: Path | None = None,
           seed: int = 0, recipe: Recipe | str | Path | None = None, console: Console | None = None,
           max_steps: int = -1) -> Learned:
@@ -142,6 +156,14 @@ def learn(notes_dir: Path, output: Path, model: str = DEFAULT_MODEL, questions_f
         for kept in list_checkpoints(output):  # resumable state; a finished learn run does not resume
             shutil.rmtree(kept, ignore_errors=True)
 
+    blend = None
+    if recipe.general.blend and stopper and not (cfg.lora or cfg.q_lora):
+        console.print(f"   blending back toward {model} as far as the held-out check allows")
+        with clock.stage("blend"):
+            blend = blend_back(output, model, stopper.check, recipe.general.blend)
+        console.print(f"   kept {blend.alpha:g} of the tuning (held-out recall "
+                      f"{blend.recall[blend.alpha]:.0%})", highlight=False)
+
     asked = spread(made.check, recipe.check.report_questions, seed + 1)
     console.print(f"[bold]4.[/] asking the tuned model {len(asked)} held-out self-check questions"
                   + (f" and the {len(questions)} questions" if questions else ""))
@@ -162,7 +184,7 @@ def learn(notes_dir: Path, output: Path, model: str = DEFAULT_MODEL, questions_f
     report = build_report(notes_dir=notes_dir, run=RunDir(output), model=model, seed=seed, recipe=recipe,
                           folder=folder, made=made, replayed=len(mixed), stopper=stopper, self_check=self_check,
                           before=before, after=after, questions_file=questions_file, index=index,
-                          seconds=clock.seconds)
+                          seconds=clock.seconds, blend=blend)
     write_json_atomic(output / REPORT, report)
     plot_report(report, output / REPORT_PLOT)
     return Learned(output, report)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from labtune.data.notes.synthesize import SynthesisPlan
 from labtune.errors import LabtuneError
@@ -28,6 +28,16 @@ class GeneralSettings(BaseModel):
                                            "notes conversation")
     held_out: int = Field(24, ge=0, description="replay conversations never trained on; general perplexity "
                           "before/after is measured on them")
+    blend: list[float] = Field(default_factory=list, description="after tuning, set the weights to base + a "
+                               "(tuned - base) for the smallest a of these whose held-out check recall is the "
+                               "tuned model's own (WiSE-FT; full fine-tuning only); empty: keep the tuned weights")
+
+    @field_validator("blend")
+    @classmethod
+    def _shares(cls, value: list[float]) -> list[float]:
+        if any(not 0 < a <= 1 for a in value):
+            raise ValueError("every blend share must be above 0 and at most 1")
+        return value
 
 
 class CheckSettings(BaseModel):

@@ -30,7 +30,7 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def build_report(*, notes_dir, run, model, seed, recipe, folder, made, replayed, stopper, self_check, before, after,
-                 questions_file, index, seconds) -> dict:
+                 questions_file, index, seconds, blend=None) -> dict:
     from labtune.data.notes.lessons import lessons_per_meeting
     from labtune.train.metrics import read_metrics
 
@@ -43,7 +43,7 @@ def build_report(*, notes_dir, run, model, seed, recipe, folder, made, replayed,
     train = {key: record.get(key) for key in ("steps", "planned_steps", "stopped_early", "tokens", "trainable_tokens")}
     train.update(epochs=steps[-1]["epoch"] if steps else 0, final_loss=steps[-1]["loss"] if steps else None,
                  seconds=record.get("timings", {}).get("train_s"),
-                 checks=stopper.history if stopper else [])
+                 checks=stopper.history if stopper else [], blend=blend.to_dict() if blend else None)
     general = {"probes": [{"question": b["question"], "before": b["answer"], "after": a["answer"],
                            "kept_before": b["kept"], "kept_after": a["kept"]}
                           for b, a in zip(before["general"]["probes"], after["general"]["probes"])]}
@@ -147,7 +147,9 @@ def print_report(report: dict, console: Console, last_question: bool = False) ->
         console.print(table)
     train = report["train"]
     console.print(f"trained {train['steps']} steps, {train['epochs']:g} epochs, {train['tokens']:,} tokens"
-                  + (" (stopped on the held-out check)" if train["stopped_early"] else ""), highlight=False)
+                  + (" (stopped on the held-out check)" if train["stopped_early"] else "")
+                  + (f", {train['blend']['alpha']:g} of it kept (blended toward the base)"
+                     if train.get("blend") and train["blend"]["alpha"] < 1 else ""), highlight=False)
     console.print(f"self-check, {len(report['self_check']['results'])} held-out questions: "
                   f"{_scores(report['self_check']['accuracy'])}", highlight=False)
     if "questions" in report:

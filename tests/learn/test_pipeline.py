@@ -80,3 +80,19 @@ def test_the_demo_command_is_learn_on_the_samples_ending_with_the_labs_question(
     text = " ".join(result.output.split())
     assert "Who is the presenter of the 4/14/2023 lab meeting?" in text.split("times (s):")[1]
     assert (tmp_path / "demo" / "report.json").is_file()
+
+
+def test_a_blending_recipe_rewrites_the_model_as_the_chosen_blend(tmp_path, tiny_model_dir, small):
+    import torch
+    from safetensors.torch import load_file
+
+    recipe, _ = small
+    recipe.write_text(recipe.read_text() + "general:\n  blend: [0.5]\n")
+    out = tmp_path / "run"
+    blend = learn(LABNOTES, out, model=str(tiny_model_dir), seed=1, recipe=recipe, console=Console(quiet=True),
+                  max_steps=2).report["train"]["blend"]
+    # The tiny model recalls nothing before or after 2 steps, so half the tuning already keeps its recall.
+    assert blend == {"alpha": 0.5, "recall": {"0.5": 0.0, "1": 0.0}}
+    base = load_file(tiny_model_dir / "model.safetensors")
+    saved = load_file(out / "model" / "model.safetensors")
+    assert any(not torch.equal(base[name], saved[name]) for name in base)  # tuned weights, half-way
