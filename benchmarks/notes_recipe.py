@@ -54,6 +54,7 @@ def one_run(name: str, notes: Path, questions: Path, seed: int, recipe: str | No
             "perplexity_change": report["general"]["perplexity_change"],
             "tokens": report["train"]["tokens"], "epochs": report["train"]["epochs"],
             "stopped_early": report["train"]["stopped_early"], "train_s": report["seconds"]["train"],
+            "blend": (report["train"].get("blend") or {}).get("alpha", 1.0),
             "total_s": round(time.perf_counter() - started, 1),
             "wrong": [(r["question"], r["after"]) for r in report["questions"]["results"] if not r["correct_after"]]}
 
@@ -72,6 +73,8 @@ def summary_table(name: str, runs: list[dict]) -> Table:
     table.add_row("before tuning", f"{statistics.mean(r['before'] for r in runs):.0%}",
                   f"{max(r['before'] for r in runs):.0%} (best)")
     table.add_row("primary colours kept", f"{sum(r['colours_kept'] for r in runs)}/{len(runs)}", "")
+    kept = [r.get("blend", 1.0) for r in runs]
+    table.add_row("tuning kept (blend)", f"{statistics.mean(kept):g}", f"{min(kept):g} (least)")
     changes = [r["perplexity_change"] for r in runs]
     table.add_row("general perplexity change", f"{statistics.mean(changes):+.1%}", f"{max(changes):+.1%}")
     for key, label in (("tokens", "tokens trained"), ("train_s", "training s"), ("total_s", "total s"),
