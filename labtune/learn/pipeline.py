@@ -161,8 +161,9 @@ def learn(notes_dir: Path, output: Path, model: str = DEFAULT_MODEL, questions_f
         console.print(f"   blending back toward {model} as far as the held-out check allows")
         with clock.stage("blend"):
             blend = blend_back(output, model, stopper.check, recipe.general.blend)
-        console.print(f"   kept {blend.alpha:g} of the tuning (held-out recall "
-                      f"{blend.recall[blend.alpha]:.0%})", highlight=False)
+        console.print((f"   kept {blend.alpha:g} of the tuning" if blend.alpha < 1 else
+                       "   kept the tuned weights: no smaller share held the check's recall")
+                      + f" (held-out recall {blend.recall[blend.alpha]:.0%})", highlight=False)
 
     asked = spread(made.check, recipe.check.report_questions, seed + 1)
     console.print(f"[bold]4.[/] asking the tuned model {len(asked)} held-out self-check questions"

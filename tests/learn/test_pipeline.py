@@ -52,7 +52,8 @@ def test_learn_writes_the_run_its_data_and_a_report(tmp_path, tiny_model_dir, sm
     assert [p["question"] for p in report["general"]["probes"]][0] == "What are the three primary colors?"
     assert report["general"]["perplexity_before"] > 0 and report["general"]["perplexity_change"] is not None
     assert report["index"]["chunks"] == 13 and (out / "index" / "index.json").is_file()
-    assert set(report["seconds"]) == {"read", "synthesize", "before", "train", "after", "index", "total"}
+    assert set(report["seconds"]) == {"read", "synthesize", "before", "train", "blend", "after", "index", "total"}
+    assert report["train"]["blend"]["alpha"] in (0.8, 0.9, 1.0)  # the default recipe blends back
     data = json.loads((out / "learn-data.json").read_text())
     assert len(data) == report["data"]["conversations"] + report["data"]["general_replay"]
     console = Console(record=True, width=200)
