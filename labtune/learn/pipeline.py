@@ -85,7 +85,8 @@ def build_retrieval_index(notes_dir: Path, run_dir: Path) -> dict:
 
 
 def blend_back(output: Path, model: str, check: TaughtAnswers, grid: list[float]):
-    """The run's model/ rewritten as the chosen blend of its tuned and its base weights."""
+    """The run's model/ rewritten as the chosen blend of its tuned and its base weights; returns the
+    blend and the loaded run, which holds exactly the weights written."""
     from labtune.model.load import load
     from labtune.train.output import write_model
 
@@ -94,7 +95,7 @@ def blend_back(output: Path, model: str, check: TaughtAnswers, grid: list[float]
     blend = blend_toward_base(tuned.model, base_state, check, grid)
     if blend.alpha < 1:
         write_model(output, tuned.model, tuned.tokenizer, tuned.template, lora=False, merge=False)
-    return blend
+    return blend, tuned
 
 
 def learn(notes_dir: Path, output: Path, model: str = DEFAULT_MODEL, questions_file: Path | None = None,
@@ -156,11 +157,11 @@ def learn(notes_dir: Path, output: Path, model: str = DEFAULT_MODEL, questions_f
         for kept in list_checkpoints(output):  # resumable state; a finished learn run does not resume
             shutil.rmtree(kept, ignore_errors=True)
 
-    blend = None
+    blend, tuned = None, None
     if recipe.general.blend and stopper and not (cfg.lora or cfg.q_lora):
         console.print(f"   blending back toward {model} as far as the held-out check allows")
         with clock.stage("blend"):
-            blend = blend_back(output, model, stopper.check, recipe.general.blend)
+            blend, tuned = blend_back(output, model, stopper.check, recipe.general.blend)
         console.print((f"   kept {blend.alpha:g} of the tuning" if blend.alpha < 1 else
                        "   kept the tuned weights: no smaller share held the check's recall")
                       + f" (held-out recall {blend.recall[blend.alpha]:.0%})", highlight=False)
@@ -169,7 +170,7 @@ def learn(notes_dir: Path, output: Path, model: str = DEFAULT_MODEL, questions_f
     console.print(f"[bold]4.[/] asking the tuned model {len(asked)} held-out self-check questions"
                   + (f" and the {len(questions)} questions" if questions else ""))
     with clock.stage("after"):
-        tuned = load(str(output))
+        tuned = tuned or load(str(output))  # the blend step already holds the run's final weights
         self_check = evaluate_questions(tuned, [q.to_record() for q in asked],
                                         max_new_tokens=answer_tokens([q.expected for q in asked], tokenizer),
                                         batch_size=64)
