@@ -73,17 +73,34 @@ KINDS = ["chat", "chat", "completion", "stream", "stream", "stream-abandoned", "
          "text-plain", "huge-prompt", "not-found"]
 
 
+# client port -> the last request that had an answer on it, and what became of the next one (if it
+# had none): names the request kind when a connection is left open on the server's side
+LAST_ON_PORT: dict[int, str] = {}
+
+
 async def soak(url: str, seconds: float, clients: int, seed: int = 0, max_requests: int = 100_000) -> Counter:
     deadline, seen, sent = time.monotonic() + seconds, Counter(), 0
 
     async def client(n: int):
         nonlocal sent
         rng = random.Random(seed * 1000 + n)
-        async with httpx.AsyncClient(timeout=120) as http:
+        port, answered = [0], [False]
+
+        async def note_port(response: httpx.Response):
+            stream = response.extensions.get("network_stream")
+            address = stream.get_extra_info("client_addr") if stream is not None else None
+            port[0], answered[0] = address[1] if address else 0, True
+
+        async with httpx.AsyncClient(timeout=120, event_hooks={"response": [note_port]}) as http:
             while time.monotonic() < deadline and sent < max_requests:
                 sent += 1
-                kind = rng.choice(KINDS)
-                seen[f"{kind} {await one(http, url, kind, rng)}"] += 1
+                kind, answered[0] = rng.choice(KINDS), False
+                outcome = await one(http, url, kind, rng)
+                seen[f"{kind} {outcome}"] += 1
+                if not answered[0]:  # the request was left on the last connection or a new one
+                    LAST_ON_PORT[port[0]] = LAST_ON_PORT.get(port[0], "-").split(", then")[0] + f", then {kind} {outcome} (no answer)"
+                else:
+                    LAST_ON_PORT[port[0]] = f"{kind} {outcome}"
 
     await asyncio.gather(*[client(n) for n in range(clients)])
     return seen
@@ -107,7 +124,7 @@ def idle_state(url: str, pid: int, timeout: float = 120) -> dict:
             if m["labtune_requests_admitted"] == 0:
                 return {"rss_mb": process.memory_info().rss / 2**20, "threads": process.num_threads(),
                         "open_files": process.num_fds(), "fds": _fd_kinds(pid),
-                        "connections": [c.status for c in process.net_connections()],
+                        "connections": [f"{c.status} :{c.raddr.port if c.raddr else '-'}" for c in process.net_connections()],
                         "admitted": m["labtune_requests_admitted"], "running": m["labtune_requests_running"],
                         "queued": m["labtune_requests_queued"]}
         time.sleep(0.2)
@@ -162,7 +179,9 @@ def main() -> int:
     if after["threads"] > before["threads"]:
         problems.append(f"threads {before['threads']} -> {after['threads']}")
     if after["open_files"] > before["open_files"]:
-        problems.append(f"open files {before['open_files']} -> {after['open_files']}")
+        left = [f"{c} (last request from that port: {LAST_ON_PORT.get(int(c.split(':')[-1]), 'unknown')})"
+                for c in after["connections"] if not c.startswith("LISTEN") and c.split(":")[-1].isdigit()]
+        problems.append(f"open files {before['open_files']} -> {after['open_files']}; connections left: {left}")
     if after["rss_mb"] > before["rss_mb"] + args.rss_slack_mb:
         problems.append(f"RSS {before['rss_mb']:.0f} -> {after['rss_mb']:.0f} MB")
     if after["admitted"] or after["running"] or after["queued"]:
