@@ -1,5 +1,5 @@
-"""What `serve --dtype bfloat16` costs and buys on a CPU: the same questions answered by the torch engine
-with float32 and with bfloat16 weights.
+"""What `serve --dtype bfloat16` and `--dtype int8` cost and buy on a CPU: the same questions answered by
+the torch engine with float32, bfloat16 and int8 weights (a scale per row, `labtune.model.int8`).
 
 For a run (or a model) it answers the sample questions greedily with each type through the serving
 engine, then prints per type: accuracy, the share of answers identical to float32's, and decode
@@ -43,6 +43,7 @@ def main() -> None:
     from labtune.eval.evaluate import accuracy, score_answers
     from labtune.eval.questions import load_questions
     from labtune.export.check import decode_tokens_per_second, same_answers
+    from labtune.model.int8 import quantize_int8
     from labtune.model.load import load
     from labtune.samples import LABNOTES_QUESTIONS
     from labtune.serve.generate import Engine, Sampling
@@ -54,8 +55,11 @@ def main() -> None:
     results: dict = {"run": args.run, "date": time.strftime("%Y-%m-%d %H:%M"), "cpu_flags": cpu_flags(),
                      "threads": torch.get_num_threads(), "questions": len(questions)}
     texts: dict[str, list[str]] = {}
-    for dtype in ("float32", "bfloat16"):
-        engine = Engine(load(args.run, dtype=getattr(torch, dtype)))
+    for dtype in ("float32", "bfloat16", "int8"):
+        loaded = load(args.run, dtype=torch.bfloat16 if dtype == "int8" else getattr(torch, dtype))
+        if dtype == "int8":
+            loaded.model = quantize_int8(loaded.model)
+        engine = Engine(loaded)
         engine.chat([Message("user", "Hello")], Sampling(temperature=0.0, max_new_tokens=4)).run()  # warm-up
         answers = [engine.chat(q.prompt, greedy).run() for q in questions]
         texts[dtype] = [a.text for a in answers]
@@ -65,7 +69,8 @@ def main() -> None:
                           "decode_tok_s": round(decode_tokens_per_second(answers), 2)}
         print(dtype, results[dtype], flush=True)
         del engine
-    results["bfloat16_speedup"] = round(results["bfloat16"]["decode_tok_s"] / results["float32"]["decode_tok_s"], 2)
+    for dtype in ("bfloat16", "int8"):
+        results[f"{dtype}_speedup"] = round(results[dtype]["decode_tok_s"] / results["float32"]["decode_tok_s"], 2)
     print(json.dumps(results, indent=1))
     if args.out:
         args.out.write_text(json.dumps(results, indent=1))

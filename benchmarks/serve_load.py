@@ -12,6 +12,7 @@ and prints the issue's targets as ratios: aggregate >= 4x single, first-token p5
     python benchmarks/serve_load.py                       # default model, 8 clients
     python benchmarks/serve_load.py --serve runs/lab --clients 8 --max-tokens 64 --json out.json
     python benchmarks/serve_load.py --dtype float32                   # the torch engine in float32
+    python benchmarks/serve_load.py --dtype int8                      # int8 weights (labtune.model.int8)
     python benchmarks/serve_load.py --engine llama.cpp                # llama-cpp-python on the .gguf
     python benchmarks/serve_load.py --url http://127.0.0.1:8000 --api-key KEY --skip-generate
 """
@@ -125,7 +126,11 @@ def generate_baseline(model_name: str, max_tokens: int, threads: int | None, dty
 
     if threads:
         torch.set_num_threads(threads)
-    loaded = load(model_name, dtype=getattr(torch, dtype))
+    loaded = load(model_name, dtype=torch.bfloat16 if dtype == "int8" else getattr(torch, dtype))
+    if dtype == "int8":
+        from labtune.model.int8 import quantize_int8
+
+        loaded.model = quantize_int8(loaded.model)
     model = loaded.model.eval()
 
     class Stamps(BaseStreamer):
@@ -186,7 +191,7 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=128, help="per request (chat answers are often longer)")
     parser.add_argument("--max-batch", type=int, default=8, help="with --serve: the server's batch size")
     parser.add_argument("--threads", type=int, help="torch CPU threads, for the server and model.generate alike")
-    parser.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16"],
+    parser.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "int8"],
                         help="with --serve: the torch engine's weights, as `labtune serve --dtype` (auto: "
                              "bfloat16 where the CPU has it natively). model.generate runs in float32 and, "
                              "when the server's type differs, in that type too")

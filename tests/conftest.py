@@ -15,6 +15,18 @@ os.environ.setdefault("LABTUNE_HOME", str(Path(__file__).resolve().parents[1] / 
 from testpaths import REPO, SHARED_DATA  # noqa: E402,F401  (re-exported for older imports)
 
 
+@pytest.fixture(autouse=True)
+def _torch_threads_restored():
+    """`labtune serve` run in this process leaves its main thread one torch thread: give the next test back
+    what it had."""
+    import torch
+
+    threads = torch.get_num_threads()
+    yield
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="session")
 def default_model_dir() -> Path:
     """The embedded SmolLM2-135M as a safetensors directory (converted once per LABTUNE_HOME)."""

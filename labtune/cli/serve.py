@@ -33,6 +33,7 @@ class Dtype(str, Enum):
     float32 = "float32"
     bfloat16 = "bfloat16"
     float16 = "float16"
+    int8 = "int8"
 
 
 # A decode step reads every weight once, so on a CPU it runs at the speed of memory: bfloat16 halves
@@ -40,7 +41,9 @@ class Dtype(str, Enum):
 # as float32: docs/benchmarks.md). Like vLLM's CPU backend, `auto` takes bfloat16 where the CPU
 # multiplies it natively; elsewhere it would be emulated, so float32 stays.
 DtypeOption = Annotated[Dtype, typer.Option(help="Weights' type for the torch engine. auto: bfloat16 on CUDA "
-                                            "and on CPUs with AVX512-BF16 or AMX, float32 elsewhere. "
+                                            "and on CPUs with AVX512-BF16 or AMX, float32 elsewhere. int8: "
+                                            "int8 weights with a scale per row (such a CPU only; faster, "
+                                            "answers may differ: docs/serve.md). "
                                             "`labtune eval` scores in float32; near-ties may answer differently.")]
 
 
@@ -74,6 +77,15 @@ def _engine(name: str, template: str | None, device: str | None, threads: int | 
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     if dtype is Dtype.auto:
         dtype = Dtype.bfloat16 if device.startswith("cuda") or native_bfloat16() else Dtype.float32
+    if dtype is Dtype.int8:
+        from labtune.model import int8
+
+        if device != "cpu" or not native_bfloat16() or not int8.available():
+            raise LabtuneError("--dtype int8 is for CPUs that multiply bfloat16 natively (AVX512-BF16 or AMX); "
+                               "this machine takes --dtype auto")
+        loaded = load(name, dtype=torch.bfloat16, device=device, template=template)
+        loaded.model = int8.quantize_int8(loaded.model)
+        return Engine(loaded)
     return Engine(load(name, dtype=getattr(torch, dtype.value), device=device, template=template))
 
 
@@ -199,7 +211,14 @@ def serve(
 
         engine = load_engine(run_or_model, template, threads)
     else:
-        engine = _engine(run_or_model, template, device, threads, dtype)
+        import torch
+
+        # The model runs in the batching thread, with the threads asked for (default: torch's, one per
+        # core). The main thread keeps one: once it has run torch with a team of OpenMP threads, a
+        # second thread's operations decoded 35-40% slower on a 2-core CPU (benchmarks/serve_load.py).
+        decode_threads = threads or torch.get_num_threads()
+        engine = _engine(run_or_model, template, device, 1, dtype)
+        engine.threads = decode_threads
     limits = Limits(max_body_bytes=max_body_bytes, body_seconds=body_timeout, max_prompt_tokens=max_prompt_tokens,
                     max_tokens=max_tokens, max_batch=max_batch, max_waiting=max_waiting)
     hosts = host_allow_list(host, allow_host)

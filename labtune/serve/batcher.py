@@ -30,8 +30,10 @@ class BatcherStats:
 
 
 class Batcher:
-    def __init__(self, model, max_batch: int = 8, prefill_chunk: int = 256, idle_seconds: float = 2.0):
+    def __init__(self, model, max_batch: int = 8, prefill_chunk: int = 256, idle_seconds: float = 2.0,
+                 threads: int | None = None):
         self.model, self.max_batch, self.prefill_chunk = model, max(1, max_batch), prefill_chunk
+        self.threads = threads  # torch threads for this thread's operations (None: the process's setting)
         self.idle_seconds = idle_seconds
         self.stats = BatcherStats()
         self._pending: deque[Sequence] = deque()
@@ -70,6 +72,8 @@ class Batcher:
     # --- the loop ---------------------------------------------------------------------------
 
     def _run(self) -> None:
+        if self.threads:
+            torch.set_num_threads(self.threads)
         try:
             self._loop()
         finally:  # normally the loop has let go already; after anything unforeseen, no answer hangs

@@ -36,6 +36,7 @@ class Engine:
         self.context_length = int(getattr(config, "max_position_embeddings", 0) or 2048)
         self.stop_token_ids = set(self.template.stop_token_ids(self.tokenizer))
         self._longest_token: int | None = None
+        self.threads: int | None = None  # torch threads of the serving thread (None: the process's setting)
 
     @property
     def name(self) -> str:
@@ -136,7 +137,7 @@ class Served:
 
     def __init__(self, engine: Engine, max_batch: int):
         self.engine = engine
-        self.batcher = Batcher(engine.model, max_batch=max_batch, prefill_chunk=PREFILL_CHUNK)
+        self.batcher = Batcher(engine.model, max_batch=max_batch, prefill_chunk=PREFILL_CHUNK, threads=engine.threads)
 
     @property
     def stats(self) -> BatcherStats:

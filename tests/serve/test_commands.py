@@ -146,3 +146,50 @@ def test_serve_loads_the_weights_in_the_chosen_type_and_answers(cli_app, tiny_mo
     assert answer.status_code == 200 and answer.json()["usage"]["completion_tokens"] >= 1
     served = captured_run["app"].state.served
     assert next(served.engine.model.parameters()).dtype == getattr(torch, dtype)
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_serve_with_int8_weights_answers_or_says_why_not(cli_app, tiny_model_dir, captured_run, monkeypatch, native,
+                                                          capsys):
+    from clirun import run_cli
+    from fastapi.testclient import TestClient
+
+    from labtune.cli import serve
+    from labtune.model import int8
+
+    if not int8.available():
+        pytest.skip("this torch has no _weight_int8pack_mm")
+    monkeypatch.delenv("LABTUNE_API_KEY", raising=False)
+    monkeypatch.setattr(serve, "native_bfloat16", lambda: native)
+    code, out, err = run_cli(["serve", tiny_model_dir, "--device", "cpu", "--dtype", "int8"], capsys, monkeypatch)
+    if not native:  # emulated bfloat16 would make int8 slower than float32: refused in one line
+        assert code == 2 and "app" not in captured_run
+        assert err.strip().count("\n") == 0 and err.startswith("error:") and "--dtype int8" in err
+        return
+    assert code == 0, err
+    api = TestClient(captured_run["app"], base_url="http://127.0.0.1:8000")
+    answer = api.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": "hi"}],
+                                                     "max_tokens": 4, "temperature": 0})
+    assert answer.status_code == 200 and answer.json()["usage"]["completion_tokens"] >= 1
+    model = captured_run["app"].state.served.engine.model
+    assert any(isinstance(m, int8.Int8Linear) for m in model.modules())
+
+
+def test_serve_decodes_in_its_batching_thread_with_the_threads_asked_for(cli_app, tiny_model_dir, captured_run,
+                                                                          monkeypatch):
+    import torch
+    from fastapi.testclient import TestClient
+
+    from labtune.serve import batch
+
+    monkeypatch.delenv("LABTUNE_API_KEY", raising=False)
+    seen = []
+    forward = batch.forward
+    monkeypatch.setattr(batch, "forward", lambda *a: seen.append(torch.get_num_threads()) or forward(*a))
+    result = CliRunner().invoke(cli_app, ["serve", str(tiny_model_dir), "--device", "cpu", "--threads", "3"])
+    assert result.exit_code == 0, result.output
+    assert torch.get_num_threads() == 1  # the main thread: one, so that its OpenMP team never slows the model's
+    api = TestClient(captured_run["app"], base_url="http://127.0.0.1:8000")
+    answer = api.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": "hi"}],
+                                                     "max_tokens": 3, "temperature": 0})
+    assert answer.status_code == 200 and seen and set(seen) == {3}
