@@ -61,4 +61,3 @@ def quantize_int8(model, dtype: torch.dtype = torch.bfloat16):
             if type(child) is torch.nn.Linear:
                 setattr(parent, name, Int8Linear(child, dtype))
     return model
-
