@@ -43,7 +43,7 @@ def main() -> None:
     from labtune.eval.evaluate import accuracy, score_answers
     from labtune.eval.questions import load_questions
     from labtune.export.check import decode_tokens_per_second, same_answers
-    from labtune.model.int8 import quantize_int8
+    from labtune.model.int8 import load_int8
     from labtune.model.load import load
     from labtune.samples import LABNOTES_QUESTIONS
     from labtune.serve.generate import Engine, Sampling
@@ -56,10 +56,7 @@ def main() -> None:
                      "threads": torch.get_num_threads(), "questions": len(questions)}
     texts: dict[str, list[str]] = {}
     for dtype in ("float32", "bfloat16", "int8"):
-        loaded = load(args.run, dtype=torch.bfloat16 if dtype == "int8" else getattr(torch, dtype))
-        if dtype == "int8":
-            loaded.model = quantize_int8(loaded.model)
-        engine = Engine(loaded)
+        engine = Engine(load_int8(args.run) if dtype == "int8" else load(args.run, dtype=getattr(torch, dtype)))
         engine.chat([Message("user", "Hello")], Sampling(temperature=0.0, max_new_tokens=4)).run()  # warm-up
         answers = [engine.chat(q.prompt, greedy).run() for q in questions]
         texts[dtype] = [a.text for a in answers]

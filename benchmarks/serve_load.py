@@ -122,15 +122,12 @@ def generate_baseline(model_name: str, max_tokens: int, threads: int | None, dty
 
     from labtune.data.conversation import Message
     from labtune.data.tokenize import encode_prompt
+    from labtune.model.int8 import load_int8
     from labtune.model.load import load
 
     if threads:
         torch.set_num_threads(threads)
-    loaded = load(model_name, dtype=torch.bfloat16 if dtype == "int8" else getattr(torch, dtype))
-    if dtype == "int8":
-        from labtune.model.int8 import quantize_int8
-
-        loaded.model = quantize_int8(loaded.model)
+    loaded = load_int8(model_name) if dtype == "int8" else load(model_name, dtype=getattr(torch, dtype))
     model = loaded.model.eval()
 
     class Stamps(BaseStreamer):

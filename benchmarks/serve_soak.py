@@ -73,9 +73,15 @@ KINDS = ["chat", "chat", "completion", "stream", "stream", "stream-abandoned", "
          "text-plain", "huge-prompt", "not-found"]
 
 
-# client port -> the last request that had an answer on it, and what became of the next one (if it
-# had none): names the request kind when a connection is left open on the server's side
-LAST_ON_PORT: dict[int, str] = {}
+# client port -> the last request answered on it, and a request after it that got no answer (timed out
+# or abandoned, maybe on a new connection): names the request kind when the server leaves a connection open
+ANSWERED_ON_PORT: dict[int, str] = {}
+UNANSWERED_AFTER: dict[int, str] = {}
+
+
+def last_on_port(port: int) -> str:
+    answered = ANSWERED_ON_PORT.get(port, "unknown")
+    return f"{answered}, then {UNANSWERED_AFTER[port]} (no answer)" if port in UNANSWERED_AFTER else answered
 
 
 async def soak(url: str, seconds: float, clients: int, seed: int = 0, max_requests: int = 100_000) -> Counter:
@@ -97,10 +103,11 @@ async def soak(url: str, seconds: float, clients: int, seed: int = 0, max_reques
                 kind, answered[0] = rng.choice(KINDS), False
                 outcome = await one(http, url, kind, rng)
                 seen[f"{kind} {outcome}"] += 1
-                if not answered[0]:  # the request was left on the last connection or a new one
-                    LAST_ON_PORT[port[0]] = LAST_ON_PORT.get(port[0], "-").split(", then")[0] + f", then {kind} {outcome} (no answer)"
+                if answered[0]:
+                    ANSWERED_ON_PORT[port[0]] = f"{kind} {outcome}"
+                    UNANSWERED_AFTER.pop(port[0], None)
                 else:
-                    LAST_ON_PORT[port[0]] = f"{kind} {outcome}"
+                    UNANSWERED_AFTER[port[0]] = f"{kind} {outcome}"
 
     await asyncio.gather(*[client(n) for n in range(clients)])
     return seen
@@ -124,7 +131,8 @@ def idle_state(url: str, pid: int, timeout: float = 120) -> dict:
             if m["labtune_requests_admitted"] == 0:
                 return {"rss_mb": process.memory_info().rss / 2**20, "threads": process.num_threads(),
                         "open_files": process.num_fds(), "fds": _fd_kinds(pid),
-                        "connections": [f"{c.status} :{c.raddr.port if c.raddr else '-'}" for c in process.net_connections()],
+                        "connections": [{"status": c.status, "port": c.raddr.port if c.raddr else None}
+                                        for c in process.net_connections()],
                         "admitted": m["labtune_requests_admitted"], "running": m["labtune_requests_running"],
                         "queued": m["labtune_requests_queued"]}
         time.sleep(0.2)
@@ -179,8 +187,8 @@ def main() -> int:
     if after["threads"] > before["threads"]:
         problems.append(f"threads {before['threads']} -> {after['threads']}")
     if after["open_files"] > before["open_files"]:
-        left = [f"{c} (last request from that port: {LAST_ON_PORT.get(int(c.split(':')[-1]), 'unknown')})"
-                for c in after["connections"] if not c.startswith("LISTEN") and c.split(":")[-1].isdigit()]
+        left = [f"{c['status']} from port {c['port']} (last request on it: {last_on_port(c['port'])})"
+                for c in after["connections"] if c["port"] is not None]
         problems.append(f"open files {before['open_files']} -> {after['open_files']}; connections left: {left}")
     if after["rss_mb"] > before["rss_mb"] + args.rss_slack_mb:
         problems.append(f"RSS {before['rss_mb']:.0f} -> {after['rss_mb']:.0f} MB")

@@ -83,9 +83,7 @@ def _engine(name: str, template: str | None, device: str | None, threads: int | 
         if device != "cpu" or not native_bfloat16() or not int8.available():
             raise LabtuneError("--dtype int8 is for CPUs that multiply bfloat16 natively (AVX512-BF16 or AMX); "
                                "this machine takes --dtype auto")
-        loaded = load(name, dtype=torch.bfloat16, device=device, template=template)
-        loaded.model = int8.quantize_int8(loaded.model)
-        return Engine(loaded)
+        return Engine(int8.load_int8(name, device=device, template=template))
     return Engine(load(name, dtype=getattr(torch, dtype.value), device=device, template=template))
 
 

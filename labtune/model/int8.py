@@ -51,6 +51,15 @@ class Int8Linear(torch.nn.Module):
         return out.reshape(*x.shape[:-1], self.out_features)
 
 
+def load_int8(name: str, device: str | None = None, template: str | None = None):
+    """`labtune.model.load.load` in bfloat16, then its linear layers as int8 (`quantize_int8`)."""
+    from labtune.model.load import load
+
+    loaded = load(name, dtype=torch.bfloat16, device=device, template=template)
+    loaded.model = quantize_int8(loaded.model)
+    return loaded
+
+
 def quantize_int8(model, dtype: torch.dtype = torch.bfloat16):
     """The model with its linear layers (the output head included) as `Int8Linear`; a LoRA adapter
     is merged into its base first. The model should already be in `dtype` (norms and embeddings stay so)."""
