@@ -12,6 +12,10 @@ from labtune.retrieval.search import Hit, search
 
 # Notes put in a prompt at most. A question naming a date gets that meeting's chunks only.
 DEFAULT_K = 3
+# A chunk scoring under this share of the best chunk's score stays out of the prompt: a small model
+# reads one right note better than the same note beside weaker matches (docs/benchmarks.md, retrieval).
+# Where the right note is not the best match, it scored at least 0.77 of it in the sample sets.
+MIN_SHARE_OF_BEST = 0.5
 
 
 def question_dates(messages: list[Message], day_first: bool | None = None) -> list[DateMention]:
@@ -27,14 +31,15 @@ def question_dates(messages: list[Message], day_first: bool | None = None) -> li
 
 def retrieve(messages: list[Message], index: NotesIndex, k: int = DEFAULT_K) -> list[Hit]:
     """The chunks to put before the last question: on the named date when there is one, else the best
-    matches by words; none when nothing in the notes matches (the model answers closed-book)."""
+    matches by words that score at least `MIN_SHARE_OF_BEST` of the best; none when nothing in the
+    notes matches (the model answers closed-book)."""
     question = next((m.content for m in reversed(messages) if m.role == "user"), None)
     if question is None or k <= 0:
         return []
     hits = search(index, question, k, dates=question_dates(messages, index.day_first))
     if any(h.date_match for h in hits):
-        hits = [h for h in hits if h.date_match]
-    return hits
+        return [h for h in hits if h.date_match]
+    return [h for h in hits if h.score >= MIN_SHARE_OF_BEST * hits[0].score]
 
 
 def open_book(messages: list[Message], index: NotesIndex | None, k: int = DEFAULT_K

@@ -61,3 +61,24 @@ def test_the_index_answered_with_is_notes_then_the_runs_own_then_none(lab_notes,
     assert index_for("smollm2-135m", notes=lab_notes).path is None  # a folder, indexed in memory
     with pytest.raises(LabtuneError, match="contradict"):
         index_for(str(run), notes=lab_notes, closed_book=True)
+
+
+def _folder(tmp_path, notes: dict[str, str]):
+    for name, text in notes.items():
+        (tmp_path / name).write_text(text)
+    return build(tmp_path).index
+
+
+def test_a_much_weaker_match_stays_out_of_the_prompt_and_an_equal_one_goes_in(tmp_path):
+    index = _folder(tmp_path, {
+        "2024-01-09.md": "# Lab meeting 2024-01-09\nPresenter: Hana Kowalczyk\nTopic: optodes\n\n"
+                         "- Farid will order a second batch of optode foils.\n",
+        "2024-01-16.md": "# Lab meeting 2024-01-16\nPresenter: Ines Halvorsen\nTopic: soil cores\n\n"
+                         "- The new foils arrived.\n",
+        "2024-01-23.md": "# Lab meeting 2024-01-23\nPresenter: Hana Kowalczyk\nTopic: diatoms\n\n"
+                         "- Counts are done.\n",
+    })
+    _, sources = open_book([Message("user", "Who will order a second batch of optode foils?")], index)
+    assert sources == ["2024-01-09.md"]  # the other note shares one word: not evidence enough beside it
+    _, sources = open_book([Message("user", "When did Hana Kowalczyk present?")], index)
+    assert sorted(sources) == ["2024-01-09.md", "2024-01-23.md"]
