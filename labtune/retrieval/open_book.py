@@ -14,7 +14,9 @@ from labtune.retrieval.search import Hit, search
 DEFAULT_K = 3
 # A chunk scoring under this share of the best chunk's score stays out of the prompt: a small model
 # reads one right note better than the same note beside weaker matches (docs/benchmarks.md, retrieval).
-# Where the right note is not the best match, it scored at least 0.77 of it in the sample sets.
+# Where the right note was not the best match (labnotes content questions), it scored 0.77 of it. With
+# embeddings the share applies to the fused score, where a chunk that only one ranking finds scores
+# about half of one both find: not measured.
 MIN_SHARE_OF_BEST = 0.5
 
 
