@@ -321,3 +321,43 @@ def test_a_role_account_sender_or_an_empty_placeholder_is_nobody():
     assert note.fields == {"Presenter": "Ana Lima"} and note.empty_fields == ["Recorder"]
     named = parse("From: ana.lima@lab.org\nSubject: Lab meeting 2024-05-01\n\nPresenter: Bo Tran\n", "m.txt")
     assert named.fields["Recorder"] == "Ana Lima" and named.field_sources["Recorder"] == "email sender"
+
+
+def test_org_mode_note_reads_its_property_drawer_headings_and_todo_items(tmp_path):
+    found = folder_of(tmp_path, {"lab.org": "#+TITLE: Weekly lab meeting\n* Meeting <2024-05-07 Tue 10:00>\n"
+                                            ":PROPERTIES:\n:PRESENTER: Amara Osei\n:NOTETAKER: Jonas Berg\n:END:\n"
+                                            "** Topic: Necromass in grassland soils\n"
+                                            "- TODO Jonas: rerun the standards by 14 May\n"})
+    assert found.skipped == []
+    note = found.notes[0]
+    assert note.date == date(2024, 5, 7)
+    assert (note.fields["Presenter"], note.fields["Recorder"], note.topic) == \
+        ("Amara Osei", "Jonas Berg", "Necromass in grassland soils")
+    assert [(f.kind, f.owner, f.deadline) for f in note.facts if f.kind == "action"] == [("action", "Jonas Berg", "14 May")]
+    assert ":PROPERTIES:" not in note.text
+
+
+def test_a_file_name_date_beats_a_yearless_date_in_the_notes_text():
+    note = parse("**Presenter:** Mei Lin\n**Notes:** Amara Osei\n\n* Jonas will book the centrifuge for the week of "
+                 "3 June\n", "2024_05_21.md")
+    assert (note.date, note.date_source) == (date(2024, 5, 21), "file name")
+
+
+def test_email_that_names_its_note_taker_keeps_the_sender_as_speaker_from_the_subject():
+    note = parse("From: Jonas Berg <jonas@example.org>\nSubject: lab meeting 4 June - Jonas on soil moisture "
+                 "sensors\nDate: Tue, 4 Jun 2024 17:40:11 +0200\n\nSensors read 4 % high in clay (Amara kindly "
+                 "chaired).\n\nNotes taken by Mei Lin, tidied up by me.\nJonas\n", "mail.txt")
+    assert (note.fields["Presenter"], note.topic) == ("Jonas Berg", "soil moisture sensors")
+    assert (note.fields["Recorder"], note.fields["Chair"]) == ("Mei Lin", "Amara")
+
+
+def test_journal_club_led_by_a_person_gives_the_papers_title_as_topic():
+    note = parse('Journal club, 28 May 2024\nAna Souza led the discussion of "Root exudates shape the '
+                 'rhizosphere microbiome" (Nature Plants).\nScribe: Tariq Haddad\n', "jc.txt")
+    assert (note.fields["Presenter"], note.topic) == ("Ana Souza", "Root exudates shape the rhizosphere microbiome")
+
+
+def test_agenda_item_of_the_speaker_gives_the_topic():
+    note = parse("MINUTES\n\nDate of meeting: 14.05.2024\nPresenter(s): Tariq Haddad\nMinute-taker: Ana Souza\n\n"
+                 "Agenda\n1. Tariq Haddad: calibrating the eddy covariance tower\n2. AOB\n", "m.txt")
+    assert note.topic == "calibrating the eddy covariance tower"

@@ -19,7 +19,7 @@ from labtune.data.notes.parse import PEOPLE_KEYS, FolderContext, parse_file
 from labtune.data.notes.people import People
 from labtune.errors import LabtuneError
 
-NOTE_SUFFIXES = (".md", ".txt", ".markdown", ".text", ".eml")
+NOTE_SUFFIXES = (".md", ".txt", ".markdown", ".text", ".eml", ".org")
 MAX_NOTE_BYTES = 5 * 1024 * 1024  # meeting notes are kilobytes; a bigger file is an export or a mistake
 _SNIFF_BYTES = 8192
 

@@ -100,6 +100,8 @@ class MeetingDates:
             mention = self._mention(text, source)
             if mention is None:
                 continue
+            if source == "body" and mention.year is None and self.path_dates:
+                continue  # "the week of 3 June" in a note named 2024_05_21.md: the file name's full date wins
             if mention.date:
                 swapped = _swapped(mention.date) if mention.ambiguous else None
                 if swapped and swapped in self.path_dates and mention.date not in self.path_dates:

@@ -33,6 +33,7 @@ from labtune.data.notes.mail import Email, parse_pasted_email
 from labtune.data.notes.meeting_date import MeetingDates, path_parts
 from labtune.data.notes.meetings import split_meetings
 from labtune.data.notes.note import Fact, Note, NotesFolder
+from labtune.data.notes.orgmode import org_to_markdown
 from labtune.data.notes.people import People
 from labtune.data.notes.titles import is_title_line, subject_of
 
@@ -128,6 +129,15 @@ def _fields(note_fields: dict, sources: dict, key: str, value: str, source: str)
         sources[key] = source
 
 
+def _subject(note_fields: dict, sources: dict, subject: str, source: str, is_name) -> None:
+    """A title's or email subject's subject as the topic; "Jonas on soil moisture sensors" also names the speaker."""
+    pair = split_name_and_topic(subject, is_name)
+    if pair and all(word[:1].isupper() for word in pair[0].split()):  # "luis presenting, ..." is no speaker
+        _fields(note_fields, sources, PRESENTER, pair[0], source)
+        subject = pair[1]
+    _fields(note_fields, sources, TOPIC, subject, source)
+
+
 def _meeting(path: Path, lines: list[str], heading: str | None, env: _Envelope, dates: MeetingDates,
              context: FolderContext, segment_text: str) -> Note:
     people = context.people
@@ -163,13 +173,15 @@ def _meeting(path: Path, lines: list[str], heading: str | None, env: _Envelope, 
         _fields(fields, sources, role, name, "attendee list")
     mail = env.email
     if mail and heading is None:
-        _fields(fields, sources, TOPIC, subject_of(mail.subject or "") or "", "email subject")
-        if mail.signoff:
+        _subject(fields, sources, subject_of(mail.subject or "") or "", "email subject", is_name)
+        # Who wrote the mail took the notes, unless a sentence says who did ("Notes taken by Mei Lin").
+        stated = any(statement.role == RECORDER for statement in body.statements)
+        if mail.signoff and not stated:
             signed = mail.signoff
             if mail.sender and mail.sender.split()[0].casefold() == signed.split()[0].casefold():
                 signed = mail.sender  # "Lucía" signing a mail from "Lucía Nakamura"
             _fields(fields, sources, RECORDER, signed, "email sign-off")
-        elif mail.sender and looks_like_name(mail.sender):
+        elif mail.sender and looks_like_name(mail.sender) and not stated:
             _fields(fields, sources, RECORDER, mail.sender, "email sender")
     if title_index is not None and is_title_line(lines[title_index]) and not mail:
         # A heading names the subject; a plain first line only when it also says "lab meeting" or a date
@@ -177,17 +189,27 @@ def _meeting(path: Path, lines: list[str], heading: str | None, env: _Envelope, 
         subject = subject_of(title)
         names_roles = any(s.sentence == _title_text(lines[title_index]) for s in body.statements)
         if subject and not names_roles and (_HEADING_LIKE.match(lines[title_index]) or subject != title.strip()):
-            _fields(fields, sources, TOPIC, subject, "title")
+            _subject(fields, sources, subject, "title", is_name)
     for statement in body.statements:
         _fields(fields, sources, statement.role, statement.name, f'sentence: "{statement.sentence}"')
         if statement.topic and statement.role == PERSON_ROLES[0]:
             _fields(fields, sources, TOPIC, statement.topic, f'sentence: "{statement.sentence}"')
+    if mail and heading is None and mail.sender and len(mail.sender.split()) > 1:
+        for key in PERSON_ROLES:  # "Jonas on soil moisture sensors" in a mail from Jonas Berg
+            if fields.get(key, "").casefold() == mail.sender.split()[0].casefold():
+                fields[key] = mail.sender
     for key in PEOPLE_KEYS:
         if key in fields:
             if key in PERSON_ROLES:  # "Ana Lima (PhD student)", "Dr. Ana Lima": the name itself
                 bare = re.sub(r"^(?:dr|prof)\.?\s+|\s*\([^)]*\)\s*$", "", fields[key], flags=re.I).strip()
                 fields[key] = bare if is_name(bare) else fields[key]
             fields[key] = people.expand(fields[key])
+    if TOPIC not in fields and PRESENTER in fields:
+        for item in body.items:  # an agenda item "Tariq Haddad: calibrating the tower" by the meeting's speaker
+            pair = split_name_and_topic(item, is_name)
+            if pair and people.expand(pair[0]) == fields[PRESENTER]:
+                _fields(fields, sources, TOPIC, pair[1], f'list item: "{item}"')
+                break
 
     candidates = [(text, source) for text, source in env.dates if heading is None]
     candidates += body.dates
@@ -213,6 +235,8 @@ def parse_file(path: Path, text: str, context: FolderContext | None = None) -> l
     """Every meeting in one file's text (several when dated headings split it), dated or not."""
     context = context or FolderContext()
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    if path.suffix.lower() == ".org":
+        text = org_to_markdown(text)
     env = _envelope(text, lambda v: looks_like_name(v) or context.people.is_person(v))
     years = [(env.email.sent.year, "the email's date")] if env.email and env.email.sent else []
     parts = path_parts(path, context.root)

@@ -29,6 +29,7 @@ _STATEMENTS = [
     (PRESENTER, _p(rf"\b(?:presented|presents|talked|talks|spoke|speaks|reported|reports)\s+(?:on|about)\s+{_OBJECT}"),
      "before"),
     (PRESENTER, _p(rf"\b(?:walked|walks|took|takes|led|leads)\s+us\s+through\s+{_OBJECT}"), "before"),
+    (PRESENTER, _p(rf"\b(?:led|leads)\s+(?:the|a|our)\s+discussion\s+(?:of|on|about)\s+{_OBJECT}"), "before"),
     (PRESENTER, _p(rf"\b(?:presented|presents)\s+(?!by\b){_OBJECT}"), "before"),
     (PRESENTER, _p(rf"\b{_TALK_VERB}\s+{_DET}\s+{_TALK_NOUN}\b"), "before"),
     (PRESENTER, _p(rf"['’]s?\s+{_TALK_NOUN}\s+(?:was\s+|is\s+)?(?:on|about)\s+{_OBJECT}"), "before"),
@@ -97,6 +98,8 @@ def _is_name_word(word: str, is_person) -> bool:
 
 def _name_before(text: str, end: int, is_person) -> str | None:
     words = text[max(0, end - 80):end].split()
+    if words and re.fullmatch(r"[a-z]+ly|also|then|again", words[-1]):
+        words = words[:-1]  # "Amara kindly chaired"
     name: list[str] = []
     for word in reversed(words):
         if _is_name_word(word, is_person) and len(name) < 3:
@@ -124,7 +127,7 @@ def _name_after(text: str, start: int, is_person) -> str | None:
 
 
 def _tidy(name: str) -> str:
-    return re.sub(r"(?:['’]s?|[.,;:!?)])+$", "", name.strip()).strip()
+    return re.sub(r"(?:['’]s?|[.,;:!?)])+$", "", name.strip().lstrip("(\"“[")).strip()
 
 
 _WORK_ON = re.compile(r"^(?:his|her|their|our|the|some|new|recent|latest|first)\s+(?:\w+\s+)?(?:work|results|data|"
@@ -138,6 +141,8 @@ def _topic(match: re.Match) -> str | None:
     stop = _TOPIC_STOP.search(topic)
     topic = (topic[:stop.start()] if stop else topic).strip(" ,:")
     topic = _WORK_ON.sub("", topic)  # "presented her work on X": the subject is X
+    if re.fullmatch(r"[\"“'‘][^\"“”'‘’]+[\"”'’]", topic):  # a paper's title in quotes
+        topic = topic[1:-1]
     words = topic.split()
     return " ".join(words[:16]) if len(words) >= 1 else None
 

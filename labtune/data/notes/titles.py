@@ -40,6 +40,7 @@ def subject_of(title: str) -> str | None:
         if stripped == text:
             break
         text = stripped
+    text = re.sub(r"\bjournal\s+club\b", " ", text, flags=re.I)  # an occasion, like "lab meeting"
     for mention in reversed(find_dates(text, numeric_without_year=True)):
         text = text[:mention.start] + " | " + text[mention.end:]
     kept = []
