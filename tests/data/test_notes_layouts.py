@@ -361,3 +361,31 @@ def test_agenda_item_of_the_speaker_gives_the_topic():
     note = parse("MINUTES\n\nDate of meeting: 14.05.2024\nPresenter(s): Tariq Haddad\nMinute-taker: Ana Souza\n\n"
                  "Agenda\n1. Tariq Haddad: calibrating the eddy covariance tower\n2. AOB\n", "m.txt")
     assert note.topic == "calibrating the eddy covariance tower"
+
+
+def test_names_in_capitals_and_at_mentions_are_written_as_the_folder_writes_them(tmp_path):
+    folder = folder_of(tmp_path, {
+        "2024-05-30.txt": "PRESENTER: HYE-JIN PARK\nSCRIBE: OLU BANKOLE\nTOPIC: N2O from meadows\n",
+        "2024-05-23.md": "# Weekly sync\n\nPresenter: @Sven Lindqvist\nScribe: @Priya Natarajan\nTopic: tree rings\n",
+        "2024-06-06.md": "Presenter: Hye-jin Park\nNotes: Olu Bankole\nTopic: leak tests\n- Olu will order kits\n",
+    })
+    got = {n.path.name: (n.fields["Presenter"], n.fields["Recorder"]) for n in folder.notes}
+    assert got == {"2024-05-30.txt": ("Hye-jin Park", "Olu Bankole"),
+                   "2024-05-23.md": ("Sven Lindqvist", "Priya Natarajan"),
+                   "2024-06-06.md": ("Hye-jin Park", "Olu Bankole")}
+
+
+def test_roles_beside_names_in_a_meeting_heading_and_the_speakers_opening_line():
+    notes = parse_file(Path("log.md"), "# Lab log 2024\n\n## 2024-06-06 — Priya Natarajan (pres) / Sven Lindqvist "
+                                       "(notes)\nPriya Natarajan: soil DNA kits compared. PowerSoil won.\n\n"
+                                       "## 2024-06-13 — Sven Lindqvist (pres) / Priya Natarajan (notes)\n"
+                                       "Sven Lindqvist: dendrometer bands.\n")
+    assert [(n.fields.get("Presenter"), n.fields.get("Recorder"), n.topic) for n in notes] == \
+        [("Priya Natarajan", "Sven Lindqvist", "soil DNA kits compared"),
+         ("Sven Lindqvist", "Priya Natarajan", "dendrometer bands")]
+
+
+def test_a_talks_subject_in_a_sentence_ends_at_a_colon():
+    note = parse("Recap (20 June 2024)\n\nToday Hye-jin Park gave a talk about chamber leak tests: the old ones "
+                 "leak 5 % per hour.\n", "recap.txt")
+    assert (note.fields["Presenter"], note.topic) == ("Hye-jin Park", "chamber leak tests")

@@ -171,6 +171,9 @@ def _meeting(path: Path, lines: list[str], heading: str | None, env: _Envelope, 
             _fields(fields, sources, key, value, source)
     for name, role in _roles_beside_names(fields.get(ATTENDEES, ""), is_name):  # "Ana Lima (chair), Bo (notes)"
         _fields(fields, sources, role, name, "attendee list")
+    title_roles = _roles_beside_names(re.sub(r"[–—/|]", ",", title), is_name) if title else []
+    for name, role in title_roles:  # "## 2024-06-06 — Priya (pres) / Sven (notes)"
+        _fields(fields, sources, role, name, "title")
     mail = env.email
     if mail and heading is None:
         _subject(fields, sources, subject_of(mail.subject or "") or "", "email subject", is_name)
@@ -188,7 +191,7 @@ def _meeting(path: Path, lines: list[str], heading: str | None, env: _Envelope, 
         # ("Lab meeting 23 April — GC backlog"), since "quick notes" or "Field day" may be no topic at all.
         subject = subject_of(title)
         names_roles = any(s.sentence == _title_text(lines[title_index]) for s in body.statements)
-        if subject and not names_roles and (_HEADING_LIKE.match(lines[title_index]) or subject != title.strip()):
+        if subject and not names_roles and not title_roles and (_HEADING_LIKE.match(lines[title_index]) or subject != title.strip()):
             _subject(fields, sources, subject, "title", is_name)
     for statement in body.statements:
         _fields(fields, sources, statement.role, statement.name, f'sentence: "{statement.sentence}"')
@@ -201,14 +204,16 @@ def _meeting(path: Path, lines: list[str], heading: str | None, env: _Envelope, 
     for key in PEOPLE_KEYS:
         if key in fields:
             if key in PERSON_ROLES:  # "Ana Lima (PhD student)", "Dr. Ana Lima": the name itself
-                bare = re.sub(r"^(?:dr|prof)\.?\s+|\s*\([^)]*\)\s*$", "", fields[key], flags=re.I).strip()
+                bare = re.sub(r"^(?:dr|prof)\.?\s+|^@|\s*\([^)]*\)\s*$", "", fields[key], flags=re.I).strip()
                 fields[key] = bare if is_name(bare) else fields[key]
             fields[key] = people.expand(fields[key])
     if TOPIC not in fields and PRESENTER in fields:
-        for item in body.items:  # an agenda item "Tariq Haddad: calibrating the tower" by the meeting's speaker
-            pair = split_name_and_topic(item, is_name)
+        # The speaker's own agenda item or opening line: "1. Tariq Haddad: calibrating the tower", "Priya: kits compared."
+        opening = [line.strip() for i, line in enumerate(lines) if line.strip() and i != title_index][:1]
+        for line in body.items + opening:
+            pair = split_name_and_topic(line, is_name)
             if pair and people.expand(pair[0]) == fields[PRESENTER]:
-                _fields(fields, sources, TOPIC, pair[1], f'list item: "{item}"')
+                _fields(fields, sources, TOPIC, re.split(r"(?<=[.!?])\s", pair[1])[0].strip(" ."), f'line: "{line}"')
                 break
 
     candidates = [(text, source) for text, source in env.dates if heading is None]

@@ -44,6 +44,7 @@ class People:
     def __init__(self, names: list[str] | None = None):
         self.full: dict[str, str] = {}
         self._parts: dict[str, set[str]] = defaultdict(set)
+        self._shouted: set[str] = set()
         for name in names or []:
             self.add(name)
 
@@ -54,9 +55,13 @@ class People:
             if len(tokens) < 2 or not looks_like_name(person) or any(t[:1].islower() for t in tokens[:1]):
                 continue
             full = " ".join(tokens)
-            self.full.setdefault(fold(full), full)
-            self._parts[fold(tokens[0])].add(full)
-            self._parts[fold(tokens[-1])].add(full)
+            key, shouted = fold(full), full.isupper()
+            # "HYE-JIN PARK" in a note written in capitals: the folder's own spelling where another note has one.
+            if key not in self.full or (key in self._shouted and not shouted):
+                self.full[key] = full.title() if shouted else full
+                (self._shouted.add if shouted else self._shouted.discard)(key)
+            self._parts[fold(tokens[0])].add(key)
+            self._parts[fold(tokens[-1])].add(key)
 
     def __bool__(self) -> bool:
         return bool(self.full)
@@ -70,10 +75,10 @@ class People:
         tokens = key.split()
         if len(tokens) == 1:
             matches = self._parts.get(tokens[0], set())
-            return next(iter(matches)) if len(matches) == 1 else None
+            return self.full[next(iter(matches))] if len(matches) == 1 else None
         if len(tokens) == 2 and len(tokens[1].strip(".")) == 1:  # "Farid E."
-            matches = {f for f in self._parts.get(tokens[0], set()) if fold(f).split()[-1].startswith(tokens[1][0])}
-            return next(iter(matches)) if len(matches) == 1 else None
+            matches = {f for f in self._parts.get(tokens[0], set()) if f.split()[-1].startswith(tokens[1][0])}
+            return self.full[next(iter(matches))] if len(matches) == 1 else None
         return None
 
     def is_person(self, word: str) -> bool:

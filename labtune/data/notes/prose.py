@@ -56,7 +56,7 @@ _STATEMENTS = [
 _OTHER_MEETING = re.compile(r"\b(?:next|will|won't|shall|upcoming|tomorrow|future|later|going\s+to|plans?\s+to|"
                             r"planned\s+to|wk)\b|'ll\b", re.I)
 _AFTER_OTHER = re.compile(r"^\W*(?:next|tomorrow|later|in\s+two\s+weeks)\b", re.I)
-_TOPIC_STOP = re.compile(r",\s+(?:and|but|which|where|while|so|then|after|before|with)\b|\s+[–—]\s+|\s\(|"
+_TOPIC_STOP = re.compile(r",\s+(?:and|but|which|where|while|so|then|after|before|with)\b|\s+[–—]\s+|\s\(|:\s|"
                          r"\s+(?:was|were|is|are|went|got|had|has|have)\b|"
                          r",\s+(?:and\s+)?(?:[A-Z][a-z]+\s+)?(?:asked|said|noted|thinks|suggested)\b")
 _TOPIC_AFTER_NAME = re.compile(rf"^\s*,?\s*(?:on|about|titled|entitled|called)\s+{_OBJECT}", re.I)
