@@ -389,3 +389,17 @@ def test_a_talks_subject_in_a_sentence_ends_at_a_colon():
     note = parse("Recap (20 June 2024)\n\nToday Hye-jin Park gave a talk about chamber leak tests: the old ones "
                  "leak 5 % per hour.\n", "recap.txt")
     assert (note.fields["Presenter"], note.topic) == ("Hye-jin Park", "chamber leak tests")
+
+
+def test_labels_on_the_first_line_then_a_heading_that_names_the_subject():
+    note = parse("**Date:** 4 July 2024 | **Presenter:** Anna van der Berg | **Scribe:** José Núñez\n\n"
+                 "### Coral bleaching thresholds\n\nBleaching starts at 4 DHW.\n\n## Action items\n- José: loggers\n",
+                 "export.md")
+    assert (note.fields["Presenter"], note.fields["Recorder"], note.topic) == \
+        ("Anna van der Berg", "José Núñez", "Coral bleaching thresholds")
+    assert parse("Presenter: Ana Lima\nScribe: Bo Tran\n\n## Discussion\n- soil pH\n", "m.md").topic is None
+
+
+def test_presented_today_on_gives_the_subject_without_the_day():
+    note = parse("Lab meeting 18 July 2024\n\nRuth Okello presented today on seagrass carbon stocks.\n", "r.txt")
+    assert (note.fields["Presenter"], note.topic) == ("Ruth Okello", "seagrass carbon stocks")

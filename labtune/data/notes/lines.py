@@ -42,6 +42,13 @@ DECISION_SECTION = re.compile(r"decisions?|decided|agreed|outcomes?|resolutions?
 _SECTION_WORDS = re.compile(r"(?:action\s*(?:items?|points?)?|actions|to-?dos?|tasks|next\s+steps|follow[- ]?ups?|"
                             r"questions?|discussion|q\s*&\s*a|decisions?|notes|summary|outline|agenda|updates?|"
                             r"announcements|results|minutes|misc|other|aob|any other business)", re.I)
+
+
+def is_section_name(text: str) -> bool:
+    """"## Action items", "Discussion:": a heading that names a part of the notes, not their subject."""
+    return bool(_SECTION_WORDS.fullmatch(strip_markup(text).strip().rstrip(":").strip()))
+
+
 _LABEL = re.compile(
     r"^\s*(?:[-*+•]\s+)?(?:\[[ xX]\]\s*)?(?:#{1,6}\s+)?(?P<open>\*\*|__|\*|_)?"
     r"(?P<key>[^\W\d_](?:[^\W\d_]|[ /'’().&-]){0,40}?)\s*"

@@ -28,7 +28,7 @@ from labtune.data.notes.labels import (
     split_name_and_topic,
     split_topic_and_name,
 )
-from labtune.data.notes.lines import walk
+from labtune.data.notes.lines import is_section_name, walk
 from labtune.data.notes.mail import Email, parse_pasted_email
 from labtune.data.notes.meeting_date import MeetingDates, path_parts
 from labtune.data.notes.meetings import split_meetings
@@ -207,6 +207,9 @@ def _meeting(path: Path, lines: list[str], heading: str | None, env: _Envelope, 
                 bare = re.sub(r"^(?:dr|prof)\.?\s+|^@|\s*\([^)]*\)\s*$", "", fields[key], flags=re.I).strip()
                 fields[key] = bare if is_name(bare) else fields[key]
             fields[key] = people.expand(fields[key])
+    if TOPIC not in fields and title == path.stem and body.headings and not is_section_name(body.headings[0]):
+        # Labels first, then "### Coral bleaching thresholds": the first heading names the subject.
+        _fields(fields, sources, TOPIC, subject_of(body.headings[0]) or "", "heading")
     if TOPIC not in fields and PRESENTER in fields:
         # The speaker's own agenda item or opening line: "1. Tariq Haddad: calibrating the tower", "Priya: kits compared."
         opening = [line.strip() for i, line in enumerate(lines) if line.strip() and i != title_index][:1]

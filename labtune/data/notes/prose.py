@@ -60,6 +60,7 @@ _TOPIC_STOP = re.compile(r",\s+(?:and|but|which|where|while|so|then|after|before
                          r"\s+(?:was|were|is|are|went|got|had|has|have)\b|"
                          r",\s+(?:and\s+)?(?:[A-Z][a-z]+\s+)?(?:asked|said|noted|thinks|suggested)\b")
 _TOPIC_AFTER_NAME = re.compile(rf"^\s*,?\s*(?:on|about|titled|entitled|called)\s+{_OBJECT}", re.I)
+_WHEN_FIRST = re.compile(r"^(?:today|this\s+(?:week|morning|afternoon)|yesterday|again)\s+(?:(?:on|about)\s+)?", re.I)
 _ABBREVIATIONS = r"(?:e\.g|i\.e|etc|vs|approx|ca|cf|dr|prof|mr|ms|mrs|st|fig|no|al|incl|resp|min|max|dept|univ)"
 
 
@@ -141,6 +142,7 @@ def _topic(match: re.Match) -> str | None:
     stop = _TOPIC_STOP.search(topic)
     topic = (topic[:stop.start()] if stop else topic).strip(" ,:")
     topic = _WORK_ON.sub("", topic)  # "presented her work on X": the subject is X
+    topic = _WHEN_FIRST.sub("", topic)  # "presented today on X"
     if re.fullmatch(r"[\"“'‘][^\"“”'‘’]+[\"”'’]", topic):  # a paper's title in quotes
         topic = topic[1:-1]
     words = topic.split()
