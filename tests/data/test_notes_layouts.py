@@ -403,3 +403,18 @@ def test_labels_on_the_first_line_then_a_heading_that_names_the_subject():
 def test_presented_today_on_gives_the_subject_without_the_day():
     note = parse("Lab meeting 18 July 2024\n\nRuth Okello presented today on seagrass carbon stocks.\n", "r.txt")
     assert (note.fields["Presenter"], note.topic) == ("Ruth Okello", "seagrass carbon stocks")
+
+
+def test_roles_beside_names_in_any_label_and_roles_stated_in_the_present_tense(tmp_path):
+    folder = folder_of(tmp_path, {
+        "2024/sept 3.md": "Lab meeting, Tues 3rd Sept\n\nWho: Mei Tanaka (presenting), Tomás Ruiz (notes)\n"
+                          "Talk: Lidar canopy gaps\n",
+        "2024/log.md": "# Fall lab meetings\n\n### Sept 10\nInes Vidal presents; Mei Tanaka scribes.\nTopic: seedlings\n\n"
+                       "### Sept 17\nTomás Ruiz presents; Ines Vidal scribes.\nTopic: soil respiration\n",
+        "2024/oct1.txt": "10/1 mtg - tomas presenting on canopy closure models, ines scribing\n- the model is off\n",
+    })
+    got = [(n.date.isoformat(), n.fields.get("Presenter"), n.fields.get("Recorder"), n.topic) for n in folder.notes]
+    assert got == [("2024-09-03", "Mei Tanaka", "Tomás Ruiz", "Lidar canopy gaps"),
+                   ("2024-09-10", "Ines Vidal", "Mei Tanaka", "seedlings"),
+                   ("2024-09-17", "Tomás Ruiz", "Ines Vidal", "soil respiration"),
+                   ("2024-10-01", "Tomás Ruiz", "Ines Vidal", "canopy closure models")]

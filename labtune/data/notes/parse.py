@@ -169,8 +169,10 @@ def _meeting(path: Path, lines: list[str], heading: str | None, env: _Envelope, 
             _fields(fields, sources, PRESENTER, pair[1], source)
         else:
             _fields(fields, sources, key, value, source)
-    for name, role in _roles_beside_names(fields.get(ATTENDEES, ""), is_name):  # "Ana Lima (chair), Bo (notes)"
-        _fields(fields, sources, role, name, "attendee list")
+    for key, value in list(fields.items()):  # "Attendees: Ana Lima (chair), Bo (notes)", "Who: Mei (presenting)"
+        if key not in PERSON_ROLES and key not in (TOPIC, DATE, APOLOGIES):
+            for name, role in _roles_beside_names(value, is_name):
+                _fields(fields, sources, role, name, "attendee list" if key == ATTENDEES else f"{key} label")
     title_roles = _roles_beside_names(re.sub(r"[–—/|]", ",", title), is_name) if title else []
     for name, role in title_roles:  # "## 2024-06-06 — Priya (pres) / Sven (notes)"
         _fields(fields, sources, role, name, "title")

@@ -34,7 +34,8 @@ _STATEMENTS = [
     (PRESENTER, _p(rf"\b{_TALK_VERB}\s+{_DET}\s+{_TALK_NOUN}\b"), "before"),
     (PRESENTER, _p(rf"['’]s?\s+{_TALK_NOUN}\s+(?:was\s+|is\s+)?(?:on|about)\s+{_OBJECT}"), "before"),
     (PRESENTER, _p(r"\b(?:was|is)\s+(?:presenting|speaking|(?:the|our)\s+(?:speaker|presenter))\b"), "before"),
-    (PRESENTER, _p(r"\b(?:presented|spoke|gave\s+the\s+talk)\s*(?:[.;!]|$)"), "before"),
+    (PRESENTER, _p(r"\b(?:presented|presents|spoke|gave\s+the\s+talk)\s*(?:[.;!]|$)"), "before"),
+    (PRESENTER, _p(rf"\b(?:presenting|talking|speaking)\s+(?:on|about)\s+{_OBJECT}"), "before"),
     (PRESENTER, _p(rf"\b{_TALK_NOUN}\s+(?:today\s+|this\s+week\s+)?{_BY}(?:given\s+|presented\s+|delivered\s+)?"
                    r"(?:by|from)\s+"), "after"),
     (PRESENTER, _p(r"\b(?:presented|given)\s+by\s+"), "after"),
@@ -45,6 +46,7 @@ _STATEMENTS = [
     (RECORDER, _p(r"\b(?:was|is)\s+(?:the\s+)?(?:scribe|note[- ]?taker|minute[- ]?taker|recorder|secretary)\b"),
      "before"),
     (RECORDER, _p(r"\brecorded\s*(?:[.;!]|$)"), "before"),
+    (RECORDER, _p(r"\b(?:scribes|scribed|scribing|minuted)\b"), "before"),  # "Mei Tanaka scribes", "ines scribing"
     (RECORDER, _p(r"\b(?:on|doing|taking)\s+(?:the\s+)?(?:notes|minutes)\b"), "before"),  # "bo on notes"
     (RECORDER, _p(rf"\b(?:minutes|notes)\s+{_BY}(?:taken\s+|kept\s+|written\s+|recorded\s+)?by\s+"), "after"),
     (RECORDER, _p(r"(?:\b(?:the|our|today's)\s+|^)(?:scribe|note[- ]?taker|minute[- ]?taker|recorder)\s+(?:was|is)\s+"),
@@ -56,7 +58,8 @@ _STATEMENTS = [
 _OTHER_MEETING = re.compile(r"\b(?:next|will|won't|shall|upcoming|tomorrow|future|later|going\s+to|plans?\s+to|"
                             r"planned\s+to|wk)\b|'ll\b", re.I)
 _AFTER_OTHER = re.compile(r"^\W*(?:next|tomorrow|later|in\s+two\s+weeks)\b", re.I)
-_TOPIC_STOP = re.compile(r",\s+(?:and|but|which|where|while|so|then|after|before|with)\b|\s+[–—]\s+|\s\(|:\s|"
+_TOPIC_STOP = re.compile(r",\s+(?:and|but|which|where|while|so|then|after|before|with)\b|"
+                         r",\s+(?:\w+\s+){1,2}(?:scrib\w*|present\w*|chair\w*|on\s+notes)\b|\s+[–—]\s+|\s\(|:\s|"
                          r"\s+(?:was|were|is|are|went|got|had|has|have)\b|"
                          r",\s+(?:and\s+)?(?:[A-Z][a-z]+\s+)?(?:asked|said|noted|thinks|suggested)\b")
 _TOPIC_AFTER_NAME = re.compile(rf"^\s*,?\s*(?:on|about|titled|entitled|called)\s+{_OBJECT}", re.I)
