@@ -418,3 +418,29 @@ def test_roles_beside_names_in_any_label_and_roles_stated_in_the_present_tense(t
                    ("2024-09-10", "Ines Vidal", "Mei Tanaka", "seedlings"),
                    ("2024-09-17", "Tomás Ruiz", "Ines Vidal", "soil respiration"),
                    ("2024-10-01", "Tomás Ruiz", "Ines Vidal", "canopy closure models")]
+
+
+def test_a_schedule_table_is_one_meeting_per_dated_row_and_a_sampling_log_is_not():
+    notes = parse_file(Path("schedule.md"), "# Autumn\n\n| Date | Presenter | Note taker | Topic |\n|---|---|---|---|\n"
+                                            "| 2024-10-29 | Sarah O'Connor | Liam Chen | Biofilms |\n"
+                                            "| 2024-11-05 | Liam Chen | Noa Levi | Phages |\n")
+    assert [(n.date, n.fields["Presenter"], n.fields["Recorder"], n.topic) for n in notes] == \
+        [(date(2024, 10, 29), "Sarah O'Connor", "Liam Chen", "Biofilms"),
+         (date(2024, 11, 5), "Liam Chen", "Noa Levi", "Phages")]
+    one = parse_file(Path("2024-11-12.md"), "Presenter: Noa Levi\n\n| Date | Site | Cores |\n|---|---|---|\n"
+                                            "| 2024-11-01 | north | 4 |\n| 2024-11-02 | south | 6 |\n")
+    assert [n.fields["Presenter"] for n in one] == ["Noa Levi"]
+
+
+def test_a_title_line_with_a_date_and_a_colon_names_speaker_and_subject():
+    note = parse("Lab Meeting Notes – 19.11.2024 – Sarah O'Connor: Biofilm imaging with light-sheet microscopy\n"
+                 "Notes: Noa Levi\n\n- Liam will book the microscope\n", "notes.txt")
+    assert (note.date, note.fields["Presenter"], note.topic) == \
+        (date(2024, 11, 19), "Sarah O'Connor", "Biofilm imaging with light-sheet microscopy")
+
+
+def test_a_follow_ups_label_holds_an_action_item(tmp_path):
+    note = folder_of(tmp_path, {"recap.txt": "Date: 2024-11-12\nPresenter: Noa Levi\nRecorder: Ravi Menon\n\n"
+                                             "Follow-ups: Ravi to set up the flow cells by next Tuesday\n"}).notes[0]
+    assert [(f.kind, f.owner, f.deadline) for f in note.facts if f.kind == "action"] == \
+        [("action", "Ravi Menon", "next Tuesday")]

@@ -186,7 +186,7 @@ class _Walker:
             if not value:
                 self.set_section(label.key)
             else:
-                kind = "action" if re.match(r"to-?do|action", label.key, re.I) else "item"
+                kind = "action" if re.match(r"to-?do|action|next\s+steps?|follow[- ]?ups?", label.key, re.I) else "item"
                 if kind == "action":
                     self.body.actions.append(value)
                     if self.section:

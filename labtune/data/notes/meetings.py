@@ -6,7 +6,9 @@
 
 A dated heading is a Markdown heading, a bold line, or a line that is only a date (and words such as
 "Lab meeting"), at the same level as the others; at least two with different dates make a split.
-Headings about another date ("## Next meeting 4/28", "Deadline 1 June") never split a note.
+Headings about another date ("## Next meeting 4/28", "Deadline 1 June") never split a note. A table
+with a date column, a presenter or note-taker column and two or more dated rows is a schedule: one
+meeting per row.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from labtune.data.notes.dates import DateMention, find_dates
+from labtune.data.notes.labels import DATE, PRESENTER, RECORDER, label_role
+from labtune.data.notes.tables import find_tables
 from labtune.data.notes.titles import subject_of
 
 _MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -76,4 +80,23 @@ def split_meetings(lines: list[str], day_first: bool | None) -> tuple[list[str],
             bounds = [_opening(lines, i) if level == "date label" else i for i, _ in starts] + [len(lines)]
             segments = [Segment(lines[bounds[k]:bounds[k + 1]], lines[bounds[k]]) for k in range(len(starts))]
             return lines[:bounds[0]], segments
-    return [], [Segment(lines, None)]
+    return _schedule(lines, day_first) or ([], [Segment(lines, None)])
+
+
+def _schedule(lines: list[str], day_first: bool | None) -> tuple[list[str], list[Segment]] | None:
+    """A table of meetings, one per row (| Date | Presenter | Note taker | Topic | with two or more dated
+    rows): each row becomes a meeting of its own, a one-row table under a heading of its date."""
+    for table in find_tables(lines):
+        roles = [label_role(header) for header in table.header]
+        if DATE not in roles or not {PRESENTER, RECORDER} & set(roles):
+            continue
+        column = roles.index(DATE)
+        rows = [(k, row[column], find_dates(row[column], day_first)) for k, row in enumerate(table.rows)
+                if column < len(row)]
+        days = [(k, cell, found[0]) for k, cell, found in rows if found]
+        if len(days) < 2 or len({(d.year, d.month, d.day) for *_, d in days}) < len(days):
+            continue
+        head = lines[table.start:table.start + 2]
+        segments = [Segment([f"## {cell}", *head, lines[table.start + 2 + k]], f"## {cell}") for k, cell, _ in days]
+        return lines[:table.start] + lines[table.end:], segments
+    return None

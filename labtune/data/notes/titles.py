@@ -67,4 +67,7 @@ def is_title_line(line: str) -> bool:
     bare = re.sub(r"(\*\*|__)", "", line).strip()
     if bare.startswith("#"):
         return True
-    return 0 < len(bare.split()) <= 12 and not re.search(r"[.?!]$", bare) and ":" not in bare.rstrip(":")
+    dated, head = bool(find_dates(bare)), bare.split(":")[0]
+    # "Key: value" is a label; "Lab Meeting Notes – 19.11.2024 – Sarah O'Connor: Biofilm imaging" is a title.
+    label_like = ":" in bare.rstrip(":") and not (find_dates(head) or re.search(r"\s[–—|-]\s", head))
+    return 0 < len(bare.split()) <= (16 if dated else 12) and not re.search(r"[.?!]$", bare) and not label_like
