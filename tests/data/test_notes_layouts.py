@@ -444,3 +444,12 @@ def test_a_follow_ups_label_holds_an_action_item(tmp_path):
                                              "Follow-ups: Ravi to set up the flow cells by next Tuesday\n"}).notes[0]
     assert [(f.kind, f.owner, f.deadline) for f in note.facts if f.kind == "action"] == \
         [("action", "Ravi Menon", "next Tuesday")]
+
+
+def test_labels_in_an_indented_or_numbered_outline():
+    note = parse("Lab meeting Mon, Dec 2 2024\n\n1. Roles\n   - Presenter: Kai Mäkelä\n   - Notes: Lea Fischer\n"
+                 "2. Talk: Snow algae blooms on the glacier\n   - red snow lowers albedo\n", "m.md")
+    assert (note.fields["Presenter"], note.fields["Recorder"], note.topic) == \
+        ("Kai Mäkelä", "Lea Fischer", "Snow algae blooms on the glacier")
+    assert parse("Presenting today: Omar Haddad\nMinutes by: Kai Mäkelä\n", "2024-12-09.txt").fields == \
+        {"Presenter": "Omar Haddad", "Recorder": "Kai Mäkelä"}

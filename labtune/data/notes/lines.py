@@ -85,7 +85,7 @@ class Body:
 def read_labels(line: str, is_name, roles_only: bool = False) -> list[Label]:
     """The labels `line` opens with ([] when it is no label line)."""
     split: list[str] = []  # piece, separator, piece, separator, ...
-    for k, piece in enumerate(_STRONG_SEPARATOR.split(line)):
+    for k, piece in enumerate(_STRONG_SEPARATOR.split(line.strip())):  # indentation is no separator
         split.extend(_COMMA_BEFORE_LABEL.split(piece) if k % 2 == 0 else [piece])
     labels: list[Label] = []
     for k in range(0, len(split), 2):
@@ -239,6 +239,12 @@ class _Walker:
                 self.set_section(bare)
                 continue
             numbered, bullet = _NUMBERED.match(line), _BULLET.match(line)
+            roles = read_labels(numbered[2], self.is_name, roles_only=True) if numbered and not title else []
+            if roles:  # an outline: "1. Presenter: Kai Mäkelä", "2. Talk: Snow algae blooms"
+                self.flush()
+                for label in roles:
+                    i += self.add_label(label, line, lines, i - 1)
+                continue
             in_list_section = bool(self.list_kind() == "action" or QUESTION_SECTION.search(self.section))
             if not numbered and not (in_list_section and bullet) and not _ACTION_LINE.match(line):
                 labels = read_labels(line, self.is_name, roles_only=title)
