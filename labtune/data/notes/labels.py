@@ -51,9 +51,9 @@ _OTHER_MEETING = {"next", "previous", "prev", "last", "future", "upcoming", "fol
 CONTENT_LABELS = {"todo", "to do", "action", "actions", "action item", "action items", "ai", "decision",
                   "decisions", "decided", "agreed", "note", "nb", "n b", "ps", "p s", "question", "questions",
                   "q", "a", "answer", "proposal", "idea", "result", "results", "conclusion", "conclusions",
-                  "summary", "update", "http", "https", "next step", "next steps", "follow up", "follow ups", "followup",
-                  "followups",
-                  "outline", "discussion", "plan", "step", "fyi", "reminder", "important", "warning", "edit"}
+                  "summary", "update", "http", "https", "next step", "next steps", "follow up", "follow ups",
+                  "followup", "followups", "outline", "discussion", "plan", "step", "fyi", "reminder", "important",
+                  "warning", "edit"}
 
 
 def _words(label: str) -> list[str]:
