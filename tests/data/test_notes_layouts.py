@@ -453,3 +453,15 @@ def test_labels_in_an_indented_or_numbered_outline():
         ("Kai Mäkelä", "Lea Fischer", "Snow algae blooms on the glacier")
     assert parse("Presenting today: Omar Haddad\nMinutes by: Kai Mäkelä\n", "2024-12-09.txt").fields == \
         {"Presenter": "Omar Haddad", "Recorder": "Kai Mäkelä"}
+
+
+def test_front_matter_title_and_author_and_a_discussion_lead():
+    note = parse('---\ntitle: "Lab meeting: Stream nitrate pulses after storms"\nauthor: Bea Santos\n---\n\n'
+                 "Discussion lead: Karl Weber\n\nNitrate doubled within six hours.\n", "20241203_labmeeting.md")
+    assert (note.date, note.fields["Presenter"], note.fields["Recorder"], note.topic) == \
+        (date(2024, 12, 3), "Karl Weber", "Bea Santos", "Stream nitrate pulses after storms")
+
+
+def test_lm_is_short_for_lab_meeting_in_a_title():
+    note = parse("LM 2024-12-10: Yuki – stream invertebrates after the flood\n\nPresenter: Yuki Sato\n", "lm.txt")
+    assert note.topic == "stream invertebrates after the flood"

@@ -80,6 +80,8 @@ def label_role(label: str, value: str = "", is_name=None) -> str | None:
         return None
     if " ".join(words) in CONTENT_LABELS:
         return None
+    if words[-2:] in (["discussion", "lead"], ["discussion", "leader"]):  # a journal club's presenter
+        return PRESENTER
     if words[-1] == "by":  # "<noun|participle> by": the person who did it
         for word in reversed(words[:-1]):
             role = _BY_NOUNS.get(word) or _role_of_word(word)

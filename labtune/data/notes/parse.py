@@ -79,6 +79,10 @@ def _envelope(text: str, is_name) -> _Envelope:
     env = _Envelope(body, text=text[:len(text) - len(body)].rstrip("\n"), problems=[problem] if problem else [])
     for key, value in front.items():
         role = label_role(key, value, is_name)
+        if role is None and key.casefold() in ("author", "authors") and is_name(value):
+            role = RECORDER  # who wrote the notes up, as an email's sender is
+        if role == TOPIC:
+            value = subject_of(value) or value  # title: "Lab meeting: Stream nitrate pulses" -> the subject
         if role == DATE:
             env.dates.append((value, "front matter"))
         elif role:

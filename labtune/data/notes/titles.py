@@ -14,7 +14,8 @@ from labtune.data.notes.dates import MONTHS, WEEKDAYS, find_dates
 # Words that name the document or the occasion, never its subject.
 _MEETING_WORDS = {
     "lab", "labs", "group", "team", "weekly", "biweekly", "fortnightly", "monthly", "meeting", "meetings", "mtg",
-    "mtgs", "meet", "notes", "note", "minutes", "mins", "summary", "recap", "agenda", "session", "call", "sync",
+    "mtgs", "meet", "lm", "gm", "notes", "note", "minutes", "mins", "summary", "recap", "agenda", "session", "call",
+    "sync",
     "standup", "huddle", "catchup", "catch-up", "our", "today's", "todays", "this", "week's", "weeks", "week",
     "held", "re", "fw", "fwd", "aw", "sv", "wg", "tr", "draft", "final", "updated", "copy", "zoom", "teams",
     "from", "of", "the", "for", "on", "at", "in", "a", "an", "and", "with", "to", "room", "st", "nd", "rd", "th",
