@@ -465,3 +465,20 @@ def test_front_matter_title_and_author_and_a_discussion_lead():
 def test_lm_is_short_for_lab_meeting_in_a_title():
     note = parse("LM 2024-12-10: Yuki – stream invertebrates after the flood\n\nPresenter: Yuki Sato\n", "lm.txt")
     assert note.topic == "stream invertebrates after the flood"
+
+
+def test_a_day_named_file_in_a_month_folder(tmp_path):
+    folder = folder_of(tmp_path, {"2025/01-January/14.md": "# Lab meeting\n\nSpeaker: Lena Braun\nNotes: Pia Koch\n",
+                                  "2025/2025-02/4.md": "# Lab meeting\n\nSpeaker: Pia Koch\nNotes: Lena Braun\n"})
+    assert [(n.date, n.date_source) for n in folder.notes] == [
+        (date(2025, 1, 14), "file name and folder; year from the folder path"),
+        (date(2025, 2, 4), "file name and folder")]
+
+
+def test_recorded_by_a_degree_after_a_name_and_who_showed_what():
+    note = parse("Lab meeting 28 Jan 2025\n\nPresenter: Dr. Lena Braun, PhD\n\nRecorded by Omar Aziz. Phosphatase "
+                 "peaks mid-way.\n", "n.txt")
+    assert (note.fields["Presenter"], note.fields["Recorder"]) == ("Lena Braun", "Omar Aziz")
+    note = parse("Lab meeting 14 Jan 2025\n\nLena Braun (remote) showed phosphorus fractions in the soils.\n", "s.txt")
+    assert (note.fields["Presenter"], note.topic) == ("Lena Braun", "phosphorus fractions in the soils")
+    assert "Presenter" not in parse("Lab meeting 14 Jan 2025\n\nThe data showed that P is low.\n", "d.txt").fields

@@ -133,6 +133,20 @@ def _fields(note_fields: dict, sources: dict, key: str, value: str, source: str)
         sources[key] = source
 
 
+def _day_in_month_folder(parts: list[str]) -> str | None:
+    """A file named for its day ("14.md") in a folder named for its month ("01-January", "2025-01")."""
+    if not re.fullmatch(r"\d{1,2}", parts[-1]) or not 1 <= int(parts[-1]) <= 31:
+        return None
+    for folder in reversed(parts[:-1]):
+        month = re.search(rf"\b({'|'.join(MONTHS)}|{'|'.join(m[:3] for m in MONTHS)})\b", folder, re.I)
+        if month:
+            return f"{int(parts[-1])} {month[1]}"
+        numeric = re.fullmatch(r"((?:19|20)\d\d)[-_.](\d{1,2})", folder)
+        if numeric:
+            return f"{numeric[1]}-{int(numeric[2]):02d}-{int(parts[-1]):02d}"
+    return None
+
+
 def _subject(note_fields: dict, sources: dict, subject: str, source: str, is_name) -> None:
     """A title's or email subject's subject as the topic; "Jonas on soil moisture sensors" also names the speaker."""
     pair = split_name_and_topic(subject, is_name)
@@ -210,7 +224,8 @@ def _meeting(path: Path, lines: list[str], heading: str | None, env: _Envelope, 
     for key in PEOPLE_KEYS:
         if key in fields:
             if key in PERSON_ROLES:  # "Ana Lima (PhD student)", "Dr. Ana Lima": the name itself
-                bare = re.sub(r"^(?:dr|prof)\.?\s+|^@|\s*\([^)]*\)\s*$", "", fields[key], flags=re.I).strip()
+                bare = re.sub(r"^(?:dr|prof)\.?\s+|^@|\s*\([^)]*\)\s*$|,?\s+(?:ph\.?\s?d|m\.?sc|b\.?sc|m\.?d)\.?$", "",
+                              fields[key], flags=re.I).strip()
                 fields[key] = bare if is_name(bare) else fields[key]
             fields[key] = people.expand(fields[key])
     if TOPIC not in fields and title == path.stem and body.headings and not is_section_name(body.headings[0]):
@@ -236,6 +251,9 @@ def _meeting(path: Path, lines: list[str], heading: str | None, env: _Envelope, 
     parts = path_parts(path, context.root)
     if parts:
         candidates.append((parts[-1], "file name"))
+        day = _day_in_month_folder(parts)
+        if day:
+            candidates.append((day, "file name and folder"))
         candidates += [(part, "folder name") for part in reversed(parts[:-1])]
     when, source = dates.pick(candidates)
 

@@ -31,6 +31,7 @@ _STATEMENTS = [
     (PRESENTER, _p(rf"\b(?:walked|walks|took|takes|led|leads)\s+us\s+through\s+{_OBJECT}"), "before"),
     (PRESENTER, _p(rf"\b(?:led|leads)\s+(?:the|a|our)\s+discussion\s+(?:of|on|about)\s+{_OBJECT}"), "before"),
     (PRESENTER, _p(rf"\b(?:presented|presents)\s+(?!by\b){_OBJECT}"), "before"),
+    (PRESENTER, _p(rf"\b(?:showed|shows|shared|shares)\s+(?:us\s+)?(?!that\b|how\b|why\b|us\b){_OBJECT}"), "before"),
     (PRESENTER, _p(rf"\b{_TALK_VERB}\s+{_DET}\s+{_TALK_NOUN}\b"), "before"),
     (PRESENTER, _p(rf"['’]s?\s+{_TALK_NOUN}\s+(?:was\s+|is\s+)?(?:on|about)\s+{_OBJECT}"), "before"),
     (PRESENTER, _p(r"\b(?:was|is)\s+(?:presenting|speaking|(?:the|our)\s+(?:speaker|presenter))\b"), "before"),
@@ -49,6 +50,7 @@ _STATEMENTS = [
     (RECORDER, _p(r"\b(?:scribes|scribed|scribing|minuted)\b"), "before"),  # "Mei Tanaka scribes", "ines scribing"
     (RECORDER, _p(r"\b(?:on|doing|taking)\s+(?:the\s+)?(?:notes|minutes)\b"), "before"),  # "bo on notes"
     (RECORDER, _p(rf"\b(?:minutes|notes)\s+{_BY}(?:taken\s+|kept\s+|written\s+|recorded\s+)?by\s+"), "after"),
+    (RECORDER, _p(r"(?:^|[.;]\s+)(?:recorded|minuted)\s+by\s+"), "after"),  # "Recorded by Omar Aziz."
     (RECORDER, _p(r"(?:\b(?:the|our|today's)\s+|^)(?:scribe|note[- ]?taker|minute[- ]?taker|recorder)\s+(?:was|is)\s+"),
      "after"),
     (CHAIR, _p(r"\b(?:chaired|chairs|facilitated|moderated|hosted)\b(?!\s+by)"), "before"),
@@ -102,8 +104,8 @@ def _is_name_word(word: str, is_person) -> bool:
 
 def _name_before(text: str, end: int, is_person) -> str | None:
     words = text[max(0, end - 80):end].split()
-    if words and re.fullmatch(r"[a-z]+ly|also|then|again", words[-1]):
-        words = words[:-1]  # "Amara kindly chaired"
+    if words and re.fullmatch(r"[a-z]+ly|also|then|again|\([^()]*\)", words[-1]):
+        words = words[:-1]  # "Amara kindly chaired", "Lena Braun (remote) showed"
     name: list[str] = []
     for word in reversed(words):
         if _is_name_word(word, is_person) and len(name) < 3:
