@@ -482,3 +482,17 @@ def test_recorded_by_a_degree_after_a_name_and_who_showed_what():
     note = parse("Lab meeting 14 Jan 2025\n\nLena Braun (remote) showed phosphorus fractions in the soils.\n", "s.txt")
     assert (note.fields["Presenter"], note.topic) == ("Lena Braun", "phosphorus fractions in the soils")
     assert "Presenter" not in parse("Lab meeting 14 Jan 2025\n\nThe data showed that P is low.\n", "d.txt").fields
+
+
+def test_form_layouts_dotted_leaders_equals_signs_and_abbreviated_roles():
+    assert parse("LAB MEETING 2025-02-11\n\nPresenter ......... Bo Tran\nMinutes ........... Cy Dahl\n", "f.txt").fields \
+        == {"Presenter": "Bo Tran", "Recorder": "Cy Dahl"}
+    assert parse("# 18 Feb 2025\n\nPresenter = Cy Dahl\nNotes = Ana Lima\n", "f.md").fields == \
+        {"Presenter": "Cy Dahl", "Recorder": "Ana Lima"}
+    assert parse("Lab meeting 4 Feb 2025\n\npres. Ana Lima; min. Bo Tran\n", "f.txt").fields == \
+        {"Presenter": "Ana Lima", "Recorder": "Bo Tran"}
+
+
+def test_a_file_named_for_its_day_settles_a_numeric_date_s_order():
+    note = parse("LAB MEETING 11/02/2025\n\nPresenter: Bo Tran\n", "feb11.txt")
+    assert (note.date, note.date_source) == (date(2025, 2, 11), "heading; day/month order from the file name")

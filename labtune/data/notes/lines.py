@@ -55,6 +55,10 @@ _LABEL = re.compile(
     r"(?:(?P=open)\s*(?P<c1>:)|(?P<c2>:)\s*(?P=open)|(?P<c3>:)|(?P=open)(?=\s+\S)|\s+(?P<dash>[-–—])\s+)"
     r"\s*(?P<value>.*?)\s*$")
 _RULE = re.compile(r"^\s*(?:-{3,}|\*{3,}|_{3,}|={3,})\s*$")  # a horizontal rule
+# Forms and terse notes: "Presenter ....... Bo Tran", "Presenter = Cy Dahl", "pres. Ana Lima; min. Bo Tran".
+_FORM_SEPARATOR = re.compile(r"^(?P<key>\s*[^\W\d_][^\W\d_ ]*(?: [^\W\d_]+){0,3}?)\s*(?:\.{3,}|=)\s*(?=\S)|"
+                             r"^(?P<key2>\s*(?:pres|spkr|min|mins|chr))\.\s+(?=\S)", re.I)
+_ABBREVIATED = {"pres": "Presenter", "spkr": "Speaker", "min": "Minutes", "mins": "Minutes", "chr": "Chair"}
 _STRONG_SEPARATOR = re.compile(r"(\s+[·|•]\s+|\s*;\s+|\t+|\s{3,})")
 _COMMA_BEFORE_LABEL = re.compile(r"(,\s+)(?=(?:\*\*|__)?[^\W\d_][^,:]{0,30}:)")
 _EMPTY_VALUE = re.compile(r"^[(\[]?(?:n/?a|none|nobody|-+|tbd|tba|tbc|\?+|—|–)?[)\]]?$", re.I)
@@ -82,6 +86,11 @@ class Body:
     statements: list[RoleStatement] = field(default_factory=list)
 
 
+def _form_label(match: re.Match) -> str:
+    key = match["key"] or _ABBREVIATED[match["key2"].strip().lower()]
+    return f"{key}: "
+
+
 def read_labels(line: str, is_name, roles_only: bool = False) -> list[Label]:
     """The labels `line` opens with ([] when it is no label line)."""
     split: list[str] = []  # piece, separator, piece, separator, ...
@@ -90,7 +99,7 @@ def read_labels(line: str, is_name, roles_only: bool = False) -> list[Label]:
     labels: list[Label] = []
     for k in range(0, len(split), 2):
         piece, separator = split[k], split[k - 1] if k else ""
-        match = _LABEL.match(piece)
+        match = _LABEL.match(_FORM_SEPARATOR.sub(_form_label, piece, count=1))
         label = None
         if match:
             key, value = match["key"].strip(), strip_markup(match["value"]).lstrip("-–—: ")

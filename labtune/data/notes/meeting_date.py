@@ -49,6 +49,7 @@ class MeetingDates:
             self.day_first = folder_day_first
         self.stem = parts[-1] if parts else ""
         self.path_dates = [m.date for part in parts for m in find_dates(part) if m.date]
+        self.path_days = {(m.month, m.day) for part in parts for m in find_dates(part)}  # "feb11.txt" too
         self.years = list(years)
         if path_year(parts):
             self.years.append((path_year(parts), "the folder path"))
@@ -104,7 +105,9 @@ class MeetingDates:
                 continue  # "the week of 3 June" in a note named 2024_05_21.md: the file name's full date wins
             if mention.date:
                 swapped = _swapped(mention.date) if mention.ambiguous else None
-                if swapped and swapped in self.path_dates and mention.date not in self.path_dates:
+                named = (swapped.month, swapped.day) in self.path_days if swapped else False
+                if swapped and (swapped in self.path_dates or named) and mention.date not in self.path_dates \
+                        and (mention.date.month, mention.date.day) not in self.path_days:
                     return swapped, f"{source}; day/month order from the file name"
                 return mention.date, source
             dated = self._with_year(mention, source)
