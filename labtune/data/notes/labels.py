@@ -21,8 +21,8 @@ PERSON_ROLES = (PRESENTER, RECORDER, CHAIR)
 _HEAD_STEMS = [
     ("present", PRESENTER), ("speak", PRESENTER), ("spkr", PRESENTER), ("lectur", PRESENTER),
     ("record", RECORDER), ("scrib", RECORDER), ("secretar", RECORDER), ("notetak", RECORDER),
-    ("minutetak", RECORDER), ("taker", RECORDER), ("writer", RECORDER),
-    ("chair", CHAIR), ("facilitat", CHAIR), ("moderat", CHAIR), ("host", CHAIR),
+    ("minutetak", RECORDER), ("taker", RECORDER), ("writer", RECORDER), ("rapporteur", RECORDER),
+    ("chair", CHAIR), ("facilitat", CHAIR), ("moderat", CHAIR), ("host", CHAIR), ("conven", CHAIR),
     ("topic", TOPIC), ("subject", TOPIC), ("subj", TOPIC), ("title", TOPIC), ("theme", TOPIC),
     ("agenda", TOPIC), ("focus", TOPIC),
     ("attend", ATTENDEES), ("participant", ATTENDEES),
