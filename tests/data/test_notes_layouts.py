@@ -496,3 +496,8 @@ def test_form_layouts_dotted_leaders_equals_signs_and_abbreviated_roles():
 def test_a_file_named_for_its_day_settles_a_numeric_date_s_order():
     note = parse("LAB MEETING 11/02/2025\n\nPresenter: Bo Tran\n", "feb11.txt")
     assert (note.date, note.date_source) == (date(2025, 2, 11), "heading; day/month order from the file name")
+
+
+def test_a_form_separator_makes_a_label_only_of_a_role():
+    note = parse("Lab meeting 2025-02-11\n\nPresenter = Bo Tran\nn = 40 cores\nTotal ........ 12 samples\n", "f.txt")
+    assert note.fields == {"Presenter": "Bo Tran"}

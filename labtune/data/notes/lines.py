@@ -87,8 +87,11 @@ class Body:
 
 
 def _form_label(match: re.Match) -> str:
-    key = match["key"] or _ABBREVIATED[match["key2"].strip().lower()]
-    return f"{key}: "
+    """A role written as a form field, as a label; anything else ("n = 40", "Total ..... 12") as written."""
+    if match["key2"]:
+        return f"{_ABBREVIATED[match['key2'].strip().lower()]}: "
+    role = label_role(match["key"], match.string[match.end():], looks_like_name)
+    return f"{match['key']}: " if role else match[0]
 
 
 def read_labels(line: str, is_name, roles_only: bool = False) -> list[Label]:
