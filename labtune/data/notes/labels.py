@@ -45,7 +45,8 @@ _VALUE_DEPENDENT = {
 _BY_NOUNS = {"talk": PRESENTER, "presentation": PRESENTER, "seminar": PRESENTER, "update": PRESENTER,
              "notes": RECORDER, "note": RECORDER, "minutes": RECORDER, "minute": RECORDER, "written": RECORDER,
              "taken": RECORDER, "kept": RECORDER, "given": PRESENTER, "led": CHAIR, "run": CHAIR}
-_TRANSPARENT_HEADS = {"name", "names", "person", "people", "who", "list", "today", "tonight"}  # "Speaker name" = Speaker
+# "Speaker name", "Presenting today": the head before them names the role.
+_TRANSPARENT_HEADS = {"name", "names", "person", "people", "who", "list", "today", "tonight"}
 _OTHER_MEETING = {"next", "previous", "prev", "last", "future", "upcoming", "following", "prior", "past"}
 # Labels that introduce content, not a field: "Decision: ...", "TODO: ...", "Note: ...".
 CONTENT_LABELS = {"todo", "to do", "action", "actions", "action item", "action items", "ai", "decision",

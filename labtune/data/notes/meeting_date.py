@@ -14,12 +14,13 @@ import re
 from datetime import date
 from pathlib import Path
 
-from labtune.data.notes.dates import DateMention, day_first_from, find_dates, order_evidence, path_year
+from labtune.data.notes.dates import MONTHS, DateMention, day_first_from, find_dates, order_evidence, path_year
 
 # A date after these words is some other day: "due 5/3", "next meeting 4/28", "since 2019-01-01".
 _NOT_MEETING_DATE = re.compile(r"\b(?:by|due|deadline|before|until|till|next|from|since|last|previous|born|"
                                r"submitted|expires?|opens?|closes?)\b[^\d]{0,14}$", re.I)
 _STEM_MMDD = re.compile(r"^(\d{1,2})[-_.]?(\d{2})(?:\D|$)")  # 2023/0303.md, 2024/03-12.md
+_MONTH_WORDS = set(MONTHS) | {m[:3] for m in MONTHS}
 _READ_NUMERIC_WITHOUT_YEAR = ("heading", "date field", "front matter", "table", "file name", "email subject")
 
 
@@ -30,6 +31,22 @@ def path_parts(path: Path, root: Path | None) -> list[str]:
     except ValueError:
         parts = path.parts[-2:]
     return [*parts[:-1], Path(parts[-1]).stem] if parts else []
+
+
+def day_in_month_folder(parts: list[str]) -> str | None:
+    """The date a file named for its day ("14.md") has in a folder named for its month ("01-January",
+    "2025-01"), as text for `MeetingDates.pick`; None for any other path."""
+    if not parts or not re.fullmatch(r"\d{1,2}", parts[-1]) or not 1 <= int(parts[-1]) <= 31:
+        return None
+    day = int(parts[-1])
+    for folder in reversed(parts[:-1]):
+        named = [word for word in re.findall(r"[A-Za-z]+", folder) if word.lower() in _MONTH_WORDS]
+        if named:
+            return f"{day} {named[0]}"
+        numeric = re.fullmatch(r"((?:19|20)\d\d)[-_.](\d{1,2})", folder)
+        if numeric:
+            return f"{numeric[1]}-{int(numeric[2]):02d}-{day:02d}"
+    return None
 
 
 def _swapped(day: date) -> date | None:
@@ -49,7 +66,7 @@ class MeetingDates:
             self.day_first = folder_day_first
         self.stem = parts[-1] if parts else ""
         self.path_dates = [m.date for part in parts for m in find_dates(part) if m.date]
-        self.path_days = {(m.month, m.day) for part in parts for m in find_dates(part)}  # "feb11.txt" too
+        self.path_days = {(m.month, m.day) for part in parts for m in find_dates(part)}  # with or without a year
         self.years = list(years)
         if path_year(parts):
             self.years.append((path_year(parts), "the folder path"))
@@ -105,8 +122,8 @@ class MeetingDates:
                 continue  # "the week of 3 June" in a note named 2024_05_21.md: the file name's full date wins
             if mention.date:
                 swapped = _swapped(mention.date) if mention.ambiguous else None
-                named = (swapped.month, swapped.day) in self.path_days if swapped else False
-                if swapped and (swapped in self.path_dates or named) and mention.date not in self.path_dates \
+                # "11/02/2025" in feb11.txt or 2025-02-11.md: the path's day and month settle the order.
+                if swapped and (swapped.month, swapped.day) in self.path_days \
                         and (mention.date.month, mention.date.day) not in self.path_days:
                     return swapped, f"{source}; day/month order from the file name"
                 return mention.date, source

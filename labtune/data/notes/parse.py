@@ -30,7 +30,7 @@ from labtune.data.notes.labels import (
 )
 from labtune.data.notes.lines import is_section_name, walk
 from labtune.data.notes.mail import Email, parse_pasted_email
-from labtune.data.notes.meeting_date import MeetingDates, path_parts
+from labtune.data.notes.meeting_date import MeetingDates, day_in_month_folder, path_parts
 from labtune.data.notes.meetings import split_meetings
 from labtune.data.notes.note import Fact, Note, NotesFolder
 from labtune.data.notes.orgmode import org_to_markdown
@@ -133,20 +133,6 @@ def _fields(note_fields: dict, sources: dict, key: str, value: str, source: str)
         sources[key] = source
 
 
-def _day_in_month_folder(parts: list[str]) -> str | None:
-    """A file named for its day ("14.md") in a folder named for its month ("01-January", "2025-01")."""
-    if not re.fullmatch(r"\d{1,2}", parts[-1]) or not 1 <= int(parts[-1]) <= 31:
-        return None
-    for folder in reversed(parts[:-1]):
-        month = re.search(rf"\b({'|'.join(MONTHS)}|{'|'.join(m[:3] for m in MONTHS)})\b", folder, re.I)
-        if month:
-            return f"{int(parts[-1])} {month[1]}"
-        numeric = re.fullmatch(r"((?:19|20)\d\d)[-_.](\d{1,2})", folder)
-        if numeric:
-            return f"{numeric[1]}-{int(numeric[2]):02d}-{int(parts[-1]):02d}"
-    return None
-
-
 def _subject(note_fields: dict, sources: dict, subject: str, source: str, is_name) -> None:
     """A title's or email subject's subject as the topic; "Jonas on soil moisture sensors" also names the speaker."""
     pair = split_name_and_topic(subject, is_name)
@@ -211,7 +197,8 @@ def _meeting(path: Path, lines: list[str], heading: str | None, env: _Envelope, 
         # ("Lab meeting 23 April — GC backlog"), since "quick notes" or "Field day" may be no topic at all.
         subject = subject_of(title)
         names_roles = any(s.sentence == _title_text(lines[title_index]) for s in body.statements)
-        if subject and not names_roles and not title_roles and (_HEADING_LIKE.match(lines[title_index]) or subject != title.strip()):
+        plain_line = not _HEADING_LIKE.match(lines[title_index]) and subject == title.strip()
+        if subject and not names_roles and not title_roles and not plain_line:
             _subject(fields, sources, subject, "title", is_name)
     for statement in body.statements:
         _fields(fields, sources, statement.role, statement.name, f'sentence: "{statement.sentence}"')
@@ -232,9 +219,9 @@ def _meeting(path: Path, lines: list[str], heading: str | None, env: _Envelope, 
         # Labels first, then "### Coral bleaching thresholds": the first heading names the subject.
         _fields(fields, sources, TOPIC, subject_of(body.headings[0]) or "", "heading")
     if TOPIC not in fields and PRESENTER in fields:
-        # The speaker's own agenda item or opening line: "1. Tariq Haddad: calibrating the tower", "Priya: kits compared."
-        opening = [line.strip() for i, line in enumerate(lines) if line.strip() and i != title_index][:1]
-        for line in body.items + opening:
+        # The speaker's agenda item or opening line: "1. Tariq Haddad: calibrating the tower", "Priya: kits compared."
+        opening = next((line.strip() for i, line in enumerate(lines) if line.strip() and i != title_index), "")
+        for line in [*body.items, opening]:
             pair = split_name_and_topic(line, is_name)
             if pair and people.expand(pair[0]) == fields[PRESENTER]:
                 _fields(fields, sources, TOPIC, re.split(r"(?<=[.!?])\s", pair[1])[0].strip(" ."), f'line: "{line}"')
@@ -251,7 +238,7 @@ def _meeting(path: Path, lines: list[str], heading: str | None, env: _Envelope, 
     parts = path_parts(path, context.root)
     if parts:
         candidates.append((parts[-1], "file name"))
-        day = _day_in_month_folder(parts)
+        day = day_in_month_folder(parts)
         if day:
             candidates.append((day, "file name and folder"))
         candidates += [(part, "folder name") for part in reversed(parts[:-1])]
