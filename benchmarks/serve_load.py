@@ -199,7 +199,7 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.dtype == "auto":
-        from labtune.cli.serve import native_bfloat16
+        from labtune.model.bfloat16 import native_bfloat16
 
         args.dtype = "bfloat16" if native_bfloat16() else "float32"
     report = {"date": time.strftime("%Y-%m-%d %H:%M"), "load_average": os.getloadavg(), "args": vars(args)}

@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from labtune.errors import LabtuneError
+from labtune.model.bfloat16 import native_bfloat16
 
 API_KEY_VAR = "LABTUNE_API_KEY"
 
@@ -45,16 +46,6 @@ DtypeOption = Annotated[Dtype, typer.Option(help="Weights' type for the torch en
                                             "int8 weights with a scale per row (such a CPU only; faster, "
                                             "answers may differ: docs/serve.md). "
                                             "`labtune eval` scores in float32; near-ties may answer differently.")]
-
-
-def native_bfloat16() -> bool:
-    """Whether this CPU multiplies bfloat16 in hardware (AVX512-BF16 or AMX)."""
-    import torch
-
-    try:
-        return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
-    except AttributeError:  # a torch without these probes: assume emulation
-        return False
 
 
 class Style(str, Enum):

@@ -25,6 +25,29 @@ def test_yaml_config_with_command_line_overrides(tmp_path):
     assert load_config(None, {"lora": True}).lr == 2e-4  # LoRA's default learning rate
 
 
+@pytest.mark.parametrize("cuda, native, nproc, world_size, expected", [
+    (False, True, None, "1", True),     # one process on an AVX512-BF16/AMX CPU
+    (False, False, None, "1", False),   # emulated bfloat16 would be slower
+    (False, True, 2, "1", False),       # sharded CPU training stays in float32
+    (False, True, None, "2", False),    # ... also when torchrun launched this rank
+    (True, False, 2, "2", True),        # a GPU with bfloat16
+])
+def test_bf16_auto_is_resolved_where_it_is_faster(monkeypatch, tmp_path, cuda, native, nproc, world_size, expected):
+    from labtune.model import bfloat16
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: True)
+    monkeypatch.setattr(bfloat16, "native_bfloat16", lambda: native)
+    monkeypatch.setenv("WORLD_SIZE", world_size)
+    path = tmp_path / "c.yaml"
+    path.write_text("bf16: auto\n" + (f"nproc: {nproc}\n" if nproc else ""))
+    cfg = load_config(path)
+    assert cfg.bf16 is expected and f"bf16: {str(expected).lower()}" in cfg.to_yaml()  # the run records the choice
+    path.write_text("bf16: sometimes\n")
+    with pytest.raises(LabtuneError, match="c.yaml: field bf16: "):
+        load_config(path)
+
+
 def test_bad_config_names_the_file_and_field(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("learning_rat: 1e-4\n")
