@@ -1,8 +1,8 @@
 """`labtune learn` on the real default model and the bundled sample notes: the bar `make demo` shows.
 
-About 8 minutes on the 2-core CPU (SmolLM2-135M, the notes recipe). The held-out self-check, the
-other folders and seeds and the time targets are measured by benchmarks/notes_recipe.py, not asserted
-here.
+About 4-5 minutes on the 2-core CPU (SmolLM2-135M, the notes recipe, bfloat16 on its AVX512-BF16). The
+held-out self-check, the other folders and seeds and the time targets are measured by
+benchmarks/notes_recipe.py, not asserted here.
 """
 
 from __future__ import annotations
