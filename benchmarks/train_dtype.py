@@ -28,17 +28,12 @@ from serve_dtype import cpu_flags
 
 
 def notes_data(notes: Path, recipe: str, out: Path) -> Path:
-    from labtune.data.notes.synthesize import synthesize
-    from labtune.learn.general import replay
     from labtune.learn.inputs import read_folder
-    from labtune.learn.pipeline import write_data
+    from labtune.learn.pipeline import training_data, write_data
     from labtune.learn.recipe import load_recipe
     from labtune.model.run_dir import LEARN_DATA
 
-    chosen = load_recipe(recipe).with_seed(0)
-    made = synthesize(read_folder(notes).notes, chosen.synthesis)
-    mixed = replay(chosen.general.held_out).sample(
-        round(chosen.general.replay_per_conversation * len(made.conversations)), 0)
+    made, _, mixed = training_data(read_folder(notes).notes, load_recipe(recipe).with_seed(0), 0)
     write_data(made, mixed, out)
     return out / LEARN_DATA
 

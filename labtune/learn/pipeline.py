@@ -21,7 +21,7 @@ from labtune.data.convert import to_sharegpt, write_atomic
 from labtune.data.notes.synthesize import Synthesized, synthesize
 from labtune.learn.blend import blend_toward_base
 from labtune.learn.check import EarlyStop, TaughtAnswers, spread
-from labtune.learn.general import general_state, replay
+from labtune.learn.general import Replay, general_state, replay
 from labtune.learn.inputs import check_output, read_folder
 from labtune.learn.recipe import Recipe, load_recipe
 from labtune.learn.report import build_report, plot_report
@@ -49,6 +49,13 @@ class Clock:
             yield
         finally:
             self.seconds[name] = round(time.perf_counter() - started, 1)
+
+
+def training_data(notes: list, recipe: Recipe, seed: int) -> tuple[Synthesized, Replay, list]:
+    """The notes as Q&A, the general replay set, and its conversations mixed into training."""
+    made = synthesize(notes, recipe.synthesis)
+    general = replay(recipe.general.held_out)
+    return made, general, general.sample(round(recipe.general.replay_per_conversation * len(made.conversations)), seed)
 
 
 def write_data(made: Synthesized, mixed: list, output: Path) -> None:
@@ -119,9 +126,7 @@ def learn(notes_dir: Path, output: Path, model: str = DEFAULT_MODEL, questions_f
     with clock.stage("read"):
         folder = read_folder(notes_dir)
     with clock.stage("synthesize"):
-        made = synthesize(folder.notes, recipe.synthesis)
-        general = replay(recipe.general.held_out)
-        mixed = general.sample(round(recipe.general.replay_per_conversation * len(made.conversations)), seed)
+        made, general, mixed = training_data(folder.notes, recipe, seed)
         output.mkdir(parents=True, exist_ok=True)
         for stale in (REPORT, REPORT_PLOT):
             (output / stale).unlink(missing_ok=True)
