@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from labtune.errors import LabtuneError
 from labtune.model.resolve import DEFAULT_MODEL
@@ -84,6 +84,16 @@ class TrainConfig(BaseModel):
         if value not in SCHEDULERS:
             raise ValueError(f"must be one of {', '.join(SCHEDULERS)}")
         return value
+
+    @field_validator("bf16", mode="before")
+    @classmethod
+    def _bool_or_auto(cls, value):
+        if value == "auto":
+            return value
+        try:
+            return TypeAdapter(bool).validate_python(value)  # yes/no, on/off, 1/0 as pydantic reads them
+        except ValidationError:
+            raise ValueError("must be true, false or auto") from None
 
     @model_validator(mode="after")
     def _resolve_bf16(self) -> TrainConfig:
