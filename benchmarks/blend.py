@@ -21,7 +21,7 @@ from labtune.data.notes.synthesize import synthesize
 from labtune.eval import evaluate_questions, load_questions
 from labtune.eval.evaluate import accuracy
 from labtune.learn.blend import blend_toward_base
-from labtune.learn.check import TaughtAnswers, spread
+from labtune.learn.check import TaughtAnswers, watched
 from labtune.learn.general import general_state, replay
 from labtune.learn.inputs import read_folder
 from labtune.learn.pipeline import AFTER_TOKENS
@@ -55,7 +55,7 @@ def main() -> None:
     base_state = base.model.state_dict()
     tuned = load(args.run)
     report = {"run": args.run, "perplexity_base": before, "tuned": state(tuned, questions, held_out)}
-    check = TaughtAnswers(spread(made.check, recipe.check.questions, args.seed), tuned.template, tuned.tokenizer)
+    check = TaughtAnswers(watched(made.check, recipe.check.questions, args.seed), tuned.template, tuned.tokenizer)
     started = time.perf_counter()
     blend = blend_toward_base(tuned.model, base_state, check, args.shares or recipe.general.blend)
     report["blend"] = {**blend.to_dict(), "seconds": round(time.perf_counter() - started, 1)}

@@ -45,6 +45,12 @@ def spread(questions: list[CheckQuestion], count: int, seed: int) -> list[CheckQ
     return out
 
 
+def watched(questions: list[CheckQuestion], count: int, seed: int) -> list[CheckQuestion]:
+    """The questions early stopping and the blend score: up to `count` of the kinds training teaches
+    (a kind it does not teach would hold the check below any stopping bar), spread over the kinds."""
+    return spread([q for q in questions if q.taught], count, seed)
+
+
 def value_span(question: CheckQuestion) -> tuple[int, int]:
     """Where in the taught answer the asked-for value is (the first acceptable answer found there), from
     the meeting's topic on when the answer leads with it (the topic is what the value is recalled

@@ -20,7 +20,7 @@ from rich.console import Console
 from labtune.data.convert import to_sharegpt, write_atomic
 from labtune.data.notes.synthesize import Synthesized, synthesize
 from labtune.learn.blend import blend_toward_base
-from labtune.learn.check import EarlyStop, TaughtAnswers, spread
+from labtune.learn.check import EarlyStop, TaughtAnswers, spread, watched
 from labtune.learn.general import Replay, general_state, replay
 from labtune.learn.inputs import check_output, read_folder
 from labtune.learn.recipe import Recipe, load_recipe
@@ -151,9 +151,9 @@ def learn(notes_dir: Path, output: Path, model: str = DEFAULT_MODEL, questions_f
     tokenizer = load_tokenizer(model_dir)
     stopper = None
     if recipe.check.questions:
-        watched = spread(made.check, recipe.check.questions, seed)
-        stopper = EarlyStop(TaughtAnswers(watched, get_template(cfg.template, tokenizer), tokenizer), recipe.check,
-                            log=lambda line: console.print(f"   {line}", highlight=False))
+        check = TaughtAnswers(watched(made.check, recipe.check.questions, seed),
+                              get_template(cfg.template, tokenizer), tokenizer)
+        stopper = EarlyStop(check, recipe.check, log=lambda line: console.print(f"   {line}", highlight=False))
     console.print(f"[bold]3.[/] tuning {model} (recipe {recipe.name}: up to {cfg.num_train_epochs:g} epochs, "
                   f"lr {cfg.lr:g}" + (f", stopping when {recipe.check.stop_at:.0%} of {len(stopper.check.samples)} "
                                       "held-out questions are recalled" if stopper else "") + ")")

@@ -45,8 +45,9 @@ class CheckSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    questions: int = Field(48, ge=0, description="held-out questions scored during training (teacher-forced: "
-                           "would greedy decoding write the taught answer?); 0 turns early stopping off")
+    questions: int = Field(48, ge=0, description="held-out questions of the kinds training teaches, scored during "
+                           "training (teacher-forced: would greedy decoding write the taught answer?) and by the "
+                           "blend; 0 turns early stopping off")
     from_epochs: float = Field(1.0, ge=0, description="first check after this many epochs")
     every_epochs: float = Field(0.5, gt=0, description="then every this many epochs")
     stop_at: float = Field(1.0, ge=0, le=1, description="stop training once this share of them is right")

@@ -213,3 +213,11 @@ def test_a_months_calendar_sets_its_meetings_side_by_side(notes):
                      "for the grant renewal; on March 31, 2023, about oxygen microprofiles in the sediment."}
     months = {(n.date.year, n.date.month) for n in notes}
     assert made.kinds["calendar"] == 2 * len(months)
+
+
+
+def test_the_check_marks_questions_the_other_way_round_taught_only_when_the_plan_teaches_them(notes):
+    forward_only = synthesize(notes, SynthesisPlan(reverse_per_fact=0)).check
+    assert {q.kind for q in forward_only if not q.taught} == {"reverse"}
+    assert all(q.taught for q in forward_only if q.kind != "reverse")
+    assert all(q.taught for q in synthesize(notes, SynthesisPlan(reverse_per_fact=1)).check)

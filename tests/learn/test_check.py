@@ -8,7 +8,7 @@ import torch
 
 from labtune.data.notes.synthesize import CheckQuestion
 from labtune.data.templates import get_template
-from labtune.learn.check import EarlyStop, TaughtAnswers, spread, value_span
+from labtune.learn.check import EarlyStop, TaughtAnswers, spread, value_span, watched
 from labtune.learn.recipe import CheckSettings
 
 
@@ -76,3 +76,13 @@ def test_spread_lets_every_kind_take_turns():
     kinds = [q.kind for q in picked]
     assert len(picked) == 6 and kinds.count("reverse") == 1 and kinds.count("no_notes") == 1
     assert spread(asked, 6, seed=0) == picked and len(spread(asked, 100, seed=0)) == 22
+
+
+def test_stopping_and_the_blend_score_only_the_taught_kinds_each_taking_turns():
+    asked = [question(f"p{i}", "a", "presenter") for i in range(30)] + [question(f"t{i}", "b", "topic") for i in range(3)]
+    untaught = [CheckQuestion(f"r{i}", ["c"], "reverse", "d", taught=False) for i in range(30)]
+    scored = watched(asked + untaught, 12, seed=0)
+    assert len(scored) == 12 and all(q.taught for q in scored)
+    assert sum(q.kind == "topic" for q in scored) == 3  # a rare kind is not crowded out
+    assert {q.kind for q in watched(asked + untaught + [question("r", "c", "reverse")], 12, seed=0)} == \
+        {"presenter", "topic", "reverse"}

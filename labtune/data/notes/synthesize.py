@@ -82,6 +82,7 @@ class CheckQuestion:
     answers: list[str]  # acceptable answers (contains-match), as in a questions file
     kind: str  # presenter | recorder | topic | field | content | reverse | no_notes
     expected: str  # the sentence training teaches for it
+    taught: bool = True  # its kind is taught closed-book (reverse questions only when the plan asks them)
 
     def to_record(self) -> dict:
         return {"question": self.question, "answers": self.answers, "kind": self.kind, "expected": self.expected}
@@ -269,8 +270,13 @@ def passages_for(right: list[Meeting], meetings: list[Meeting], rng: random.Rand
 
 def check_questions(lessons: list[Lesson], people: list[PersonLesson], meetings: list[Meeting],
                     plan: SynthesisPlan, rng: random.Random, taken: set) -> list[CheckQuestion]:
-    """One held-out question per fact (and per person, topic and content fact the other way round)."""
+    """One held-out question per fact (and per person, topic and content fact the other way round).
+
+    Questions the other way round are asked even when the plan does not teach them (the report says
+    what the model can answer), marked untaught so that early stopping and the blend watch only what
+    training teaches."""
     asker = Asker(CHECK_QUESTIONS, CHECK_REVERSE, CHECK_SPELLINGS, CHECK_REFS, rng, meetings)
+    reverse_taught = plan.reverse_per_fact > 0
     out: list[CheckQuestion] = []
     texts = [(lesson, lesson.value) for lesson in lessons if lesson.kind in ("topic", "content")]
     for lesson in lessons:
@@ -286,13 +292,13 @@ def check_questions(lessons: list[Lesson], people: list[PersonLesson], meetings:
         if lesson.kind in ("topic", "content") and lesson.meeting.note.date and \
                 unambiguous(lesson.cue, lesson.value, others):
             dates = [long_date(lesson.meeting.note.date)]
-            out += [CheckQuestion(q, dates, "reverse", lesson.answer)
+            out += [CheckQuestion(q, dates, "reverse", lesson.answer, reverse_taught)
                     for q in asker.backward(lesson.kind, 1, cue=lesson.cue)]
     for person in people:
         dates = [long_date(m.note.date) for m in person.meetings if m.note.date]
         if dates:
-            out += [CheckQuestion(q, dates, "reverse", person.answer) for q in asker.backward(person.role, 1,
-                                                                                                name=person.name)]
+            out += [CheckQuestion(q, dates, "reverse", person.answer, reverse_taught)
+                    for q in asker.backward(person.role, 1, name=person.name)]
     count = max(1, round(plan.no_notes_per_meeting * len(meetings) / 2)) if plan.no_notes_per_meeting else 0
     for question, answer, _ in no_notes(meetings, count, asker, rng, taken):
         out.append(CheckQuestion(question, ["no notes"], "no_notes", answer))
