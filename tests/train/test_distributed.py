@@ -45,6 +45,16 @@ def run(cmd: list[str], timeout: int = 240) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
 
 
+def failure(proc: subprocess.CompletedProcess) -> str:
+    """What a failed launch said: each rank's last lines (the rank that failed first is often reported
+    above the others' and torchrun's tracebacks), then the end of stderr."""
+    per_rank: dict[str, list[str]] = {}
+    for line in proc.stderr.splitlines():
+        if match := re.match(r"\[rank(\d+)\]:", line):
+            per_rank.setdefault(match.group(1), []).append(line)
+    return "\n...\n".join(["\n".join(lines[-25:]) for _, lines in sorted(per_rank.items())] + [proc.stderr[-1500:]])
+
+
 def results(proc: subprocess.CompletedProcess) -> list[dict]:
     # Each rank writes whole lines; still parse by marker, not by line, in case two arrive glued together.
     decoder = json.JSONDecoder()
@@ -100,7 +110,7 @@ def fsdp(recipe, tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("fsdp")
     config = write_config(tmp / "config.yaml", {**recipe, "output_dir": str(tmp / "run")})
     proc = run([*TORCHRUN, "-m", "labtune", "train", str(config)])
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.returncode == 0, failure(proc)
     return tmp / "run"
 
 
@@ -130,7 +140,7 @@ def test_one_process_refuses_to_resume_a_torchrun_checkpoint(fsdp, recipe, tmp_p
 def test_ddp_through_the_nproc_launcher_follows_single_process(single, recipe, tmp_path):
     config = write_config(tmp_path / "config.yaml", {**recipe, "output_dir": str(tmp_path / "run")})
     proc = run([sys.executable, "-m", "labtune", "train", str(config), "--nproc", "2", "--distributed", "ddp"])
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.returncode == 0, failure(proc)
     assert losses(tmp_path / "run") == pytest.approx(losses(single), abs=1e-5)
     assert_same_weights(single, tmp_path / "run", atol=1e-5)
 
@@ -147,7 +157,7 @@ def checks(recipe, tmp_path_factory) -> dict[str, dict[int, dict]]:
     resumed = {**recipe, "output_dir": str(tmp / "resumed"), "distributed": "fsdp"}
     proc = run([*TORCHRUN, str(WORKER), "checks", json.dumps(cfg), json.dumps(lora), json.dumps(resumed), "3"],
                timeout=480)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.returncode == 0, failure(proc)
     by_scenario: dict[str, dict[int, dict]] = {}
     for row in results(proc):
         by_scenario.setdefault(row["scenario"], {})[row["rank"]] = row
