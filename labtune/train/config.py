@@ -39,6 +39,10 @@ class TrainConfig(BaseModel):
     gradient_accumulation_steps: int = Field(1, ge=1)
     learning_rate: float | None = Field(None, gt=0, description="default 2e-5 full, 2e-4 LoRA")
     weight_decay: float = Field(0.0, ge=0)
+    decay_to_base: float = Field(0.0, ge=0, description="after each step pull every trained weight back toward "
+                                 "the base model's by lr x this share of the difference (L2-SP, decoupled as "
+                                 "AdamW's weight decay): the update stays where the loss needs it, so less is "
+                                 "forgotten; keeps a copy of the trained weights")
     warmup_ratio: float = Field(0.03, ge=0, le=1)
     lr_scheduler_type: str = "cosine"
     max_grad_norm: float = Field(1.0, description="gradient clipping (0: off)")
