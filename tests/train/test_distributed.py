@@ -80,11 +80,12 @@ def assert_same_weights(a: Path, b: Path, atol: float) -> None:
 def recipe(tmp_path_factory, tiny_model_dir) -> dict:
     """Full fine-tune of the tiny model: 16 chats, 2 epochs, 2 optimizer steps per epoch, lr high
     enough that a wrong gradient shows in the weights. The global batch is 4 x 2 windows on 1 process
-    and 2 per rank x 2 ranks x 2 windows on 2."""
+    and 2 per rank x 2 ranks x 2 windows on 2. The pull toward the base (`decay_to_base`) is on, so
+    every comparison with one process also checks it on DDP's replicas, FSDP's shards and a resume."""
     data = write_chats(tmp_path_factory.mktemp("data") / "chats.json", 16)
     return dict(model=str(tiny_model_dir), data=[str(data)], per_device_train_batch_size=2,
                 gradient_accumulation_steps=2, num_train_epochs=2, learning_rate=1e-3, warmup_ratio=0.0,
-                save_steps=2, quiet=True, seed=7)
+                save_steps=2, quiet=True, seed=7, decay_to_base=50.0)
 
 
 # dropout 0: the masks depend on how the batch is split, everything else must not.
