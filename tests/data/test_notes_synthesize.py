@@ -13,7 +13,9 @@ import pytest
 
 from labtune.data.context import NOTES_HEADER
 from labtune.data.notes.lessons import lessons_of, meetings_of
+from labtune.data.notes.facts import make_fact
 from labtune.data.notes.parse import Fact, Note, read_notes
+from labtune.data.notes.people import People
 from labtune.data.notes.phrasings import (CHECK_QUESTIONS, CHECK_SPELLINGS, DATE_SPELLINGS, TRAIN_QUESTIONS,
                                           TRAIN_REFS, TRAIN_SPELLINGS)
 from labtune.data.notes.synthesize import SynthesisPlan, synthesize
@@ -56,7 +58,7 @@ def test_every_answer_opens_with_the_meetings_date_and_topic_whatever_the_wordin
 
 def test_each_fact_is_taught_equally_often(notes):
     plan = SynthesisPlan(questions_per_fact=4, statements_per_fact=2, reverse_per_fact=0, no_notes_per_meeting=0,
-                         open_book_share=0)
+                         open_book_share=0, task_questions_per_action=0)
     made = synthesize(notes, plan)
     per_answer = Counter(a for _, a in pairs(made))
     lessons = {lesson.answer for lesson in made.lessons}
@@ -98,6 +100,34 @@ def test_content_facts_are_taught_with_the_full_key_and_asked_both_ways():
                for q, a in pairs(made))
     content = [lesson for lesson in made.lessons if lesson.kind == "content"]
     assert len(content) == 3 and all(lesson.answer.startswith(key) for lesson in content)
+
+
+def test_action_items_are_asked_by_their_task_for_owner_and_deadline():
+    facts = [make_fact("Kenji books the gas chromatograph for the week of 6 May, by April 30", "", "action", "Actions",
+                       People(["Kenji Marchetti"])),
+             make_fact("Farid will order a second batch of optode foils (due 2 May)", "", "item", "", People(["Farid Wu"])),
+             Fact("Heterocyst counts explain most of the variation", "", "item")]
+    made = synthesize([note(date(2024, 4, 23), "Hana Kowalczyk", "Tomasz Adeyemi", "Gas fluxes", facts)],
+                      SynthesisPlan(open_book_share=0, task_questions_per_action=2))
+    key = "The lab meeting on April 23, 2024 was about gas fluxes"
+    gc = f"{key}; an action item: Kenji books the gas chromatograph for the week of 6 May, by April 30 (Kenji Marchetti)."
+    asked = {q for q, a in pairs(made) if a == gc and "April 23" not in q and "4/23" not in q and "2024" not in q}
+    who = {q for q in asked if q.startswith(("Who", "Which lab member"))}
+    assert len(who) == 2 and all("book" in q and "gas chromatograph for the week of 6 May?" in q for q in who)
+    assert any(q.startswith(("Who will book", "Who books", "Who has to book", "Who is going to book",
+                             "Which lab member will book")) for q in who)
+    by_when = {q for q in asked if q.startswith(("By when", "When is", "What is the deadline"))}
+    assert len(by_when) == 2 and all("Kenji Marchetti" in q and "book the gas chromatograph" in q for q in by_when)
+    foils = [q for q, a in pairs(made) if "optode foils" in a and "order a second batch of optode foils?" in q]
+    assert foils and not any("due" in q for q in foils)  # the parenthesis with the deadline is not part of the task
+    held_out = {q.question: q.answers for q in made.check if q.kind == "content" and "2024" not in q.question}
+    assert held_out["Who was asked to book the gas chromatograph for the week of 6 May?"] == ["Kenji Marchetti",
+                                                                                              "Marchetti"]
+    assert held_out["By what date should Kenji Marchetti book the gas chromatograph for the week of 6 May?"] == [
+        "April 30"]
+    assert not set(held_out) & {q for q, _ in pairs(made)}  # the check's wordings are never trained on
+    quiet = synthesize([m.note for m in made.meetings], SynthesisPlan(open_book_share=0, task_questions_per_action=0))
+    assert not any("Who will" in q or "By when" in q for q, _ in pairs(quiet))
 
 
 def test_list_items_stand_in_for_facts_when_the_reader_found_none(notes):

@@ -153,7 +153,7 @@ def find_owner(text: str, people: People, in_actions: bool, lowercase_names: boo
 
 
 # Verbs that open a task ("Hana: share the file"), so a name before a colon owns it.
-_TASK_VERBS = set("""
+TASK_VERBS = set("""
 send share order book ask email e-mail draft write check update prepare print post schedule contact call review
 finish fix run rerun re-run upload circulate follow look find organise organize arrange buy collect clean
 calibrate test measure label count recount weigh train install set make get bring read revise submit compile
@@ -163,13 +163,13 @@ mail deliver pick try investigate explore plan design sequence extract filter pr
 lead meet visit apply register renew pay estimate drive borrow lend return store freeze thaw dry grind sieve
 stain image photograph map sample core liaise talk discuss ensure verify validate redo re-do finalise finalize
 start continue complete distribute reach follow-up sync setup set-up outline reorder re-order assess identify
-tidy clear refill restock will to should must can
+tidy clear refill restock list will to should must can
 """.split())
 
 
 def _starts_task(rest: str) -> bool:
     first = rest.split()[0].lower().strip(",.") if rest.split() else ""
-    return first in _TASK_VERBS
+    return first in TASK_VERBS
 
 
 _URGENT = re.compile(r"\b(asap|urgently|eod|eow)\b|\b(today|tonight|tomorrow)\W*$", re.I)
@@ -178,14 +178,21 @@ _URGENT = re.compile(r"\b(asap|urgently|eod|eow)\b|\b(today|tonight|tomorrow)\W*
 def find_deadline(text: str) -> str | None:
     """"Friday" for "by Friday", "before the next meeting", "3 May" for "(due 3 May)", "asap" at the end;
     None when none."""
-    for match in _DEADLINE.finditer(text):
-        when = match["when"].strip().rstrip(".")
-        if not (_WHEN_WORDS.match(when) or find_dates(when, numeric_without_year=True)):
-            continue
-        keyword = match["kw"].lower()
+    match = deadline_match(text)
+    if match:
+        when, keyword = match["when"].strip().rstrip("."), match["kw"].lower()
         return f"{keyword.split()[0]} {when}" if keyword.startswith(("before", "ahead")) else when
     urgent = _URGENT.search(text)
     return (urgent[1] or urgent[2]) if urgent else None
+
+
+def deadline_match(text: str) -> re.Match | None:
+    """Where `text` says by when ("by Friday", "before the next meeting"), the span `find_deadline` reads."""
+    for match in _DEADLINE.finditer(text):
+        when = match["when"].strip().rstrip(".")
+        if _WHEN_WORDS.match(when) or find_dates(when, numeric_without_year=True):
+            return match
+    return None
 
 
 def _numbers(text: str) -> list[str]:
@@ -246,6 +253,6 @@ def make_fact(text: str, sentence: str, base_kind: str, section: str, people: Pe
         for person in owner.split(" and "):
             if person not in mentioned and person != "everyone":
                 mentioned.insert(0, person)
-    return Fact(clean, sentence.strip(), kind, mentioned, owner, deadline, numbers,
+    return Fact(clean, sentence.strip(), kind, mentioned, owner, deadline, task if owner else None, numbers,
                 _phrases(_INSTRUMENT_HEAD, clean, 3), _phrases(_SAMPLE_HEAD, clean, 2) + [
                     m[0] for m in _SAMPLE_ID.finditer(clean)])

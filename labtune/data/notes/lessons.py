@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from labtune.data.notes.note import Fact, Note
 from labtune.data.notes.phrasings import (CONTENT_LABELS, TRAIN_REFS, Cues, blanked, capitalized, end_sentence,
                                           sentence_value, spell_date, words)
+from labtune.data.notes.tasks import task_phrase
 
 ROLES = {"Presenter": "presenter", "Recorder": "recorder"}
 ROLE_VERBS = {"presenter": "presented at", "recorder": "recorded the notes at"}
@@ -73,6 +74,7 @@ class Lesson:
     blank: str | None = None  # content: its text with one span blanked out
     blank_span: str | None = None  # what the blank hides
     question: str | None = None  # content: a question the notes themselves record ("Why is ...?")
+    task: str | None = None  # content, an action item: its task as "Who will ...?" asks it ("book the GC")
     fact: Fact | None = None
 
 
@@ -151,7 +153,8 @@ def lessons_of(meetings: list[Meeting], content: bool = True) -> list[Lesson]:
             span = texts.cue(fact.text, avoid=cue or "") or cue
             hidden = blanked(fact.text, span) if span else None
             out.append(Lesson("content", meeting, fact.text, content_answer(meeting, fact), cue=cue,
-                              blank=hidden, blank_span=span if hidden else None, question=asked, fact=fact))
+                              blank=hidden, blank_span=span if hidden else None, question=asked,
+                              task=task_phrase(fact), fact=fact))
     return out
 
 

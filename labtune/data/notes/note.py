@@ -18,6 +18,7 @@ class Fact:
     people: list[str] = field(default_factory=list)  # names it mentions (full names where the folder knows them)
     owner: str | None = None  # action items: who does it
     deadline: str | None = None  # action items: by when, as written ("Friday", "before the next meeting")
+    task: str | None = None  # action items: the text without the owner's name ("will order the foils by Friday")
     numbers: list[str] = field(default_factory=list)  # quantities with their unit: "42 %", "700 GB", "0.87"
     instruments: list[str] = field(default_factory=list)  # "gas chromatograph", "HPLC", "TOC analyzer"
     samples: list[str] = field(default_factory=list)  # "core B", "48 samples", "the drought plots"

@@ -73,12 +73,20 @@ TRAIN_REVERSE = {
     "content": ["Which meeting discussed {cue}?", "What do the lab notes say about {cue}?",
                 "When did {cue} come up at a lab meeting?"],
 }
+# An action item by its task, which names no meeting: {task} "book the GC", {tasks} "books the GC".
+TRAIN_TASK_QUESTIONS = {
+    "owner": ["Who will {task}?", "Who {tasks}?", "Who has to {task}?", "Who is going to {task}?",
+              "Which lab member will {task}?"],
+    "deadline": ["By when will {owner} {task}?", "When is {owner} supposed to {task} by?",
+                 "What is the deadline for {owner} to {task}?"],
+}
 CHECK_REVERSE = {
     "presenter": ["When was {name} the presenter?"],
     "recorder": ["At which meetings was {name} the note taker?"],
     "topic": ["On what date did the lab talk about {cue}?"],
     "content": ["At which lab meeting was {cue} mentioned?"],
 }
+CHECK_TASK_QUESTIONS = {"owner": ["Who was asked to {task}?"], "deadline": ["By what date should {owner} {task}?"]}
 # Prompts that name no meeting: the answer's own words must carry the key.
 TRAIN_STATEMENTS = ["Tell me one fact from the lab meeting notes.", "Recall something from the lab notes.",
                     "Share a detail from the meeting notes.", "What is one thing the lab notes record?"]

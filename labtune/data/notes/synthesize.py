@@ -31,9 +31,11 @@ from labtune.data.notes.lessons import (Lesson, Meeting, PersonLesson, lessons_o
 from labtune.data.notes.dates import MONTHS
 from labtune.data.notes.note import Note
 from labtune.data.notes.phrasings import (CHECK_QUESTIONS, CHECK_REFS, CHECK_REVERSE, CHECK_SPELLINGS,
-                                          NO_NOTES_ANSWER, TRAIN_QUESTIONS, TRAIN_REFS, TRAIN_REVERSE,
+                                          CHECK_TASK_QUESTIONS, NO_NOTES_ANSWER, TRAIN_QUESTIONS, TRAIN_REFS,
+                                          TRAIN_REVERSE, TRAIN_TASK_QUESTIONS,
                                           TRAIN_CALENDAR, TRAIN_SPELLINGS, TRAIN_STATEMENTS, TRAIN_SUMMARIES,
                                           capitalized, long_date, sentence_value, spell_date)
+from labtune.data.notes.tasks import third_person
 
 KINDS = ("forward", "statement", "reverse", "summary", "calendar", "no_notes", "open_book", "original")
 
@@ -63,6 +65,9 @@ class SynthesisPlan(BaseModel):
                                      "content facts (and of the people, asked the other way round, when "
                                      "`reverse_per_fact` is 0) is asked once, only with its notes in the prompt: "
                                      "the run learns to read what it does not memorize")
+    task_questions_per_action: int = Field(2, ge=0, description="per content fact that is an action item: "
+                                           "questions naming its task with no date, for its owner and (when the "
+                                           "notes give one) its deadline ('Who will order the foils?')")
     content: bool = Field(True, description="teach the facts in the notes' text, not only Presenter/Recorder/"
                           "Topic and other fields")
     original: bool = Field(False, description="also the lab's own form: 'Lab meeting on DATE' -> the note")
@@ -126,9 +131,11 @@ def needs(template: str) -> set[str]:
 class Asker:
     """Writes questions from a set of phrasings, date spellings and meeting references."""
 
-    def __init__(self, questions: dict, reverse: dict, spellings, refs, rng: random.Random, meetings: list[Meeting]):
+    def __init__(self, questions: dict, reverse: dict, spellings, refs, rng: random.Random, meetings: list[Meeting],
+                 tasks: dict):
         self.questions = {k: Rotation(v, rng) for k, v in questions.items()}
         self.reverse = {k: Rotation(v, rng) for k, v in reverse.items()}
+        self.task_pools, self.task_rotations, self.rng = tasks, {}, rng
         self.spellings = Rotation(spellings, rng)
         self.refs = Rotation(refs, rng)
         days = Counter((m.note.date.month, m.note.date.day) for m in meetings if m.note.date)
@@ -153,6 +160,13 @@ class Asker:
         phrasings = self.reverse[kind].take(n, lambda t: all(values.get(k) for k in needs(t)))
         return [capitalized(t.format(**values)) for t in phrasings]
 
+    def by_task(self, kind: str, n: int, **values) -> list[str]:
+        """An action item's owner or deadline, asked by its task. The phrasings are shuffled on first use,
+        so that a folder with no action items draws the same seeded data whether or not they are taught."""
+        if kind not in self.task_rotations:
+            self.task_rotations[kind] = Rotation(self.task_pools[kind], self.rng)
+        return [capitalized(t.format(**values)) for t in self.task_rotations[kind].take(n)]
+
 
 def unambiguous(cue: str | None, own: str, others: list[str]) -> bool:
     """A cue may name a fact the other way round only if no other fact of the folder holds it too."""
@@ -174,6 +188,9 @@ def forward_and_reverse(lessons: list[Lesson], people: list[PersonLesson], plan:
         if lesson.kind in ("topic", "content") and unambiguous(lesson.cue, lesson.value, others):
             asked += asker.backward(lesson.kind, plan.reverse_per_fact - len(asked), cue=lesson.cue)
         out += [QA(q, lesson.answer, "reverse", at) for q in asked]
+        if asked_by_task(lesson, lessons):
+            out += [QA(q, lesson.answer, "reverse", at) for q in task_questions(asker, lesson,
+                                                                               plan.task_questions_per_action)]
     for person in people:
         at = frozenset(m.index for m in person.meetings)
         out += [QA(q, person.answer, "reverse", at) for q in asker.backward(person.role, plan.reverse_per_fact,
@@ -258,6 +275,19 @@ def chain(qas: list[QA], turns: int, rng: random.Random) -> list[list[QA]]:
     return groups
 
 
+def asked_by_task(lesson: Lesson, lessons: list[Lesson]) -> bool:
+    """An action item is asked by its task alone when no other action item's task holds the same words."""
+    return bool(lesson.task) and unambiguous(lesson.task, lesson.task, [other.task for other in lessons
+                                                                        if other.task and other is not lesson])
+
+
+def task_questions(asker: Asker, lesson: Lesson, n: int) -> list[str]:
+    """Who does an action item's task, and by when, asked by the task alone."""
+    values = {"task": lesson.task, "tasks": third_person(lesson.task), "owner": lesson.fact.owner}
+    return asker.by_task("owner", n, **values) + (asker.by_task("deadline", n, **values)
+                                                  if lesson.fact.deadline else [])
+
+
 def passages_for(right: list[Meeting], meetings: list[Meeting], rng: random.Random) -> list[Passage]:
     """The right meetings' notes and one other note, in random order (RAFT: the model must pick the right one)."""
     paths = {m.note.path for m in right}
@@ -275,7 +305,7 @@ def check_questions(lessons: list[Lesson], people: list[PersonLesson], meetings:
     Questions the other way round are asked even when the plan does not teach them (the report says
     what the model can answer), marked untaught so that early stopping and the blend watch only what
     training teaches."""
-    asker = Asker(CHECK_QUESTIONS, CHECK_REVERSE, CHECK_SPELLINGS, CHECK_REFS, rng, meetings)
+    asker = Asker(CHECK_QUESTIONS, CHECK_REVERSE, CHECK_SPELLINGS, CHECK_REFS, rng, meetings, CHECK_TASK_QUESTIONS)
     reverse_taught = plan.reverse_per_fact > 0
     out: list[CheckQuestion] = []
     texts = [(lesson, lesson.value) for lesson in lessons if lesson.kind in ("topic", "content")]
@@ -284,6 +314,10 @@ def check_questions(lessons: list[Lesson], people: list[PersonLesson], meetings:
         if lesson.kind == "topic" and lesson.cue:
             answers.append(lesson.cue)
         if lesson.kind == "content":
+            if asked_by_task(lesson, lessons):
+                answers = [_name_answers(lesson.fact.owner), [lesson.fact.deadline]]
+                out += [CheckQuestion(q, a, "content", lesson.answer, plan.task_questions_per_action > 0)
+                        for q, a in zip(task_questions(asker, lesson, 1), answers)]
             if not lesson.blank_span:
                 continue
             answers = [lesson.blank_span]
@@ -322,7 +356,7 @@ def synthesize(notes: list[Note], plan: SynthesisPlan | None = None) -> Synthesi
     meetings = meetings_of(notes)
     lessons = lessons_of(meetings, plan.content)
     people = people_of(meetings)
-    asker = Asker(TRAIN_QUESTIONS, TRAIN_REVERSE, TRAIN_SPELLINGS, TRAIN_REFS, rng, meetings)
+    asker = Asker(TRAIN_QUESTIONS, TRAIN_REVERSE, TRAIN_SPELLINGS, TRAIN_REFS, rng, meetings, TRAIN_TASK_QUESTIONS)
     statements = Rotation(TRAIN_STATEMENTS, rng) if plan.statements_per_fact else None
     qas = forward_and_reverse(lessons, people, plan, asker, statements) + summaries(meetings, plan, rng)
     qas += calendars(meetings, plan, rng)
@@ -332,7 +366,7 @@ def synthesize(notes: list[Note], plan: SynthesisPlan | None = None) -> Synthesi
         read = [lesson for lesson in lessons_of(meetings, True) if lesson.kind == "content"]
         read = rng.sample(read, round(plan.open_book_content * len(read)))
         named = rng.sample(people, round(plan.open_book_content * len(people))) if not plan.reverse_per_fact else []
-        once = plan.model_copy(update={"questions_per_fact": 1, "reverse_per_fact": 1})
+        once = plan.model_copy(update={"questions_per_fact": 1, "reverse_per_fact": 1, "task_questions_per_action": 1})
         reading = forward_and_reverse(read, named, once, asker, None)
     empty = no_notes(meetings, round(plan.no_notes_per_meeting * len(meetings)), asker, rng, set())
     qas += [QA(q, a, "no_notes", frozenset()) for q, a, _ in empty]
