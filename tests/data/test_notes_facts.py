@@ -23,6 +23,8 @@ PEOPLE = People(["Hana Kowal", "Tomasz Nowak", "Ana Lima", "Ravi Shah"])
     ("Everyone: sign up for a slot", True, "everyone"),
     ("Zoe will email the vendor", False, "Zoe"),  # a capitalised name the folder does not know
     ("The pump will be fixed on Monday", False, None),
+    ("Calibration should be repeated every morning", True, None),  # a passive's subject is no owner
+    ("Hana will be presenting in June", False, "Hana Kowal"),
     ("Ana: can you check?", False, None),
     ("Ana thinks it is fine", False, None),
     ("Location: room 12", False, None),

@@ -28,6 +28,7 @@ _NAME_MODAL = re.compile(rf"^(?P<name>{_NAME}?(?:\s+(?:and|&)\s+{_NAME}?)?)\s+(?
                          re.I)
 _NAME_VERB = re.compile(rf"^(?P<name>{_NAME}?)\s+(?P<verb>[a-z][a-z-]+s)\b\s+(?P<rest>.*)$")  # "Kenji books the GC"
 _TRAILING_OWNER = re.compile(rf"\s*(?:[–—-]|→|->|=>)\s*(?P<d>{_NAME})\s*(?:,\s*[^,]{{1,20}})?[.]?$")
+_PASSIVE = re.compile(r"be\s+[a-z]+(?:ed|en|wn)\b")
 _LEADING_OWNER = re.compile(rf"^[\[(](?P<name>{_NAME})[\])]\s+(?P<rest>\S.*)$")  # "[Ana] book the room"
 _PARENTHESES = re.compile(r"[(\[](?P<inside>[^()\[\]]{1,80})[)\]]")
 _OWNER_WORDS = re.compile(r"^(?:owner|owners|assigned\s+to|assignee|responsible|lead|who)\s*[:=-]?\s*", re.I)
@@ -134,6 +135,8 @@ def find_owner(text: str, people: People, in_actions: bool, lowercase_names: boo
             if owner:
                 return owner, colon["rest"]
     modal = _NAME_MODAL.match(text)
+    if modal and _PASSIVE.match(modal["rest"]) and not people.lookup(modal["name"]):
+        modal = None  # "Calibration should be repeated every morning": a thing, not a person, is its subject
     if modal:
         owner = _owner_name(modal["name"], people, lowercase_names, strict=False)
         if owner:
