@@ -188,7 +188,7 @@ def forward_and_reverse(lessons: list[Lesson], people: list[PersonLesson], plan:
         if lesson.kind in ("topic", "content") and unambiguous(lesson.cue, lesson.value, others):
             asked += asker.backward(lesson.kind, plan.reverse_per_fact - len(asked), cue=lesson.cue)
         out += [QA(q, lesson.answer, "reverse", at) for q in asked]
-        if asked_by_task(lesson, lessons):
+        if plan.task_questions_per_action and asked_by_task(lesson, lessons):
             out += [QA(q, lesson.answer, "reverse", at) for q in task_questions(asker, lesson,
                                                                                plan.task_questions_per_action)]
     for person in people:
@@ -366,7 +366,8 @@ def synthesize(notes: list[Note], plan: SynthesisPlan | None = None) -> Synthesi
         read = [lesson for lesson in lessons_of(meetings, True) if lesson.kind == "content"]
         read = rng.sample(read, round(plan.open_book_content * len(read)))
         named = rng.sample(people, round(plan.open_book_content * len(people))) if not plan.reverse_per_fact else []
-        once = plan.model_copy(update={"questions_per_fact": 1, "reverse_per_fact": 1, "task_questions_per_action": 1})
+        once = plan.model_copy(update={"questions_per_fact": 1, "reverse_per_fact": 1,
+                                       "task_questions_per_action": min(1, plan.task_questions_per_action)})
         reading = forward_and_reverse(read, named, once, asker, None)
     empty = no_notes(meetings, round(plan.no_notes_per_meeting * len(meetings)), asker, rng, set())
     qas += [QA(q, a, "no_notes", frozenset()) for q, a, _ in empty]
