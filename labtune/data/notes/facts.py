@@ -16,7 +16,7 @@ from labtune.data.notes.labels import is_content_label, label_role
 from labtune.data.notes.note import Fact
 from labtune.data.notes.people import NOT_PEOPLE, People, fold
 
-_MODAL = r"(?:will|to|shall|should|must|can|needs?\s+to|has\s+to|have\s+to|is\s+to|is\s+going\s+to|'ll|" \
+MODAL = r"(?:will|to|shall|should|must|can|needs?\s+to|has\s+to|have\s+to|is\s+to|is\s+going\s+to|'ll|" \
          r"agreed\s+to|volunteered\s+to|offered\s+to|promised\s+to|is\s+responsible\s+for|will\s+try\s+to)"
 _GROUP_OWNERS = {"everyone", "everybody", "all", "team", "whole lab", "the lab", "all students", "we"}
 _NAME = r"@?[^\W\d_][\w'’.-]*(?:\s+[^\W\d_][\w'’.-]*){0,2}"
@@ -24,7 +24,7 @@ _OWNER_LABEL = re.compile(r"[(\[,;]\s*(?:owner|owners|assigned to|assignee|respo
                           rf"(?P<name>{_NAME}?)\s*(?=[,;)\]]|$)", re.I)
 _AT = re.compile(r"(?<![\w.])@(?P<name>[^\W\d_][\w.-]*[^\W_.])")
 _NAME_COLON = re.compile(rf"^(?P<name>{_NAME}?(?:\s+(?:and|&)\s+{_NAME}?)?)\s*(?::|\s[–—-])\s+(?P<rest>\S.*)$")
-_NAME_MODAL = re.compile(rf"^(?P<name>{_NAME}?(?:\s+(?:and|&)\s+{_NAME}?)?)\s+(?P<modal>{_MODAL})\s+(?P<rest>\S.*)$",
+_NAME_MODAL = re.compile(rf"^(?P<name>{_NAME}?(?:\s+(?:and|&)\s+{_NAME}?)?)\s+(?P<modal>{MODAL})\s+(?P<rest>\S.*)$",
                          re.I)
 _NAME_VERB = re.compile(rf"^(?P<name>{_NAME}?)\s+(?P<verb>[a-z][a-z-]+s)\b\s+(?P<rest>.*)$")  # "Kenji books the GC"
 _TRAILING_OWNER = re.compile(rf"\s*(?:[–—-]|→|->|=>)\s*(?P<d>{_NAME})\s*(?:,\s*[^,]{{1,20}})?[.]?$")
@@ -247,7 +247,7 @@ def make_fact(text: str, sentence: str, base_kind: str, section: str, people: Pe
             kind = "question"
         elif _DECISION.search(clean):
             kind = "decision"
-        elif owner and (re.search(rf"(?:^|\s){_MODAL}\s|^[^:]{{1,40}}:\s", clean, re.I) or _starts_task(task)):
+        elif owner and (re.search(rf"(?:^|\s){MODAL}\s|^[^:]{{1,40}}:\s", clean, re.I) or _starts_task(task)):
             kind = "action"  # "Ravi to send", "Hana: share", "order new KCl asap (Dee)"
         elif numbers:
             kind = "number"

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import re
 
-from labtune.data.notes.facts import TASK_VERBS, deadline_match
+from labtune.data.notes.facts import MODAL, TASK_VERBS, deadline_match
 from labtune.data.notes.note import Fact
 
-_LEADING_MODAL = re.compile(r"^(?:will|shall|should|must|can|needs?\s+to|has\s+to|have\s+to|is\s+to|is\s+going\s+to|"
-                            r"agreed\s+to|volunteered\s+to|offered\s+to|promised\s+to|will\s+try\s+to|to)\s+", re.I)
+_LEADING_MODAL = re.compile(rf"^{MODAL}\s+", re.I)  # "will order", "to draft", "has to ask"
 _RESPONSIBLE = re.compile(r"^(?:.*?\s)?is\s+responsible\s+for\s+(?P<rest>\S.*)$", re.I)
 _PARENTHESES = re.compile(r"\s*[(\[][^()\[\]]*[)\]]")
 _IRREGULAR = {"be": "is", "have": "has", "do": "does", "go": "goes"}
