@@ -8,10 +8,11 @@
 Folders: `labnotes` (the bundled samples the recipe is tuned on), `messy` (bundled notes written the
 ways people write them; reported, not tuned on) and `unseen` (benchmarks/fixtures: other people,
 dates and topics in the neat layout, for generalisation). For each folder it prints the mean and the
-worst accuracy over the seeds per question kind (presenter, recorder, topic, content, reverse, ...), the
-held-out self-check, whether the primary-colours probe was kept, the general perplexity change, tokens
-trained and seconds, with the fp32 matmul peak (GFLOP/s) measured right before each run: the shared
-VM's speed varies several-fold, so a time means little without it. Results also go to OUT/results.json.
+worst accuracy over the seeds per question kind (presenter, recorder, topic, content, reverse, ...),
+the same open-book (the run's notes index in the prompt, as chat and serve answer), the held-out
+self-check, whether the primary-colours probe was kept, the general perplexity change, tokens trained
+and seconds, with the fp32 matmul peak (GFLOP/s) measured right before each run: the shared VM's
+speed varies several-fold, so a time means little without it. Results also go to OUT/results.json.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ def one_run(name: str, notes: Path, questions: Path, seed: int, recipe: str | No
     probes = {p["question"]: p for p in report["general"]["probes"]}
     return {"folder": name, "seed": seed, "matmul_peak_gflops": round(peak, 1),
             "questions": report["questions"]["after"], "before": report["questions"]["before"]["overall"],
+            "open_book": report["questions"].get("open_book", {}).get("after"),
+            "open_book_before": report["questions"].get("open_book", {}).get("before", {}).get("overall"),
             "self_check": report["self_check"]["accuracy"],
             "colours_kept": probes[PRIMARY]["kept_after"], "colours": probes[PRIMARY]["after"],
             "probes_kept": sum(p["kept_after"] for p in probes.values()), "probes": len(probes),
@@ -68,10 +71,17 @@ def summary_table(name: str, runs: list[dict]) -> Table:
     for kind in kinds:
         scores = [r["questions"].get(kind, 0.0) for r in runs]
         table.add_row(f"questions: {kind}", f"{statistics.mean(scores):.0%}", f"{min(scores):.0%}")
+    opened = [r for r in runs if r.get("open_book")]
+    for kind in kinds if len(opened) == len(runs) else []:
+        scores = [r["open_book"].get(kind, 0.0) for r in runs]
+        table.add_row(f"open-book: {kind}", f"{statistics.mean(scores):.0%}", f"{min(scores):.0%}")
     checks = [r["self_check"]["overall"] for r in runs]
     table.add_row("self-check (held out)", f"{statistics.mean(checks):.0%}", f"{min(checks):.0%}")
     table.add_row("before tuning", f"{statistics.mean(r['before'] for r in runs):.0%}",
                   f"{max(r['before'] for r in runs):.0%} (best)")
+    if len(opened) == len(runs):
+        table.add_row("before tuning, open-book", f"{statistics.mean(r['open_book_before'] for r in runs):.0%}",
+                      f"{max(r['open_book_before'] for r in runs):.0%} (best)")
     table.add_row("primary colours kept", f"{sum(r['colours_kept'] for r in runs)}/{len(runs)}", "")
     kept = [r.get("blend", 1.0) for r in runs]
     table.add_row("tuning kept (blend)", f"{statistics.mean(kept):g}", f"{min(kept):g} (least)")

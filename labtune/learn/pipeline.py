@@ -1,9 +1,10 @@
 """`labtune learn`: a folder of notes -> a tuned run that answers questions about them, and a report.
 
 read (refusing bad input before anything is written) -> synthesize (every fact as Q&A, the base
-model's general answers mixed back in, a held-out self-check set aside) -> ask the base model (general
-probes, general perplexity, --questions) -> tune (stopping on the held-out check) -> ask the tuned model
-(self-check, --questions, general) -> retrieval index -> report (terminal, report.json, report.png).
+model's general answers mixed back in, a held-out self-check set aside) -> retrieval index -> ask the
+base model (general probes, general perplexity, --questions closed- and open-book) -> tune (stopping on
+the held-out check) -> ask the tuned model (self-check, --questions closed- and open-book, general) ->
+report (terminal, report.json, report.png).
 """
 
 from __future__ import annotations
@@ -75,11 +76,11 @@ def answer_tokens(expected: list[str], tokenizer) -> int:
     return min(max(longest + 8, 32), 160)
 
 
-def build_retrieval_index(notes_dir: Path, run_dir: Path) -> dict:
-    """The run's notes index, for open-book answers in chat, serve and eval.
+def build_retrieval_index(notes_dir: Path, run_dir: Path):
+    """The run's notes index, for open-book answers in chat, serve and eval, and what to report of it.
 
-    The run is trained and checked by now, so a failure here is reported (terminal and report), not
-    raised: the tuned model is still there to use closed-book, and `labtune index` can build it later.
+    A failure here is reported (terminal and report), not raised: the run still tunes and answers
+    closed-book, and `labtune index` can build the index later.
     """
     from labtune.retrieval import build_index
 
@@ -87,8 +88,20 @@ def build_retrieval_index(notes_dir: Path, run_dir: Path) -> dict:
     try:
         built = build_index(notes_dir, index_dir)
     except Exception as exc:  # noqa: BLE001 - reported in the report and on the terminal
-        return {"error": f"{type(exc).__name__}: {exc}"}
-    return {"path": str(index_dir), "chunks": len(built.index.chunks), "seconds": round(built.seconds, 2)}
+        return {"error": f"{type(exc).__name__}: {exc}"}, None
+    return {"path": str(index_dir), "chunks": len(built.index.chunks), "seconds": round(built.seconds, 2)}, built.index
+
+
+def ask(loaded, questions: list, max_new_tokens: int, index) -> dict:
+    """--questions answered from the weights alone and, with the run's index, open-book (as chat and
+    serve answer when a run has an index)."""
+    from labtune.eval import evaluate_questions
+
+    asked = {"closed": evaluate_questions(loaded, questions, max_new_tokens=max_new_tokens, batch_size=64)}
+    if index is not None:
+        asked["open"] = evaluate_questions(loaded, questions, max_new_tokens=max_new_tokens, batch_size=32,
+                                           notes=index)
+    return asked
 
 
 def blend_back(output: Path, model: str, check: TaughtAnswers, grid: list[float]):
@@ -138,12 +151,19 @@ def learn(notes_dir: Path, output: Path, model: str = DEFAULT_MODEL, questions_f
                   f"{len(made.conversations)} conversations, + {len(mixed)} general replay -> {output / LEARN_DATA}",
                   highlight=False)
 
-    console.print(f"[bold]2.[/] asking {model} before tuning" + (f" ({len(questions)} questions)" if questions else ""))
+    with clock.stage("index"):
+        index, notes_index = build_retrieval_index(notes_dir, output)
+    if "error" in index:
+        console.print(f"[yellow]the retrieval index was not built: {index['error']}[/]", highlight=False)
+
+    console.print(f"[bold]2.[/] asking {model} before tuning" + (f" ({len(questions)} questions"
+                                                                 + (", also with the notes" if notes_index else "")
+                                                                 + ")" if questions else ""))
     with clock.stage("before"):
         base = load(model)
         before = {"general": general_state(base, general.held_out)}
         if questions:
-            before["questions"] = evaluate_questions(base, questions, max_new_tokens=BEFORE_TOKENS, batch_size=64)
+            before["questions"] = ask(base, questions, BEFORE_TOKENS, notes_index)
         del base
 
     cfg = recipe.train_config(data=[str(output / LEARN_DATA)], output_dir=str(output), overwrite_output_dir=True,
@@ -181,12 +201,8 @@ def learn(notes_dir: Path, output: Path, model: str = DEFAULT_MODEL, questions_f
                                         batch_size=64)
         after = {"general": general_state(tuned, general.held_out)}
         if questions:
-            after["questions"] = evaluate_questions(tuned, questions, max_new_tokens=AFTER_TOKENS, batch_size=64)
+            after["questions"] = ask(tuned, questions, AFTER_TOKENS, notes_index)
         del tuned
-    with clock.stage("index"):
-        index = build_retrieval_index(notes_dir, output)
-    if "error" in index:
-        console.print(f"[yellow]the retrieval index was not built: {index['error']}[/]", highlight=False)
     clock.seconds["total"] = round(time.perf_counter() - started, 1)
     report = build_report(notes_dir=notes_dir, run=RunDir(output), model=model, seed=seed, recipe=recipe,
                           folder=folder, made=made, replayed=len(mixed), stopper=stopper, self_check=self_check,

@@ -65,13 +65,20 @@ def build_report(*, notes_dir, run, model, seed, recipe, folder, made, replayed,
         "seconds": seconds,
     }
     if "questions" in after:
-        pairs = zip(before["questions"], after["questions"])
+        b, a = before["questions"], after["questions"]
         report["questions"] = {
             "file": str(questions_file),
-            "before": _rounded(accuracy(before["questions"])), "after": _rounded(accuracy(after["questions"])),
-            "results": [{"question": b.question, "answers": b.answers, "kind": b.kind, "before": b.answer,
-                         "after": a.answer, "correct_before": b.correct, "correct_after": a.correct}
-                        for b, a in pairs]}
+            "before": _rounded(accuracy(b["closed"])), "after": _rounded(accuracy(a["closed"])),
+            "results": [{"question": qb.question, "answers": qb.answers, "kind": qb.kind, "before": qb.answer,
+                         "after": qa.answer, "correct_before": qb.correct, "correct_after": qa.correct}
+                        for qb, qa in zip(b["closed"], a["closed"])]}
+        if "open" in a:
+            # With the run's notes index in the prompt, as chat and serve answer when a run has one.
+            report["questions"]["open_book"] = {"before": _rounded(accuracy(b["open"])),
+                                                "after": _rounded(accuracy(a["open"]))}
+            for row, ob, oa in zip(report["questions"]["results"], b["open"], a["open"]):
+                row.update(open_book_before=ob.answer, open_book_after=oa.answer,
+                           correct_open_book_before=ob.correct, correct_open_book_after=oa.correct)
     return report
 
 
@@ -89,6 +96,8 @@ def plot_report(report: dict, path: Path) -> Path:
     series = [("self-check (held out)", report["self_check"]["accuracy"])]
     if "questions" in report:
         series += [("questions, before", report["questions"]["before"]), ("questions, after", report["questions"]["after"])]
+        if "open_book" in report["questions"]:
+            series += [("questions, after, open-book", report["questions"]["open_book"]["after"])]
     kinds = sorted({k for _, scores in series for k in scores}, key=lambda k: (KIND_ORDER + ("overall", k)).index(k))
     width = 0.8 / len(series)
     for i, (label, scores) in enumerate(series):
@@ -156,6 +165,11 @@ def print_report(report: dict, console: Console, last_question: bool = False) ->
         q = report["questions"]
         console.print(f"questions: {q['before']['overall']:.0%} before, {q['after']['overall']:.0%} after "
                       f"({_scores(q['after'])})", highlight=False)
+        if "open_book" in q:
+            opened = q["open_book"]
+            console.print(f"questions with the notes in the prompt (open-book, as chat and serve answer): "
+                          f"{opened['before']['overall']:.0%} before, {opened['after']['overall']:.0%} after "
+                          f"({_scores(opened['after'])})", highlight=False)
     general = report["general"]
     for probe in general["probes"]:
         console.print(f"general check, {probe['question']!r}\n  before: {_mark(probe['kept_before'])} "

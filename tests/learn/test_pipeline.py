@@ -49,6 +49,11 @@ def test_learn_writes_the_run_its_data_and_a_report(tmp_path, tiny_model_dir, sm
     assert len(report["self_check"]["results"]) == 7 and "overall" in report["self_check"]["accuracy"]
     assert [r["question"] for r in report["questions"]["results"]] == [q["question"] for q in QUESTIONS]
     assert set(report["questions"]["before"]) == {"presenter", "topic", "overall"}
+    # Asked again with the run's notes index, as chat and serve answer, for the base model and the run.
+    opened = report["questions"]["open_book"]
+    assert set(opened["before"]) == set(opened["after"]) == {"presenter", "topic", "overall"}
+    assert all(isinstance(r["open_book_after"], str) and "correct_open_book_before" in r
+               for r in report["questions"]["results"])
     assert [p["question"] for p in report["general"]["probes"]][0] == "What are the three primary colors?"
     assert report["general"]["perplexity_before"] > 0 and report["general"]["perplexity_change"] is not None
     assert report["index"]["chunks"] == 13 and (out / "index" / "index.json").is_file()
@@ -60,6 +65,7 @@ def test_learn_writes_the_run_its_data_and_a_report(tmp_path, tiny_model_dir, sm
     print_report(report, console, last_question=True)
     text = console.export_text()
     assert "2023-04-14" in text and "self-check, 7 held-out questions" in text and "general perplexity" in text
+    assert "questions with the notes in the prompt (open-book" in text
     assert text.rstrip().endswith(f"labtune chat {out}")
 
 
