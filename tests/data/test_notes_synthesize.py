@@ -207,7 +207,7 @@ def test_a_folder_that_writes_dates_day_first_is_asked_them_day_first():
     made = synthesize(folder.notes, SynthesisPlan(content=False), folder.day_first)
     trained, checked = [q for q, _ in pairs(made)], [q.question for q in made.check]
     talk = date(2024, 2, 20)
-    assert any("20/02/2024" in q for q in trained) and any("20 February 2024" in q for q in trained)
+    assert any("20/02/2024" in q for q in trained)
     assert not any(re.search(r"\b2/20/2024\b", q) for q in trained + checked)  # the month-first spelling
     for spelling in DAY_FIRST_CHECK_SPELLINGS:  # held out of training, asked in the check
         assert not any(DATE_SPELLINGS[spelling](talk) in q for q in trained)

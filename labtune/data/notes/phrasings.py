@@ -30,10 +30,9 @@ DATE_SPELLINGS = {
 }
 TRAIN_SPELLINGS = ("slash", "long", "iso", "day")
 CHECK_SPELLINGS = ("day_month", "abbrev", "short_year")
-# A folder whose notes write numeric dates day first (20/02/2024) is asked about them that way too: its
-# slash dates are day first, and "20 February 2024" is trained, not held out.
-DAY_FIRST_TRAIN_SPELLINGS = ("slash_dmy", "long", "iso", "day_month")
-DAY_FIRST_CHECK_SPELLINGS = ("abbrev_dmy", "abbrev", "short_year_dmy")
+# A folder whose notes write numeric dates day first (20/02/2024) is asked its slash dates that way too.
+DAY_FIRST_TRAIN_SPELLINGS = ("slash_dmy", "long", "iso", "day")
+DAY_FIRST_CHECK_SPELLINGS = ("day_month", "abbrev", "short_year_dmy")
 
 
 def date_spellings(day_first: bool | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
