@@ -48,8 +48,7 @@ def main() -> None:
     args = parser.parse_args()
 
     recipe = load_recipe(args.recipe).with_seed(args.seed)
-    folder = read_folder(args.notes)
-    made = synthesize(folder.notes, recipe.synthesis, folder.day_first)
+    made = synthesize(read_folder(args.notes).notes, recipe.synthesis)
     questions, held_out = load_questions(args.questions), replay(recipe.general.held_out).held_out
     base = load(args.base)
     before = general_state(base, held_out)["perplexity"]

@@ -16,11 +16,9 @@ from labtune.data.notes.lessons import lessons_of, meetings_of
 from labtune.data.notes.facts import make_fact
 from labtune.data.notes.parse import Fact, Note, read_notes
 from labtune.data.notes.people import People
-from labtune.data.notes.phrasings import (CHECK_QUESTIONS, CHECK_SPELLINGS, DATE_SPELLINGS,
-                                          DAY_FIRST_CHECK_SPELLINGS, DAY_FIRST_TRAIN_SPELLINGS, TRAIN_QUESTIONS,
+from labtune.data.notes.phrasings import (CHECK_QUESTIONS, CHECK_SPELLINGS, DATE_SPELLINGS, TRAIN_QUESTIONS,
                                           TRAIN_REFS, TRAIN_SPELLINGS)
 from labtune.data.notes.synthesize import SynthesisPlan, synthesize
-from labtune.samples import HERE as SAMPLES
 from labtune.samples import LABNOTES, LABNOTES_QUESTIONS
 
 
@@ -199,23 +197,6 @@ def test_open_book_content_teaches_the_notes_text_only_with_the_note_in_the_prom
                and c.messages[1].content in texts | people]  # a quarter of the facts and people, each once
     assert len({a for a in reading if a in texts}) == round(0.25 * len(texts))
     assert len({a for a in reading if a in people}) == round(0.25 * len(people))
-
-
-def test_a_folder_that_writes_dates_day_first_is_asked_them_day_first():
-    folder = read_notes(SAMPLES / "labnotes-messy")  # "Lab meeting 20/02/2024", "27/02/24"
-    assert folder.day_first
-    made = synthesize(folder.notes, SynthesisPlan(content=False), folder.day_first)
-    trained, checked = [q for q, _ in pairs(made)], [q.question for q in made.check]
-    talk = date(2024, 2, 20)
-    assert any("20/02/2024" in q for q in trained)
-    assert not any(re.search(r"\b2/20/2024\b", q) for q in trained + checked)  # the month-first spelling
-    for spelling in DAY_FIRST_CHECK_SPELLINGS:  # held out of training, asked in the check
-        assert not any(DATE_SPELLINGS[spelling](talk) in q for q in trained)
-    assert any(DATE_SPELLINGS[s](talk) in q for q in checked for s in DAY_FIRST_CHECK_SPELLINGS)
-    assert not set(DAY_FIRST_TRAIN_SPELLINGS) & set(DAY_FIRST_CHECK_SPELLINGS)
-    # The same notes read as month-first (no evidence) get the month-first spellings.
-    us = [q for q, _ in pairs(synthesize(folder.notes, SynthesisPlan(content=False)))]
-    assert any("2/20/2024" in q for q in us) and not any("20/02/2024" in q for q in us)
 
 
 def test_the_self_check_uses_only_wordings_training_never_uses(notes):

@@ -24,20 +24,9 @@ DATE_SPELLINGS = {
     "day_month": lambda d: f"{d.day} {_month(d)} {d.year}",
     "abbrev": lambda d: f"{_month(d)[:3]} {d.day}, {d.year}",
     "short_year": lambda d: f"{d.month}/{d.day}/{d.year % 100:02d}",
-    "slash_dmy": lambda d: f"{d.day:02d}/{d.month:02d}/{d.year}",
-    "abbrev_dmy": lambda d: f"{d.day} {_month(d)[:3]} {d.year}",
-    "short_year_dmy": lambda d: f"{d.day:02d}/{d.month:02d}/{d.year % 100:02d}",
 }
 TRAIN_SPELLINGS = ("slash", "long", "iso", "day")
 CHECK_SPELLINGS = ("day_month", "abbrev", "short_year")
-# A folder whose notes write numeric dates day first (20/02/2024) is asked its slash dates that way too.
-DAY_FIRST_TRAIN_SPELLINGS = ("slash_dmy", "long", "iso", "day")
-DAY_FIRST_CHECK_SPELLINGS = ("day_month", "abbrev", "short_year_dmy")
-
-
-def date_spellings(day_first: bool | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(trained, held-out) date spellings for a folder that writes numeric dates day first or not."""
-    return (DAY_FIRST_TRAIN_SPELLINGS, DAY_FIRST_CHECK_SPELLINGS) if day_first else (TRAIN_SPELLINGS, CHECK_SPELLINGS)
 
 # {d}: the date as spelled.
 TRAIN_REFS = ("the {d} lab meeting", "the lab meeting on {d}", "the {d} meeting", "the meeting on {d}")
