@@ -15,6 +15,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
@@ -28,6 +29,9 @@ from labtune.learn.recipe import Recipe, load_recipe
 from labtune.learn.report import build_report, plot_report
 from labtune.model.resolve import DEFAULT_MODEL, resolve_model
 from labtune.model.run_dir import LEARN_DATA, REPORT, REPORT_PLOT, SELF_CHECK, RunDir, write_json_atomic
+
+if TYPE_CHECKING:
+    from labtune.retrieval import NotesIndex
 
 BEFORE_TOKENS = 48  # the base model rambles; its answers are cut here
 AFTER_TOKENS = 96  # taught answers end themselves; this only bounds a run that has not learned to
@@ -76,7 +80,7 @@ def answer_tokens(expected: list[str], tokenizer) -> int:
     return min(max(longest + 8, 32), 160)
 
 
-def build_retrieval_index(notes_dir: Path, run_dir: Path):
+def build_retrieval_index(notes_dir: Path, run_dir: Path) -> tuple[dict, NotesIndex | None]:
     """The run's notes index, for open-book answers in chat, serve and eval, and what to report of it.
 
     A failure here is reported (terminal and report), not raised: the run still tunes and answers

@@ -69,6 +69,24 @@ def test_learn_writes_the_run_its_data_and_a_report(tmp_path, tiny_model_dir, sm
     assert text.rstrip().endswith(f"labtune chat {out}")
 
 
+def test_a_notes_index_that_cannot_be_built_leaves_a_closed_book_run_and_says_why(tmp_path, tiny_model_dir, small,
+                                                                               monkeypatch):
+    import labtune.retrieval
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(labtune.retrieval, "build_index", broken)
+    recipe, questions = small
+    console = Console(record=True, width=200)
+    report = learn(LABNOTES, tmp_path / "run", model=str(tiny_model_dir), questions_file=questions, seed=1,
+                   recipe=recipe, console=console, max_steps=1).report
+    assert report["index"] == {"error": "OSError: disk full"}
+    assert "open_book" not in report["questions"] and "open_book_after" not in report["questions"]["results"][0]
+    assert (tmp_path / "run" / "model" / "config.json").is_file()  # tuned and usable closed-book
+    assert "the retrieval index was not built: OSError: disk full" in console.export_text()
+
+
 def test_the_held_out_check_stops_training_and_the_report_says_so(tmp_path, tiny_model_dir, small):
     recipe, questions = small
     stop_now = load_recipe(recipe).model_copy(update={"check": load_recipe(recipe).check.model_copy(

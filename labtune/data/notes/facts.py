@@ -17,7 +17,7 @@ from labtune.data.notes.note import Fact
 from labtune.data.notes.people import NOT_PEOPLE, People, fold
 
 MODAL = r"(?:will|to|shall|should|must|can|needs?\s+to|has\s+to|have\s+to|is\s+to|is\s+going\s+to|'ll|" \
-         r"agreed\s+to|volunteered\s+to|offered\s+to|promised\s+to|is\s+responsible\s+for|will\s+try\s+to)"
+        r"agreed\s+to|volunteered\s+to|offered\s+to|promised\s+to|is\s+responsible\s+for|will\s+try\s+to)"
 _GROUP_OWNERS = {"everyone", "everybody", "all", "team", "whole lab", "the lab", "all students", "we"}
 _NAME = r"@?[^\W\d_][\w'’.-]*(?:\s+[^\W\d_][\w'’.-]*){0,2}"
 _OWNER_LABEL = re.compile(r"[(\[,;]\s*(?:owner|owners|assigned to|assignee|responsible|lead|who)\s*[:=-]?\s*"
