@@ -1,6 +1,6 @@
 """Notes -> chunks: one meeting is one chunk; a long meeting is split into overlapping parts, each
-starting with the meeting's header (its title line, date and topic) so a part still says which
-meeting it belongs to.
+starting with the meeting's header (its title line and card) so a part still says which meeting it
+belongs to. A chunk's text is the note led by its card (`labtune.data.notes.card`), as training shows notes.
 
 A chunk's `source` is what the model sees as the note's name (`Passage.source`): the file name, with
 the meeting's date for a file that holds several meetings, and the part for a split meeting.
@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from labtune.data.context import Passage
+from labtune.data.notes.card import card, with_card
 from labtune.data.notes.parse import Note
 
 # About 500 tokens: three parts fit a small model's prompt with room for the question and answer.
@@ -84,12 +85,10 @@ def meetings(notes: list[Note], root: Path) -> list[Meeting]:
 
 
 def _header(note: Note) -> str:
-    lines = [note.title]
-    if note.date and note.date.isoformat() not in note.title:
-        lines.append(f"Date: {note.date.isoformat()}")
-    if note.topic and note.topic not in note.title:
-        lines.append(f"Topic: {note.topic}")
-    return "\n".join(lines)
+    """What every part of a split meeting starts with: its title and its card without the action items
+    (those stay in the part that holds them), so a part still says which meeting it belongs to."""
+    lead = card(note, actions=False)
+    return f"{note.title}\n{lead}" if lead else note.title
 
 
 def _parts(lines: list[str], max_words: int, overlap: int) -> list[list[str]]:
@@ -117,11 +116,11 @@ def _parts(lines: list[str], max_words: int, overlap: int) -> list[list[str]]:
 def chunk_meeting(meeting: Meeting, max_words: int = MAX_WORDS, overlap: int = OVERLAP_WORDS) -> list[Chunk]:
     note = meeting.note
     when = note.date.isoformat() if note.date else None
-    text = note.text.strip()
-    if len(text.split()) <= max_words:
-        return [Chunk(f"{meeting.key}#1", meeting.key, meeting.source, when, note.topic, text)]
+    whole = with_card(note)
+    if len(whole.split()) <= max_words:
+        return [Chunk(f"{meeting.key}#1", meeting.key, meeting.source, when, note.topic, whole)]
     header = _header(note)
-    lines = text.split("\n")
+    lines = note.text.strip().split("\n")
     first = lines[0].strip() == note.title.strip()
     parts = _parts(lines[1:] if first else lines, max_words - len(header.split()), overlap)
     chunks = []

@@ -22,7 +22,7 @@ from labtune.retrieval import bm25
 from labtune.retrieval.chunks import Chunk, Meeting, chunk_meeting, meetings
 
 FORMAT = "labtune-notes-index"
-VERSION = 1
+VERSION = 2  # 2: chunks are led by the meeting's card
 
 
 @dataclass

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from labtune.data.context import NOTES_HEADER
+from labtune.data.notes.card import with_card
 from labtune.data.notes.lessons import lessons_of, meetings_of
 from labtune.data.notes.facts import make_fact
 from labtune.data.notes.parse import Fact, Note, read_notes
@@ -177,7 +178,8 @@ def test_open_book_share_puts_the_right_notes_and_a_distractor_before_the_questi
         days = re.findall(r"lab meeting on (\w+ \d+, \d{4})", answer, re.IGNORECASE)
         reverse += not answer.startswith("The lab meeting on")
         assert prompt.startswith(NOTES_HEADER) and prompt.count("\n[") == len(days) + 1
-        assert all(any(n.text in prompt and n.date.strftime("%B %-d, %Y") == d for n in notes) for d in days)
+        assert all(any(f"\n{with_card(n)}" in prompt and n.date.strftime("%B %-d, %Y") == d for n in notes)
+                   for d in days)  # each note led by its card, as retrieval puts it in a prompt
     assert 0 < reverse < len(opened)
 
 

@@ -12,7 +12,9 @@ def test_a_short_meeting_is_one_chunk_named_by_its_file(lab_notes):
     assert len(chunks) == 13
     april = next(c for c in chunks if c.date == "2023-04-14")
     assert april.source == "2023-04-14.md" and april.note == "2023-spring/2023-04-14.md"
-    assert april.text == (lab_notes / "2023-spring" / "2023-04-14.md").read_text().strip()
+    card, text = april.text.split("\n\n", 1)  # the reader's findings first, then the note as written
+    assert card.startswith("The lab meeting on April 14, 2023 was about ") and "the presenter was " in card
+    assert text == (lab_notes / "2023-spring" / "2023-04-14.md").read_text().strip()
     assert april.passage.source == april.source
 
 
@@ -25,7 +27,8 @@ def test_a_long_meeting_is_split_into_overlapping_parts_that_keep_the_header(tmp
     parts = len(chunks)
     assert [c.source for c in chunks] == [f"2023-07-07.md (part {i} of {parts})" for i in range(1, parts + 1)]
     for chunk in chunks:
-        assert chunk.text.startswith("Lab meeting on 7/7/2023\nDate: 2023-07-07\nTopic: Long sediment survey")
+        assert chunk.text.startswith("Lab meeting on 7/7/2023\nThe lab meeting on July 7, 2023 was about long "
+                                     "sediment survey")
         assert len(chunk.text.split()) <= 360
     items = [[line for line in c.text.splitlines() if line[:1].isdigit()] for c in chunks]
     assert items[0][-1] in items[1]  # consecutive parts overlap

@@ -24,7 +24,7 @@ LEAD_TOPIC_MAX_WORDS = 16  # a longer topic would make every answer about the me
 @dataclass
 class Meeting:
     note: Note
-    index: int  # position in the folder (dated first, by date)
+    index: int = 0  # position in the folder (dated first, by date); 0 for a meeting taken on its own
 
     @property
     def topic(self) -> str | None:
@@ -52,6 +52,16 @@ class Meeting:
         """The key every answer opens with: "The lab meeting on April 14, 2023 was about nitrogen fixation"."""
         about = f" was about {sentence_value(self.topic)}" if self.topic else ""
         return capitalized(self.named) + about
+
+    @property
+    def summary(self) -> str:
+        """The meeting in one sentence, as its summaries answer and its card in a prompt says it: "The lab
+        meeting on April 14, 2023 was about nitrogen fixation; the presenter was Hana and the recorder was Ravi."
+        """
+        roles = [f"the {role.lower()} was {self.note.fields[role]}" for role in ROLES if self.note.fields.get(role)]
+        if not roles:
+            return f"{self.clause}."
+        return f"{self.clause}; {' and '.join(roles)}." if self.topic else f"At {self.named}, {' and '.join(roles)}."
 
     def passage_name(self, shared_file: bool) -> str:
         """The note's name in an open-book prompt, as retrieval names it: the file name, and the meeting's

@@ -27,7 +27,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from labtune.data.context import Passage, with_notes
 from labtune.data.conversation import Conversation, Message
-from labtune.data.notes.lessons import (Lesson, Meeting, PersonLesson, lessons_of, meetings_of, people_of)
+from labtune.data.notes.card import with_card
+from labtune.data.notes.lessons import (ROLES, Lesson, Meeting, PersonLesson, lessons_of, meetings_of, people_of)
 from labtune.data.notes.dates import MONTHS
 from labtune.data.notes.note import Note
 from labtune.data.notes.phrasings import (CHECK_QUESTIONS, CHECK_REFS, CHECK_REVERSE, CHECK_SPELLINGS,
@@ -203,12 +204,9 @@ def summaries(meetings: list[Meeting], plan: SynthesisPlan, rng: random.Random) 
     spellings = Rotation(TRAIN_SPELLINGS[:3], rng)
     out = []
     for meeting in meetings:
-        roles = [f"the {role.lower()} was {meeting.note.fields[role]}" for role in ("Presenter", "Recorder")
-                 if meeting.note.fields.get(role)]
-        if not roles or not plan.summaries_per_meeting:
+        if not plan.summaries_per_meeting or not any(meeting.note.fields.get(role) for role in ROLES):
             continue
-        answer = f"{meeting.clause}; {' and '.join(roles)}." if meeting.topic else \
-            f"At {meeting.named}, {' and '.join(roles)}."
+        answer = meeting.summary
         for template, spelling in zip(phrasings.take(plan.summaries_per_meeting),
                                       spellings.take(plan.summaries_per_meeting)):
             question = capitalized(template.format(ref=meeting.ref(spelling, TRAIN_REFS[0])))
@@ -295,7 +293,7 @@ def passages_for(right: list[Meeting], meetings: list[Meeting], rng: random.Rand
     chosen = list(right) + ([rng.choice(others)] if others else [])
     rng.shuffle(chosen)
     per_file = Counter(m.note.path for m in meetings)
-    return [Passage(m.passage_name(per_file[m.note.path] > 1), m.note.text) for m in chosen]
+    return [Passage(m.passage_name(per_file[m.note.path] > 1), with_card(m.note)) for m in chosen]
 
 
 def check_questions(lessons: list[Lesson], people: list[PersonLesson], meetings: list[Meeting],
