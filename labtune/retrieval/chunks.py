@@ -52,8 +52,9 @@ class Meeting:
 
     @property
     def hash(self) -> str:
-        """What decides whether the meeting must be chunked again: its text and its names."""
-        return content_hash("\n".join([self.key, self.source, str(self.note.date), self.note.text]))
+        """What decides whether the meeting must be chunked again: its text, its names and its card (which
+        can change with another note: a first name is written out in full where the folder knows it)."""
+        return content_hash("\n".join([self.key, self.source, str(self.note.date), card(self.note), self.note.text]))
 
 
 def _relative(path: Path, root: Path) -> str:

@@ -59,6 +59,21 @@ def test_a_changed_folder_updates_only_what_changed(lab_notes, tmp_path, monkeyp
     assert (third.added, third.changed, third.removed) == (0, 0, 0)
 
 
+def test_a_note_whose_card_changes_with_another_note_is_chunked_again(tmp_path):
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "2023-03-07.md").write_text("Lab meeting on 3/7/2023\n\nPresenter: Hana\nRecorder: Ravi\nTopic: lake ice\n")
+    build_index(notes, tmp_path / "index")
+    # A new note writes both names out in full: the first note's card now says who Hana and Ravi are.
+    (notes / "2023-03-14.md").write_text("Lab meeting on 3/14/2023\n\nPresenter: Ravi Shah\n"
+                                         "Recorder: Hana Kowalczyk\nTopic: ice cores\n")
+    second = build_index(notes, tmp_path / "index")
+    assert (second.added, second.changed, second.unchanged) == (1, 1, 0)
+    march7 = next(c for c in load_index(tmp_path / "index").chunks if c.date == "2023-03-07")
+    assert march7.text.startswith("The lab meeting on March 7, 2023 was about lake ice; the presenter was "
+                                  "Hana Kowalczyk and the recorder was Ravi Shah.\n\nLab meeting on 3/7/2023")
+
+
 def fake_embed(texts: list[str]) -> np.ndarray:
     """A stand-in for MiniLM: one dimension for genome words, one for nitrogen, one shared by all."""
     rows = np.array([[any(w in t.lower() for w in ("metagenome", "bioinformatics")), "nitrogen" in t.lower(), 0.1]
