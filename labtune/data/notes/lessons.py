@@ -58,10 +58,15 @@ class Meeting:
         """The meeting in one sentence, as its summaries answer and its card in a prompt says it: "The lab
         meeting on April 14, 2023 was about nitrogen fixation; the presenter was Hana and the recorder was Ravi."
         """
-        roles = [f"the {role.lower()} was {self.note.fields[role]}" for role in ROLES if self.note.fields.get(role)]
+        roles = " and ".join(self.roles)
         if not roles:
             return f"{self.clause}."
-        return f"{self.clause}; {' and '.join(roles)}." if self.topic else f"At {self.named}, {' and '.join(roles)}."
+        return f"{self.clause}; {roles}." if self.topic else f"At {self.named}, {roles}."
+
+    @property
+    def roles(self) -> list[str]:
+        """The roles the note names, as the summary says them: ["the presenter was Hana", ...]."""
+        return [f"the {role.lower()} was {self.note.fields[role]}" for role in ROLES if self.note.fields.get(role)]
 
     def passage_name(self, shared_file: bool) -> str:
         """The note's name in an open-book prompt, as retrieval names it: the file name, and the meeting's

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from labtune.data.context import Passage, with_notes
 from labtune.data.conversation import Conversation, Message
 from labtune.data.notes.card import with_card
-from labtune.data.notes.lessons import (ROLES, Lesson, Meeting, PersonLesson, lessons_of, meetings_of, people_of)
+from labtune.data.notes.lessons import (Lesson, Meeting, PersonLesson, lessons_of, meetings_of, people_of)
 from labtune.data.notes.dates import MONTHS
 from labtune.data.notes.note import Note
 from labtune.data.notes.phrasings import (CHECK_QUESTIONS, CHECK_REFS, CHECK_REVERSE, CHECK_SPELLINGS,
@@ -204,7 +204,7 @@ def summaries(meetings: list[Meeting], plan: SynthesisPlan, rng: random.Random) 
     spellings = Rotation(TRAIN_SPELLINGS[:3], rng)
     out = []
     for meeting in meetings:
-        if not plan.summaries_per_meeting or not any(meeting.note.fields.get(role) for role in ROLES):
+        if not plan.summaries_per_meeting or not meeting.roles:
             continue
         answer = meeting.summary
         for template, spelling in zip(phrasings.take(plan.summaries_per_meeting),
