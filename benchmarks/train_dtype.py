@@ -33,7 +33,7 @@ def notes_data(notes: Path, recipe: str, out: Path) -> Path:
     from labtune.learn.recipe import load_recipe
     from labtune.model.run_dir import LEARN_DATA
 
-    made, _, mixed = training_data(read_folder(notes).notes, load_recipe(recipe).with_seed(0), 0)
+    made, _, mixed = training_data(read_folder(notes), load_recipe(recipe).with_seed(0), 0)
     write_data(made, mixed, out)
     return out / LEARN_DATA
 

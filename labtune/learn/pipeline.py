@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 
 from labtune.data.convert import to_sharegpt, write_atomic
+from labtune.data.notes.note import NotesFolder
 from labtune.data.notes.synthesize import Synthesized, synthesize
 from labtune.learn.blend import blend_toward_base
 from labtune.learn.check import EarlyStop, TaughtAnswers, spread, watched
@@ -56,9 +57,9 @@ class Clock:
             self.seconds[name] = round(time.perf_counter() - started, 1)
 
 
-def training_data(notes: list, recipe: Recipe, seed: int) -> tuple[Synthesized, Replay, list]:
+def training_data(folder: NotesFolder, recipe: Recipe, seed: int) -> tuple[Synthesized, Replay, list]:
     """The notes as Q&A, the general replay set, and its conversations mixed into training."""
-    made = synthesize(notes, recipe.synthesis)
+    made = synthesize(folder.notes, recipe.synthesis, folder.day_first)
     general = replay(recipe.general.held_out)
     return made, general, general.sample(round(recipe.general.replay_per_conversation * len(made.conversations)), seed)
 
@@ -143,7 +144,7 @@ def learn(notes_dir: Path, output: Path, model: str = DEFAULT_MODEL, questions_f
     with clock.stage("read"):
         folder = read_folder(notes_dir)
     with clock.stage("synthesize"):
-        made, general, mixed = training_data(folder.notes, recipe, seed)
+        made, general, mixed = training_data(folder, recipe, seed)
         output.mkdir(parents=True, exist_ok=True)
         for stale in (REPORT, REPORT_PLOT):
             (output / stale).unlink(missing_ok=True)

@@ -18,9 +18,9 @@ from labtune.data.notes.facts import make_fact
 from labtune.data.notes.parse import Fact, Note, read_notes
 from labtune.data.notes.people import People
 from labtune.data.notes.phrasings import (CHECK_QUESTIONS, CHECK_SPELLINGS, DATE_SPELLINGS, TRAIN_QUESTIONS,
-                                          TRAIN_REFS, TRAIN_SPELLINGS)
+                                          TRAIN_REFS, TRAIN_SPELLINGS, date_spellings)
 from labtune.data.notes.synthesize import SynthesisPlan, synthesize
-from labtune.samples import LABNOTES, LABNOTES_QUESTIONS
+from labtune.samples import LABNOTES, LABNOTES_MESSY, LABNOTES_QUESTIONS
 
 
 @pytest.fixture(scope="module")
@@ -215,6 +215,24 @@ def test_the_self_check_uses_only_wordings_training_never_uses(notes):
     kinds = Counter(q.kind for q in made.check)
     assert {"presenter", "recorder", "topic", "content", "reverse", "no_notes"} <= set(kinds)
     assert all(q.expected in {a for _, a in pairs(made)} or q.kind == "no_notes" for q in made.check)
+
+
+def test_a_folder_that_writes_the_day_first_is_asked_its_dates_day_first():
+    folder = read_notes(LABNOTES_MESSY)
+    assert folder.day_first
+    made = synthesize(folder.notes, SynthesisPlan(content=False), folder.day_first)
+    asked = [q for q, _ in pairs(made)]
+    day = date(2024, 2, 6)  # 06/02/2024 in this folder's notes
+    assert any("06/02/2024" in q for q in asked) and any("6 February 2024" in q for q in asked)
+    assert not any(re.search(r"(?<!\d)2/6/2024", q) for q in asked)  # month first would be 6 June here
+    trained, held_out = date_spellings(True)
+    spelled = {s for s in trained if any(DATE_SPELLINGS[s](day) in q for q in asked)}
+    assert len(spelled) >= 3
+    checked = [q.question for q in made.check]
+    assert not any(DATE_SPELLINGS[s](n.date) in q for q in checked for n in folder.notes for s in trained
+                   if s != "day" and n.date)
+    assert any(DATE_SPELLINGS["ordinal"](n.date) in q for q in checked for n in folder.notes if n.date)
+    assert date_spellings(False) == (TRAIN_SPELLINGS, CHECK_SPELLINGS)  # month-first folders as before
 
 
 def test_the_sample_questions_are_never_trained_on(notes):

@@ -98,15 +98,16 @@ def test_train_takes_a_recipes_train_section_under_its_config_and_flags(tmp_path
 
 
 def test_the_open_book_recipe_reads_notes_with_attention_frozen_and_its_weights_held_near_the_base():
-    notes = read_notes(LABNOTES).notes
+    folder = read_notes(LABNOTES)
+    notes = folder.notes
     recipe, plain = load_recipe("notes-open-book"), load_recipe("notes")
     cfg = recipe.train_config(data=["x.json"], output_dir="o")
     assert cfg.decay_to_base > 0 and plain.train_config(data=["x.json"], output_dir="o").decay_to_base == 0
     assert "self_attn" in cfg.frozen_parameters  # inherited from notes.yaml
-    made, _, _ = training_data(notes, recipe, 0)
+    made, _, _ = training_data(folder, recipe, 0)
     opened = [c for c in made.conversations if c.meta["kinds"] == ["open_book"]]
     asked = len(made.conversations) - len(opened)
     assert 0 < len(opened) < asked  # a share of the questions, the rest closed-book as `notes` asks them
     prompt = opened[0].messages[0].content
     assert any(card(note, actions=False) in prompt for note in notes)
-    assert not [c for c in training_data(notes, plain, 0)[0].conversations if c.meta["kinds"] == ["open_book"]]
+    assert not [c for c in training_data(folder, plain, 0)[0].conversations if c.meta["kinds"] == ["open_book"]]

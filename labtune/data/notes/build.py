@@ -29,7 +29,7 @@ def build_notes_data(folder: Path, options: SynthesisPlan, mix: list[str] | None
     """Read the notes (or take `notes` already read), synthesize conversations, append `--mix FILE:WEIGHT` data."""
     notes = notes if notes is not None else read_notes(folder)
     require_notes(notes, folder)
-    made = synthesize(notes.notes, options)
+    made = synthesize(notes.notes, options, notes.day_first)
     convs, kinds = list(made.conversations), Counter(made.kinds)
     if mix:
         from labtune.data.dataset import load_dataset

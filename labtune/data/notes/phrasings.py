@@ -18,15 +18,29 @@ from labtune.data.notes.dates import MONTHS
 # How a question writes a meeting's date. The answer always writes it "long".
 DATE_SPELLINGS = {
     "slash": lambda d: f"{d.month}/{d.day}/{d.year}",
+    "slash_dmy": lambda d: f"{d.day:02d}/{d.month:02d}/{d.year}",
     "long": lambda d: f"{_month(d)} {d.day}, {d.year}",
     "iso": lambda d: d.isoformat(),
     "day": lambda d: f"{_month(d)} {d.day}",  # only where no other year has that day
     "day_month": lambda d: f"{d.day} {_month(d)} {d.year}",
     "abbrev": lambda d: f"{_month(d)[:3]} {d.day}, {d.year}",
     "short_year": lambda d: f"{d.month}/{d.day}/{d.year % 100:02d}",
+    "short_year_dmy": lambda d: f"{d.day}/{d.month}/{d.year % 100:02d}",
+    "ordinal": lambda d: f"the {_ordinal(d.day)} of {_month(d)} {d.year}",
 }
+# Questions are trained in the spellings a folder's own people write: where the notes put the day first
+# (02/04/2024 is 2 April), numeric dates day first and the written form "2 April 2024". The other
+# spellings are held out for the self-check, so that it measures dates written in ways training never showed.
 TRAIN_SPELLINGS = ("slash", "long", "iso", "day")
 CHECK_SPELLINGS = ("day_month", "abbrev", "short_year")
+TRAIN_SPELLINGS_DAY_FIRST = ("slash_dmy", "day_month", "long", "iso", "day")
+CHECK_SPELLINGS_DAY_FIRST = ("ordinal", "abbrev", "short_year_dmy")
+
+
+def date_spellings(day_first: bool | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(trained, held-out) date spellings for a folder whose numeric dates put the day first or not."""
+    return (TRAIN_SPELLINGS_DAY_FIRST, CHECK_SPELLINGS_DAY_FIRST) if day_first else (TRAIN_SPELLINGS, CHECK_SPELLINGS)
+
 
 # {d}: the date as spelled.
 TRAIN_REFS = ("the {d} lab meeting", "the lab meeting on {d}", "the {d} meeting", "the meeting on {d}")
@@ -105,6 +119,10 @@ _WORD_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-.]*[A-Za-z0-9]|[A-Za-z0-9]")
 
 def _month(day: date) -> str:
     return MONTHS[day.month - 1].capitalize()
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
 def spell_date(day: date, spelling: str) -> str:

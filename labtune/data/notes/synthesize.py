@@ -31,11 +31,10 @@ from labtune.data.notes.card import with_card
 from labtune.data.notes.lessons import (Lesson, Meeting, PersonLesson, lessons_of, meetings_of, people_of)
 from labtune.data.notes.dates import MONTHS
 from labtune.data.notes.note import Note
-from labtune.data.notes.phrasings import (CHECK_QUESTIONS, CHECK_REFS, CHECK_REVERSE, CHECK_SPELLINGS,
-                                          CHECK_TASK_QUESTIONS, NO_NOTES_ANSWER, TRAIN_QUESTIONS, TRAIN_REFS,
-                                          TRAIN_REVERSE, TRAIN_TASK_QUESTIONS,
-                                          TRAIN_CALENDAR, TRAIN_SPELLINGS, TRAIN_STATEMENTS, TRAIN_SUMMARIES,
-                                          capitalized, long_date, sentence_value, spell_date)
+from labtune.data.notes.phrasings import (CHECK_QUESTIONS, CHECK_REFS, CHECK_REVERSE, CHECK_TASK_QUESTIONS,
+                                          NO_NOTES_ANSWER, TRAIN_QUESTIONS, TRAIN_REFS, TRAIN_REVERSE,
+                                          TRAIN_TASK_QUESTIONS, TRAIN_CALENDAR, TRAIN_STATEMENTS, TRAIN_SUMMARIES,
+                                          capitalized, date_spellings, long_date, sentence_value, spell_date)
 from labtune.data.notes.tasks import third_person
 
 KINDS = ("forward", "statement", "reverse", "summary", "calendar", "no_notes", "open_book", "original")
@@ -199,9 +198,9 @@ def forward_and_reverse(lessons: list[Lesson], people: list[PersonLesson], plan:
     return out
 
 
-def summaries(meetings: list[Meeting], plan: SynthesisPlan, rng: random.Random) -> list[QA]:
+def summaries(meetings: list[Meeting], plan: SynthesisPlan, rng: random.Random, spellings: tuple) -> list[QA]:
     phrasings = Rotation(TRAIN_SUMMARIES, rng)
-    spellings = Rotation(TRAIN_SPELLINGS[:3], rng)
+    spellings = Rotation(spellings[:3], rng)
     out = []
     for meeting in meetings:
         if not plan.summaries_per_meeting or not meeting.roles:
@@ -297,13 +296,13 @@ def passages_for(right: list[Meeting], meetings: list[Meeting], rng: random.Rand
 
 
 def check_questions(lessons: list[Lesson], people: list[PersonLesson], meetings: list[Meeting],
-                    plan: SynthesisPlan, rng: random.Random, taken: set) -> list[CheckQuestion]:
+                    plan: SynthesisPlan, rng: random.Random, taken: set, spellings: tuple) -> list[CheckQuestion]:
     """One held-out question per fact (and per person, topic and content fact the other way round).
 
     Questions the other way round are asked even when the plan does not teach them (the report says
     what the model can answer), marked untaught so that early stopping and the blend watch only what
     training teaches."""
-    asker = Asker(CHECK_QUESTIONS, CHECK_REVERSE, CHECK_SPELLINGS, CHECK_REFS, rng, meetings, CHECK_TASK_QUESTIONS)
+    asker = Asker(CHECK_QUESTIONS, CHECK_REVERSE, spellings, CHECK_REFS, rng, meetings, CHECK_TASK_QUESTIONS)
     reverse_taught = plan.reverse_per_fact > 0
     out: list[CheckQuestion] = []
     texts = [(lesson, lesson.value) for lesson in lessons if lesson.kind in ("topic", "content")]
@@ -347,16 +346,18 @@ def _conversation(turns: list[QA], n: int, source: str | None = None) -> Convers
     return Conversation(messages, id=f"notes-{n}", source=source, meta={"kinds": [qa.kind for qa in turns]})
 
 
-def synthesize(notes: list[Note], plan: SynthesisPlan | None = None) -> Synthesized:
-    """Training conversations and the held-out self-check for `notes`; same notes and seed, same output."""
+def synthesize(notes: list[Note], plan: SynthesisPlan | None = None, day_first: bool | None = None) -> Synthesized:
+    """Training conversations and the held-out self-check for `notes`; same notes and seed, same output.
+    `day_first`: the folder writes numeric dates day first (`NotesFolder.day_first`); questions then do too."""
     plan = plan or SynthesisPlan()
+    trained_spellings, checked_spellings = date_spellings(day_first)
     rng = random.Random(plan.seed)
     meetings = meetings_of(notes)
     lessons = lessons_of(meetings, plan.content)
     people = people_of(meetings)
-    asker = Asker(TRAIN_QUESTIONS, TRAIN_REVERSE, TRAIN_SPELLINGS, TRAIN_REFS, rng, meetings, TRAIN_TASK_QUESTIONS)
+    asker = Asker(TRAIN_QUESTIONS, TRAIN_REVERSE, trained_spellings, TRAIN_REFS, rng, meetings, TRAIN_TASK_QUESTIONS)
     statements = Rotation(TRAIN_STATEMENTS, rng) if plan.statements_per_fact else None
-    qas = forward_and_reverse(lessons, people, plan, asker, statements) + summaries(meetings, plan, rng)
+    qas = forward_and_reverse(lessons, people, plan, asker, statements) + summaries(meetings, plan, rng, trained_spellings)
     qas += calendars(meetings, plan, rng)
     reading: list[QA] = []
     if plan.open_book_content and not plan.content:
@@ -369,7 +370,8 @@ def synthesize(notes: list[Note], plan: SynthesisPlan | None = None) -> Synthesi
         reading = forward_and_reverse(read, named, once, asker, None)
     empty = no_notes(meetings, round(plan.no_notes_per_meeting * len(meetings)), asker, rng, set())
     qas += [QA(q, a, "no_notes", frozenset()) for q, a, _ in empty]
-    check = check_questions(lessons, people, meetings, plan, random.Random(plan.seed + 1), {d for *_, d in empty})
+    check = check_questions(lessons, people, meetings, plan, random.Random(plan.seed + 1), {d for *_, d in empty},
+                            checked_spellings)
 
     # Open-book Q&A name at most 3 meetings, so that right notes and a distractor fit in a prompt.
     askable = [i for i, qa in enumerate(qas) if qa.kind in ("forward", "reverse") and 0 < len(qa.meetings) <= 3]
@@ -386,7 +388,7 @@ def synthesize(notes: list[Note], plan: SynthesisPlan | None = None) -> Synthesi
         conversations.append(_conversation(turns, n))
     if plan.original:
         for meeting in meetings:
-            opener = f"Lab meeting on {spell_date(meeting.note.date, 'slash')}" if meeting.note.date else \
+            opener = f"Lab meeting on {spell_date(meeting.note.date, trained_spellings[0])}" if meeting.note.date else \
                 f"Lab meeting: {meeting.note.title}"
             conversations.append(Conversation([Message("user", opener), Message("assistant", meeting.note.text)],
                                               id=f"notes-original-{meeting.index}", source=str(meeting.note.path),
