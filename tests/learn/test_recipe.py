@@ -97,13 +97,13 @@ def test_train_takes_a_recipes_train_section_under_its_config_and_flags(tmp_path
         load_config(None, {}, base=read_recipe(bad)["train"], base_source=bad)
 
 
-def test_the_open_book_recipe_reads_notes_with_attention_frozen_and_its_weights_held_near_the_base():
+def test_the_recipes_keep_attention_frozen_and_their_weights_held_near_the_base():
     folder = read_notes(LABNOTES)
     notes = folder.notes
     recipe, plain = load_recipe("notes-open-book"), load_recipe("notes")
-    cfg = recipe.train_config(data=["x.json"], output_dir="o")
-    assert cfg.decay_to_base > 0 and plain.train_config(data=["x.json"], output_dir="o").decay_to_base == 0
-    assert "self_attn" in cfg.frozen_parameters  # inherited from notes.yaml
+    cfg, plain_cfg = (r.train_config(data=["x.json"], output_dir="o") for r in (recipe, plain))
+    assert cfg.decay_to_base > 0 and plain_cfg.decay_to_base > 0
+    assert "self_attn" in cfg.frozen_parameters and "self_attn" in plain_cfg.frozen_parameters
     made, _, _ = training_data(folder, recipe, 0)
     opened = [c for c in made.conversations if c.meta["kinds"] == ["open_book"]]
     asked = len(made.conversations) - len(opened)
