@@ -357,7 +357,8 @@ def synthesize(notes: list[Note], plan: SynthesisPlan | None = None, day_first: 
     people = people_of(meetings)
     asker = Asker(TRAIN_QUESTIONS, TRAIN_REVERSE, trained_spellings, TRAIN_REFS, rng, meetings, TRAIN_TASK_QUESTIONS)
     statements = Rotation(TRAIN_STATEMENTS, rng) if plan.statements_per_fact else None
-    qas = forward_and_reverse(lessons, people, plan, asker, statements) + summaries(meetings, plan, rng, trained_spellings)
+    qas = forward_and_reverse(lessons, people, plan, asker, statements)
+    qas += summaries(meetings, plan, rng, trained_spellings)
     qas += calendars(meetings, plan, rng)
     reading: list[QA] = []
     if plan.open_book_content and not plan.content:
@@ -388,8 +389,8 @@ def synthesize(notes: list[Note], plan: SynthesisPlan | None = None, day_first: 
         conversations.append(_conversation(turns, n))
     if plan.original:
         for meeting in meetings:
-            opener = f"Lab meeting on {spell_date(meeting.note.date, trained_spellings[0])}" if meeting.note.date else \
-                f"Lab meeting: {meeting.note.title}"
+            opener = (f"Lab meeting on {spell_date(meeting.note.date, trained_spellings[0])}" if meeting.note.date
+                      else f"Lab meeting: {meeting.note.title}")
             conversations.append(Conversation([Message("user", opener), Message("assistant", meeting.note.text)],
                                               id=f"notes-original-{meeting.index}", source=str(meeting.note.path),
                                               meta={"kinds": ["original"]}))
