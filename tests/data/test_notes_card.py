@@ -1,4 +1,4 @@
-"""A meeting's card: the reader's findings as the sentences answers use, before the note's text in every prompt."""
+"""A meeting's card: the reader's findings as the sentence answers use, before the note's text in every prompt."""
 
 from __future__ import annotations
 
@@ -18,18 +18,11 @@ def _note(**kw) -> Note:
     return Note(**base)
 
 
-def test_a_card_states_each_role_in_its_own_answer_sentence_with_the_month_by_name():
-    assert card(_note()) == ("The lab meeting on February 13, 2024 was about seed bank germination trial, and "
-                             "the presenter was Siobhan Takahashi.\n"
-                             "The lab meeting on February 13, 2024 was about seed bank germination trial, and "
-                             "the recorder was Tobias Okafor.")
+def test_a_card_is_the_meetings_summary_sentence_with_the_month_by_name_and_both_roles_in_order():
+    assert card(_note()) == ("The lab meeting on February 13, 2024 was about seed bank germination trial; "
+                             "the presenter was Siobhan Takahashi and the recorder was Tobias Okafor.")
     assert card(_note(fields={"Recorder": "Tobias Okafor"})) == \
-        "The recorder of the lab meeting on February 13, 2024 was Tobias Okafor."
-
-
-def test_a_note_with_a_date_and_a_topic_but_no_role_is_carded_by_its_summary():
-    assert card(_note(fields={"Topic": "seed bank germination trial"})) == \
-        "The lab meeting on February 13, 2024 was about seed bank germination trial."
+        "At the lab meeting on February 13, 2024, the recorder was Tobias Okafor."
 
 
 def test_action_items_with_an_owner_go_on_the_card_and_the_text_follows_it_unchanged():
@@ -39,8 +32,8 @@ def test_action_items_with_an_owner_go_on_the_card_and_the_text_follows_it_uncha
              Fact("200 petri dishes", "needs 200 petri dishes", "number")]
     note = _note(facts=facts)
     lead, text = with_card(note).split("\n\n", 1)
-    assert lead.splitlines()[2:] == ["Action item for Siobhan Takahashi: ask facilities about the growth chamber by fri"]
-    assert card(note, actions=False) == "\n".join(lead.splitlines()[:2])
+    assert lead.splitlines()[1:] == ["Action item for Siobhan Takahashi: ask facilities about the growth chamber by fri"]
+    assert card(note, actions=False) == lead.splitlines()[0]
     assert text == note.text.strip()
 
 

@@ -18,10 +18,8 @@ def test_the_notes_go_before_the_question_in_the_last_user_turn(lab_notes):
     assert opened[0] == messages[0] and len(opened) == 2
     content = opened[1].content
     note = (lab_notes / "2023-spring" / "2023-04-14.md").read_text().strip()
-    card = ("The lab meeting on April 14, 2023 was about nitrogen fixation by lake cyanobacteria, and the "
-            "presenter was Hana Kowalczyk.\n"
-            "The lab meeting on April 14, 2023 was about nitrogen fixation by lake cyanobacteria, and the "
-            "recorder was Tomasz Adeyemi.\n"
+    card = ("The lab meeting on April 14, 2023 was about nitrogen fixation by lake cyanobacteria; the presenter "
+            "was Hana Kowalczyk and the recorder was Tomasz Adeyemi.\n"
             "Action item for Hana Kowalczyk: share the assay spreadsheet\n"
             "Action item for Tomasz Adeyemi: schedule the gas chromatograph")
     assert content == f"{NOTES_HEADER}\n\n[2023-04-14.md]\n{card}\n\n{note}\n\n{QUESTION_HEADER} {QUESTION}"

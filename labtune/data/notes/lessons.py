@@ -68,11 +68,6 @@ class Meeting:
         """The roles the note names, as the summary says them: ["the presenter was Hana", ...]."""
         return [f"the {role.lower()} was {self.note.fields[role]}" for role in ROLES if self.note.fields.get(role)]
 
-    @property
-    def role_sentences(self) -> list[str]:
-        """Each role the note names in the sentence its questions are answered with (`role_answer`)."""
-        return [role_answer(self, role, self.note.fields[key]) for key, role in ROLES.items() if self.note.fields.get(key)]
-
     def passage_name(self, shared_file: bool) -> str:
         """The note's name in an open-book prompt, as retrieval names it: the file name, and the meeting's
         date (or title) where one file holds several meetings."""
