@@ -198,9 +198,9 @@ def forward_and_reverse(lessons: list[Lesson], people: list[PersonLesson], plan:
     return out
 
 
-def summaries(meetings: list[Meeting], plan: SynthesisPlan, rng: random.Random, spellings: tuple) -> list[QA]:
+def summaries(meetings: list[Meeting], plan: SynthesisPlan, rng: random.Random, trained_spellings: tuple) -> list[QA]:
     phrasings = Rotation(TRAIN_SUMMARIES, rng)
-    spellings = Rotation(spellings[:3], rng)
+    spellings = Rotation(trained_spellings[:3], rng)
     out = []
     for meeting in meetings:
         if not plan.summaries_per_meeting or not meeting.roles:
