@@ -15,7 +15,7 @@ from labtune.data.conversation import Message
 from labtune.errors import LabtuneError
 from labtune.eval.questions import Question
 from labtune.model.run_dir import RunDir
-from labtune.retrieval import NotesIndex, index_for, retrieve, search
+from labtune.retrieval import NotesIndex, dated_as_notes, index_for, retrieve, search
 from labtune.retrieval.dates import find_dates
 
 CLOSED, OPEN, RIGHT = "closed-book", "open-book", "right note"
@@ -75,13 +75,14 @@ def book_prompts(questions: list[Question], index: NotesIndex, k: int) -> Books:
     opened, right_prompts, used, ranked, right = [], [], [], [], []
     for q in questions:
         hits = retrieve(q.prompt, index, k)
-        opened.append(with_notes(q.prompt, [h.chunk.passage for h in hits]))
+        dated = dated_as_notes(q.prompt, index)  # as open_book() asks it
+        opened.append(with_notes(dated, [h.chunk.passage for h in hits]))
         used.append([h.chunk.source for h in hits])
         ranked.append([h.chunk.note for h in search(index, q.text, 3)])
         keys = right_notes(q, index)
         right.append(keys)
         if keys:
-            right_prompts.append(with_notes(q.prompt, [c.passage for c in index.chunks_of(keys)]))
+            right_prompts.append(with_notes(dated, [c.passage for c in index.chunks_of(keys)]))
     prompts = {OPEN: opened, RIGHT: right_prompts} if right_prompts else {OPEN: opened}
     return Books(index, k, prompts, used, ranked, right)
 

@@ -1,12 +1,15 @@
 """Open-book answering: the notes retrieved for the last question, placed in the prompt with
-`labtune.data.context.with_notes` (the one format training uses too). Chat, serve and eval call this.
+`labtune.data.context.with_notes` (the one format training uses too), and the question's dates written
+as the notes' cards write them. Chat, serve and eval call this.
 """
 
 from __future__ import annotations
 
 from labtune.data.context import with_notes
+from dataclasses import replace
+
 from labtune.data.conversation import Message
-from labtune.retrieval.dates import DateMention, find_dates
+from labtune.retrieval.dates import DateMention, find_dates, spell_as_meetings
 from labtune.retrieval.index import NotesIndex
 from labtune.retrieval.search import Hit, search
 
@@ -44,13 +47,21 @@ def retrieve(messages: list[Message], index: NotesIndex, k: int = DEFAULT_K) -> 
     return [h for h in hits if h.score >= MIN_SHARE_OF_BEST * hits[0].score]
 
 
+def dated_as_notes(messages: list[Message], index: NotesIndex) -> list[Message]:
+    """The user turns with each date that names one of the index's meetings spelled as its card spells
+    it: the model then finds the question's date word for word in the note (docs/benchmarks.md)."""
+    meetings = {day for day in index.dates if day}
+    return [replace(m, content=spell_as_meetings(m.content, meetings, index.day_first)) if m.role == "user" else m
+            for m in messages]
+
+
 def open_book(messages: list[Message], index: NotesIndex | None, k: int = DEFAULT_K
               ) -> tuple[list[Message], list[str]]:
     """`messages` with the retrieved notes in the last user turn, and the notes' names (`Passage.source`).
 
-    No index, or nothing retrieved: the messages unchanged and no names.
+    No index: the messages unchanged and no names; nothing retrieved: no notes and no names.
     """
     if index is None:
         return list(messages), []
     passages = [hit.chunk.passage for hit in retrieve(messages, index, k)]
-    return with_notes(messages, passages), [p.source for p in passages]
+    return with_notes(dated_as_notes(messages, index), passages), [p.source for p in passages]

@@ -56,3 +56,30 @@ def test_a_day_first_folder_reads_questions_day_first():
     assert (mention.month, mention.day) == (4, 2)
     (mention,) = find_dates("Who presented on 02/04/2024?")
     assert (mention.month, mention.day) == (2, 4)
+
+
+MEETINGS = [date(2024, 3, 12), date(2024, 4, 2), date(2023, 4, 2)]
+
+
+@pytest.mark.parametrize("asked, spelled", [
+    ("Who was the scribe at the lab meeting of Mar 12?", "Who was the scribe at the lab meeting of March 12, 2024?"),
+    ("Who recorded the 3/12/24 meeting?", "Who recorded the March 12, 2024 meeting?"),
+    ("What was the 12th of March 2024 about?", "What was March 12, 2024 about?"),  # "the" is part of that date
+    ("Who presented on 2024-04-02 and on 2023-04-02?", "Who presented on April 2, 2024 and on April 2, 2023?"),
+    ("Who presented on Apr 2?", "Who presented on Apr 2?"),  # two meetings on that day: left as written
+    ("Who presented on March 13, 2024?", "Who presented on March 13, 2024?"),  # no meeting then
+    ("Who presented at the March 12, 2024 meeting?", "Who presented at the March 12, 2024 meeting?"),
+])
+def test_a_date_naming_one_meeting_is_spelled_as_the_cards_spell_it(asked, spelled):
+    from labtune.retrieval.dates import spell_as_meetings
+
+    assert spell_as_meetings(asked, MEETINGS) == spelled
+
+
+def test_a_day_first_folder_reads_numeric_dates_day_first_when_spelling_them():
+    from labtune.retrieval.dates import spell_as_meetings
+
+    assert spell_as_meetings("Who took the minutes on 02/04/2024?", MEETINGS, day_first=True) == \
+        "Who took the minutes on April 2, 2024?"
+    assert spell_as_meetings("Who took the minutes on 02/04/2024?", MEETINGS) == \
+        "Who took the minutes on 02/04/2024?"  # month first that is February 4: no meeting

@@ -22,7 +22,8 @@ def test_the_notes_go_before_the_question_in_the_last_user_turn(lab_notes):
             "was Hana Kowalczyk and the recorder was Tomasz Adeyemi.\n"
             "Action item for Hana Kowalczyk: share the assay spreadsheet\n"
             "Action item for Tomasz Adeyemi: schedule the gas chromatograph")
-    assert content == f"{NOTES_HEADER}\n\n[2023-04-14.md]\n{card}\n\n{note}\n\n{QUESTION_HEADER} {QUESTION}"
+    asked = "Who is the presenter of the April 14, 2023 lab meeting?"  # the date as the card writes it
+    assert content == f"{NOTES_HEADER}\n\n[2023-04-14.md]\n{card}\n\n{note}\n\n{QUESTION_HEADER} {asked}"
     assert messages[1].content == QUESTION  # the caller's messages are not changed
 
 
@@ -38,7 +39,8 @@ def test_a_follow_up_stays_on_the_meeting_named_earlier(lab_notes):
                Message("user", "And who took the notes?")]
     opened, sources = open_book(history, index)
     assert sources == ["2023-04-14.md"]
-    assert opened[:2] == history[:2] and opened[2].content.endswith("Question: And who took the notes?")
+    assert opened[0].content == "Who is the presenter of the April 14, 2023 lab meeting?"  # every turn's dates
+    assert opened[1] == history[1] and opened[2].content.endswith("Question: And who took the notes?")
 
 
 def test_no_index_or_nothing_found_leaves_the_messages_closed_book(lab_notes):
