@@ -21,7 +21,23 @@ NotesOption = Annotated[Optional[Path], typer.Option(
          "Default: the run's own index.")]
 ClosedBookOption = Annotated[bool, typer.Option("--closed-book", help="Answer from the weights alone, "
                                                 "even when the run has a notes index.")]
+OpenBookOption = Annotated[bool, typer.Option("--open-book", help="Answer with the run's notes index even "
+                                              "where `labtune learn` measured the run answering better without it.")]
 NotesKOption = Annotated[int, typer.Option("--notes-k", min=1, help="Most note chunks put before a question.")]
+
+
+def book_line(run_or_model: str, index) -> str | None:
+    """Where answers come from when the run has notes: its index, or its weights by measurement."""
+    from labtune.model.run_dir import RunDir
+
+    if index is not None:
+        return f"open book: {len(index.notes)} meetings from {index.path or index.notes_dir}"
+    run = RunDir.find(run_or_model)
+    measured = run.answering if run is not None and run.has_index else {}
+    if measured.get("mode") != "closed-book":
+        return None
+    return (f"closed book: this run answered {measured['closed_book']:.0%} of {measured['questions']} held-out "
+            f"questions from its weights and {measured['open_book']:.0%} with its notes (--open-book to use them)")
 
 
 class EngineKind(str, Enum):
@@ -98,12 +114,14 @@ def chat(
                                                    "1 is faster when the CPU is shared).")] = None,
     notes: NotesOption = None,
     closed_book: ClosedBookOption = False,
+    open_book: OpenBookOption = False,
     notes_k: NotesKOption = 3,
 ) -> None:
     """Chat with a run or a model in the terminal (streaming, multi-turn, !! commands).
 
-    A run with a notes index answers open-book: the notes retrieved for each question go into the
-    prompt, and a dim line names them.
+    A run with a notes index answers open-book (the notes retrieved for each question go into the
+    prompt, and a dim line names them), unless `labtune learn` measured it answering its held-out
+    questions better from its weights alone: then it answers closed-book and says so (--open-book).
     """
     from rich.console import Console
 
@@ -125,11 +143,12 @@ def chat(
         style = Style.simple
     sampling = Sampling(temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens,
                         repetition_penalty=repetition_penalty, seed=seed)
-    index = index_for(run_or_model, notes, closed_book)  # before the model loads: a bad index fails fast
+    index = index_for(run_or_model, notes, closed_book, open_book)  # before the model loads: a bad index fails fast
     engine = _engine(run_or_model, template, device, threads, dtype)
     session = ChatSession(engine, sampling, console, system, style.value, debug, index, notes_k)
-    if index is not None:
-        console.print(f"[dim]open book: {len(index.notes)} meetings from {index.path or index.notes_dir}[/]")
+    line = book_line(run_or_model, index)
+    if line:
+        console.print(f"[dim]{line}[/]")
     if prompts is not None:
         answer_prompts(session, prompts)
     else:
@@ -166,6 +185,7 @@ def serve(
                                                    "1 is faster when the CPU is shared).")] = None,
     notes: NotesOption = None,
     closed_book: ClosedBookOption = False,
+    open_book: OpenBookOption = False,
     notes_k: NotesKOption = 3,
     engine_kind: Annotated[EngineKind, typer.Option("--engine", help="torch, or llama.cpp to run a .gguf with "
                                                     "llama-cpp-python (pip install 'labtune[llamacpp]').")]
@@ -173,8 +193,9 @@ def serve(
 ) -> None:
     """Serve an OpenAI-compatible API and a web chat page (http://HOST:PORT/).
 
-    A run with a notes index answers chat requests open-book; each answer names the notes it used in
-    an extra `labtune.notes` field (standard clients ignore it; the web page shows it).
+    A run with a notes index answers chat requests open-book (as `labtune chat` decides it); each answer
+    names the notes it used in an extra `labtune.notes` field (standard clients ignore it; the web page
+    shows it).
     """
     import logging
 
@@ -194,7 +215,7 @@ def serve(
     if host not in LOOPBACK_BINDS and not api_key:
         console.print(f"[yellow]warning:[/] binding {host} without --api-key: anyone who can reach this "
                       "port can use the model")
-    index = index_for(run_or_model, notes, closed_book)  # before the model loads: a bad index fails fast
+    index = index_for(run_or_model, notes, closed_book, open_book)  # before the model loads: a bad index fails fast
     if engine_kind is EngineKind.llama_cpp:
         from labtune.serve.llamacpp_engine import load_engine
 
@@ -210,6 +231,9 @@ def serve(
         engine.threads = decode_threads
     limits = Limits(max_body_bytes=max_body_bytes, body_seconds=body_timeout, max_prompt_tokens=max_prompt_tokens,
                     max_tokens=max_tokens, max_batch=max_batch, max_waiting=max_waiting)
+    line = book_line(run_or_model, index)
+    if line:
+        console.print(line)
     hosts = host_allow_list(host, allow_host)
     app = create_app(engine, api_key=api_key.strip() if api_key else None, limits=limits, model_name=model_name,
                      allowed_hosts=hosts, index=index, notes_k=notes_k)

@@ -45,7 +45,7 @@ def eval_index(models: list[str], notes: Path | None, closed_book: bool) -> Note
     for name in models:
         run = RunDir.find(name)
         if run is not None and run.has_index:
-            return index_for(name)
+            return index_for(name, open_book=True)  # side by side, whichever way the run answers by default
     return None
 
 

@@ -98,8 +98,7 @@ def build_retrieval_index(notes_dir: Path, run_dir: Path) -> tuple[dict, NotesIn
 
 
 def ask(loaded, questions: list, max_new_tokens: int, index) -> dict:
-    """--questions answered from the weights alone and, with the run's index, open-book (as chat and
-    serve answer when a run has an index)."""
+    """--questions answered from the weights alone and, with the run's index, open-book."""
     from labtune.eval import evaluate_questions
 
     asked = {"closed": evaluate_questions(loaded, questions, max_new_tokens=max_new_tokens, batch_size=64)}
@@ -107,6 +106,24 @@ def ask(loaded, questions: list, max_new_tokens: int, index) -> dict:
         asked["open"] = evaluate_questions(loaded, questions, max_new_tokens=max_new_tokens, batch_size=32,
                                            notes=index)
     return asked
+
+
+def choose_answering(loaded, self_check: list, index, count: int, max_new_tokens: int) -> dict:
+    """The first `count` self-check questions (every kind in turn) asked again with the run's notes: the
+    run answers open-book (chat, serve) unless its weights alone got more of them right. A run tuned
+    without notes in its prompts can copy the wrong name from a note it would recall right (the sample
+    folder's `make demo` run: 100% of the sample questions closed-book, 85% open-book)."""
+    from labtune.eval import accuracy, evaluate_questions
+
+    if index is None or count == 0 or not self_check:
+        return {}
+    closed = self_check[:count]
+    opened = evaluate_questions(loaded, [{"question": r.question, "answers": r.answers, "kind": r.kind}
+                                         for r in closed], max_new_tokens=max_new_tokens, batch_size=32, notes=index)
+    closed_share, open_share = accuracy(closed)["overall"], accuracy(opened)["overall"]
+    return {"mode": "closed-book" if closed_share > open_share else "open-book", "questions": len(closed),
+            "closed_book": round(closed_share, 4), "open_book": round(open_share, 4),
+            "open_book_by_kind": {k: round(v, 4) for k, v in accuracy(opened).items()}}
 
 
 def blend_back(output: Path, model: str, check: TaughtAnswers, grid: list[float]):
@@ -198,12 +215,15 @@ def learn(notes_dir: Path, output: Path, model: str = DEFAULT_MODEL, questions_f
 
     asked = spread(made.check, recipe.check.report_questions, seed + 1)
     console.print(f"[bold]4.[/] asking the tuned model {len(asked)} held-out self-check questions"
+                  + (f" ({min(len(asked), recipe.check.answering_questions)} again with its notes)"
+                     if notes_index and recipe.check.answering_questions else "")
                   + (f" and the {len(questions)} questions" if questions else ""))
     with clock.stage("after"):
         tuned = tuned or load(str(output))  # the blend step already holds the run's final weights
-        self_check = evaluate_questions(tuned, [q.to_record() for q in asked],
-                                        max_new_tokens=answer_tokens([q.expected for q in asked], tokenizer),
+        answer_length = answer_tokens([q.expected for q in asked], tokenizer)
+        self_check = evaluate_questions(tuned, [q.to_record() for q in asked], max_new_tokens=answer_length,
                                         batch_size=64)
+        answering = choose_answering(tuned, self_check, notes_index, recipe.check.answering_questions, answer_length)
         after = {"general": general_state(tuned, general.held_out)}
         if questions:
             after["questions"] = ask(tuned, questions, AFTER_TOKENS, notes_index)
@@ -211,6 +231,7 @@ def learn(notes_dir: Path, output: Path, model: str = DEFAULT_MODEL, questions_f
     clock.seconds["total"] = round(time.perf_counter() - started, 1)
     report = build_report(notes_dir=notes_dir, run=RunDir(output), model=model, seed=seed, recipe=recipe,
                           folder=folder, made=made, replayed=len(mixed), stopper=stopper, self_check=self_check,
+                          answering=answering,
                           before=before, after=after, questions_file=questions_file, index=index,
                           seconds=clock.seconds, blend=blend)
     write_json_atomic(output / REPORT, report)

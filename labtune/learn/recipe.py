@@ -53,6 +53,9 @@ class CheckSettings(BaseModel):
     stop_at: float = Field(1.0, ge=0, le=1, description="stop training once this share of them is right")
     report_questions: int = Field(96, ge=0, description="held-out questions answered by the tuned model for the "
                                   "report (generated, contains-match)")
+    answering_questions: int = Field(48, ge=0, description="of those, asked again with the run's notes in the "
+                                     "prompt: chat and serve answer the way that got more right (0: open-book "
+                                     "whenever the run has an index)")
 
 
 class Recipe(BaseModel):

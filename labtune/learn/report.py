@@ -30,7 +30,7 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def build_report(*, notes_dir, run, model, seed, recipe, folder, made, replayed, stopper, self_check, before, after,
-                 questions_file, index, seconds, blend=None) -> dict:
+                 questions_file, index, seconds, blend=None, answering=None) -> dict:
     from labtune.data.notes.lessons import lessons_per_meeting
     from labtune.train.metrics import read_metrics
 
@@ -60,6 +60,7 @@ def build_report(*, notes_dir, run, model, seed, recipe, folder, made, replayed,
                  "self_check_questions": len(made.check)},
         "train": train,
         "self_check": {"accuracy": _rounded(accuracy(self_check)), "results": _results(self_check)},
+        "answering": answering or {},
         "general": general,
         "index": index,
         "seconds": seconds,
@@ -161,13 +162,18 @@ def print_report(report: dict, console: Console, last_question: bool = False) ->
                      if train.get("blend") and train["blend"]["alpha"] < 1 else ""), highlight=False)
     console.print(f"self-check, {len(report['self_check']['results'])} held-out questions: "
                   f"{_scores(report['self_check']['accuracy'])}", highlight=False)
+    answering = report.get("answering") or {}
+    if answering:
+        console.print(f"answers {answering['mode']} in chat and serve: {answering['closed_book']:.0%} of "
+                      f"{answering['questions']} of them from the weights, {answering['open_book']:.0%} with the "
+                      "notes in the prompt", highlight=False)
     if "questions" in report:
         q = report["questions"]
         console.print(f"questions: {q['before']['overall']:.0%} before, {q['after']['overall']:.0%} after "
                       f"({_scores(q['after'])})", highlight=False)
         if "open_book" in q:
             opened = q["open_book"]
-            console.print(f"questions with the notes in the prompt (open-book, as chat and serve answer): "
+            console.print(f"questions with the notes in the prompt (open-book): "
                           f"{opened['before']['overall']:.0%} before, {opened['after']['overall']:.0%} after "
                           f"({_scores(opened['after'])})", highlight=False)
     general = report["general"]

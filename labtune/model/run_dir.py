@@ -111,6 +111,16 @@ class RunDir:
     def has_index(self) -> bool:
         return (self.index_dir / "index.json").is_file()
 
+    @property
+    def answering(self) -> dict:
+        """How `labtune learn` measured the run answering its held-out self-check, from its weights and
+        with its notes: {"mode": "closed-book" | "open-book", "closed_book": share, "open_book": share,
+        "questions": n}; {} for a run it did not measure."""
+        if not (self.path / REPORT).is_file():
+            return {}
+        answering = _read_json(self.path / REPORT).get("answering")
+        return answering if isinstance(answering, dict) else {}
+
     def require_weights(self) -> None:
         if self.model_dir is None and self.adapter_dir is None:
             raise LabtuneError(f"{self.path}: run has neither {MODEL}/ nor {ADAPTER}/ (did training finish?)")

@@ -136,18 +136,27 @@ def open_notes(path: str | os.PathLike) -> NotesIndex:
 
 
 def index_for(run_or_model: str | os.PathLike | None, notes: str | os.PathLike | None = None,
-              closed_book: bool = False) -> NotesIndex | None:
+              closed_book: bool = False, open_book: bool = False) -> NotesIndex | None:
     """The index a command answers with: `--notes` when given, else the run's own, else none.
 
-    `closed_book` turns retrieval off (and refuses `--notes` alongside it).
+    `closed_book` turns retrieval off (and refuses `--notes` alongside it). A run that `labtune learn`
+    measured answering its held-out self-check better from its weights than with its notes answers
+    closed-book unless `open_book` asks for its index.
     """
     from labtune.model.run_dir import RunDir
 
     if closed_book:
-        if notes is not None:
-            raise LabtuneError("--notes and --closed-book contradict each other: give one")
+        if notes is not None or open_book:
+            raise LabtuneError(f"{'--notes' if notes is not None else '--open-book'} and --closed-book "
+                               "contradict each other: give one")
         return None
     if notes is not None:
         return open_notes(notes)
     run = RunDir.find(run_or_model) if run_or_model is not None else None
-    return load(run.index_dir) if run is not None and run.has_index else None
+    if run is None or not run.has_index:
+        if open_book:
+            raise LabtuneError(f"{run_or_model}: --open-book needs a run with a notes index, or --notes DIR")
+        return None
+    if not open_book and run.answering.get("mode") == "closed-book":
+        return None
+    return load(run.index_dir)

@@ -54,6 +54,10 @@ def test_learn_writes_the_run_its_data_and_a_report(tmp_path, tiny_model_dir, sm
     assert set(opened["before"]) == set(opened["after"]) == {"presenter", "topic", "overall"}
     assert all(isinstance(r["open_book_after"], str) and "correct_open_book_before" in r
                for r in report["questions"]["results"])
+    # The self-check asked again with the notes decides how chat and serve answer.
+    answering, checked = report["answering"], report["self_check"]["results"]
+    assert answering["questions"] == 7 and answering["closed_book"] == round(sum(r["correct"] for r in checked) / 7, 4)
+    assert answering["mode"] == ("closed-book" if answering["closed_book"] > answering["open_book"] else "open-book")
     assert [p["question"] for p in report["general"]["probes"]][0] == "What are the three primary colors?"
     assert report["general"]["perplexity_before"] > 0 and report["general"]["perplexity_change"] is not None
     assert report["index"]["chunks"] == 13 and (out / "index" / "index.json").is_file()
@@ -66,6 +70,7 @@ def test_learn_writes_the_run_its_data_and_a_report(tmp_path, tiny_model_dir, sm
     text = console.export_text()
     assert "2023-04-14" in text and "self-check, 7 held-out questions" in text and "general perplexity" in text
     assert "questions with the notes in the prompt (open-book" in text
+    assert f"answers {answering['mode']} in chat and serve:" in text
     assert text.rstrip().endswith(f"labtune chat {out}")
 
 
@@ -83,6 +88,7 @@ def test_a_notes_index_that_cannot_be_built_leaves_a_closed_book_run_and_says_wh
                    recipe=recipe, console=console, max_steps=1).report
     assert report["index"] == {"error": "OSError: disk full"}
     assert "open_book" not in report["questions"] and "open_book_after" not in report["questions"]["results"][0]
+    assert report["answering"] == {}  # no index to answer with: closed-book, nothing to choose
     assert (tmp_path / "run" / "model" / "config.json").is_file()  # tuned and usable closed-book
     assert "the retrieval index was not built: OSError: disk full" in console.export_text()
 

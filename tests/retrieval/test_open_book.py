@@ -67,6 +67,31 @@ def test_the_index_answered_with_is_notes_then_the_runs_own_then_none(lab_notes,
     assert index_for("smollm2-135m", notes=lab_notes).path is None  # a folder, indexed in memory
     with pytest.raises(LabtuneError, match="contradict"):
         index_for(str(run), notes=lab_notes, closed_book=True)
+    with pytest.raises(LabtuneError, match="contradict"):
+        index_for(str(run), closed_book=True, open_book=True)
+    with pytest.raises(LabtuneError, match="--open-book needs a run with a notes index"):
+        index_for("smollm2-135m", open_book=True)
+
+
+def test_a_run_measured_answering_better_from_its_weights_answers_closed_book_unless_asked(lab_notes, tmp_path):
+    import json
+
+    from labtune.cli.serve import book_line
+    from labtune.retrieval import build_index, index_for
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "labtune.json").write_text(json.dumps({"template": "tokenizer", "base_model": "smollm2-135m"}))
+    build_index(lab_notes, run / "index")
+    measured = {"mode": "closed-book", "questions": 48, "closed_book": 0.98, "open_book": 0.81}
+    (run / "report.json").write_text(json.dumps({"answering": measured}))
+    assert index_for(str(run)) is None
+    assert book_line(str(run), None) == ("closed book: this run answered 98% of 48 held-out questions from its "
+                                         "weights and 81% with its notes (--open-book to use them)")
+    assert index_for(str(run), open_book=True).path == run / "index"
+    (run / "report.json").write_text(json.dumps({"answering": {**measured, "mode": "open-book"}}))
+    assert index_for(str(run)).path == run / "index"
+    assert book_line(str(run), index_for(str(run))).startswith("open book: 13 meetings from ")
 
 
 def _folder(tmp_path, notes: dict[str, str]):
