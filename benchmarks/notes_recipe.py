@@ -55,6 +55,7 @@ def one_run(name: str, notes: Path, questions: Path, seed: int, recipe: str | No
             "open_book": report["questions"].get("open_book", {}).get("after"),
             "open_book_before": report["questions"].get("open_book", {}).get("before", {}).get("overall"),
             "self_check": report["self_check"]["accuracy"],
+            "answering": (report.get("answering") or {}).get("mode", "closed-book"),
             "colours_kept": probes[PRIMARY]["kept_after"], "colours": probes[PRIMARY]["after"],
             "probes_kept": sum(p["kept_after"] for p in probes.values()), "probes": len(probes),
             "perplexity_change": report["general"]["perplexity_change"],
@@ -78,6 +79,10 @@ def summary_table(name: str, runs: list[dict]) -> Table:
     for kind in kinds if len(opened) == len(runs) else []:
         scores = [r["open_book"].get(kind, 0.0) for r in runs]
         table.add_row(f"open-book: {kind}", f"{statistics.mean(scores):.0%}", f"{min(scores):.0%}")
+    answered = [(r["open_book"] if r["answering"] == "open-book" and r.get("open_book") else r["questions"])["overall"]
+                for r in runs]
+    table.add_row("questions as chat answers them (" + ", ".join(r["answering"] for r in runs) + ")",
+                  f"{statistics.mean(answered):.0%}", f"{min(answered):.0%}")
     checks = [r["self_check"]["overall"] for r in runs]
     table.add_row("self-check (held out)", f"{statistics.mean(checks):.0%}", f"{min(checks):.0%}")
     table.add_row("before tuning", f"{statistics.mean(r['before'] for r in runs):.0%}",
