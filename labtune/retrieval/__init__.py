@@ -13,5 +13,5 @@ from labtune.retrieval.search import Hit, search
 from labtune.retrieval.store import build_index, index_for, is_index, open_notes
 from labtune.retrieval.store import load as load_index
 
-__all__ = ["DEFAULT_K", "BuildReport", "Chunk", "Hit", "NotesIndex", "build_index", "chunk_notes", "dated_as_notes", "index_for",
-           "is_index", "load_index", "open_book", "open_notes", "retrieve", "search"]
+__all__ = ["DEFAULT_K", "BuildReport", "Chunk", "Hit", "NotesIndex", "build_index", "chunk_notes", "dated_as_notes",
+           "index_for", "is_index", "load_index", "open_book", "open_notes", "retrieve", "search"]
