@@ -115,11 +115,17 @@ class RunDir:
     def answering(self) -> dict:
         """How `labtune learn` measured the run answering its held-out self-check, from its weights and
         with its notes: {"mode": "closed-book" | "open-book", "closed_book": share, "open_book": share,
-        "questions": n}; {} for a run it did not measure."""
-        if not (self.path / REPORT).is_file():
+        "questions": n}; {} for a run it did not measure. The report only informs how the run answers:
+        one that cannot be read, or an `answering` without these fields, counts as not measured (the
+        run then answers open-book, as it would without a report) rather than stopping chat or serve."""
+        try:
+            answering = _read_json(self.path / REPORT).get("answering") if (self.path / REPORT).is_file() else None
+        except (LabtuneError, AttributeError):  # invalid JSON, or JSON that is not an object
             return {}
-        answering = _read_json(self.path / REPORT).get("answering")
-        return answering if isinstance(answering, dict) else {}
+        if not isinstance(answering, dict) or answering.get("mode") not in ("closed-book", "open-book"):
+            return {}
+        shares = (answering.get("closed_book"), answering.get("open_book"), answering.get("questions"))
+        return answering if all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in shares) else {}
 
     def require_weights(self) -> None:
         if self.model_dir is None and self.adapter_dir is None:

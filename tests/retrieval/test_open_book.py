@@ -93,6 +93,12 @@ def test_a_run_measured_answering_better_from_its_weights_answers_closed_book_un
     assert index_for(str(run)).path == run / "index"
     assert book_line(str(run), index_for(str(run))).startswith("open book: 13 meetings from ")
 
+    # A report that cannot be read, or a measurement without its figures, is no measurement: open-book.
+    for broken in ("{not json", "[1, 2]", json.dumps({"answering": {"mode": "closed-book"}}),
+                   json.dumps({"answering": {**measured, "closed_book": "high"}})):
+        (run / "report.json").write_text(broken)
+        assert index_for(str(run)).path == run / "index", broken
+
 
 def _folder(tmp_path, notes: dict[str, str]):
     for name, text in notes.items():
