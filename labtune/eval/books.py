@@ -8,6 +8,7 @@ question names. Questions with neither have no right note: they count for closed
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from labtune.data.context import with_notes
@@ -15,7 +16,9 @@ from labtune.data.conversation import Message
 from labtune.errors import LabtuneError
 from labtune.eval.questions import Question
 from labtune.model.run_dir import RunDir
-from labtune.retrieval import NotesIndex, dated_as_notes, index_for, retrieve, search
+from labtune.retrieval import NotesIndex, dated_as_notes, index_for, read_hits, retrieve, search
+from labtune.retrieval.open_book import question_dates
+from labtune.retrieval.search import Hit
 from labtune.retrieval.dates import find_dates
 
 CLOSED, OPEN, RIGHT = "closed-book", "open-book", "right note"
@@ -76,13 +79,18 @@ def book_prompts(questions: list[Question], index: NotesIndex, k: int) -> Books:
     for q in questions:
         hits = retrieve(q.prompt, index, k)
         dated = dated_as_notes(q.prompt, index)  # as open_book() asks it
-        opened.append(with_notes(dated, [h.chunk.passage for h in hits]))
+        asked = next((m.content for m in reversed(dated) if m.role == "user"), "")
+        opened.append(with_notes(dated, read_hits(hits, asked, index)))
         used.append([h.chunk.source for h in hits])
         ranked.append([h.chunk.note for h in search(index, q.text, 3)])
         keys = right_notes(q, index)
         right.append(keys)
         if keys:
-            right_prompts.append(with_notes(dated, [c.passage for c in index.chunks_of(keys)]))
+            # The right note as open-book would read it: whole where the question names its date.
+            named = question_dates(q.prompt, index.day_first)
+            right_hits = [Hit(c, 0.0, bool(c.date) and any(m.matches(date.fromisoformat(c.date)) for m in named))
+                          for c in index.chunks_of(keys)]
+            right_prompts.append(with_notes(dated, read_hits(right_hits, asked, index)))
     prompts = {OPEN: opened, RIGHT: right_prompts} if right_prompts else {OPEN: opened}
     return Books(index, k, prompts, used, ranked, right)
 

@@ -5,10 +5,12 @@ as the notes' cards write them. Chat, serve and eval call this.
 
 from __future__ import annotations
 
-from labtune.data.context import with_notes
 from dataclasses import replace
 
+from labtune.data.context import Passage, with_notes
 from labtune.data.conversation import Message
+from labtune.retrieval import bm25
+from labtune.retrieval.chunks import Chunk
 from labtune.retrieval.dates import DateMention, find_dates, spell_as_meetings
 from labtune.retrieval.index import NotesIndex
 from labtune.retrieval.search import Hit, search
@@ -21,6 +23,14 @@ DEFAULT_K = 3
 # embeddings the share applies to the fused score, where a chunk that only one ranking finds scores
 # about half of one both find: not measured.
 MIN_SHARE_OF_BEST = 0.5
+# A note found by the question's words, not by a date it names, goes in as its lead (the card) and
+# at most this many of its lines, those sharing the most words with the question, in the note's order:
+# a small model finds the sentence asked about among five far better than in a whole note. Chosen on
+# the sample folder's dateless content questions (2, 3, 5 lines: a tuned run 58%, 58%, 62% against 42%
+# whole), reported on the messy folder (docs/benchmarks.md, retrieval). A note the question names by
+# date stays whole: the question is about that meeting, and a tuned run answered its roles from its
+# weights when their lines were left out.
+BEST_LINES = 5
 
 
 def question_dates(messages: list[Message], day_first: bool | None = None) -> list[DateMention]:
@@ -47,6 +57,29 @@ def retrieve(messages: list[Message], index: NotesIndex, k: int = DEFAULT_K) -> 
     return [h for h in hits if h.score >= MIN_SHARE_OF_BEST * hits[0].score]
 
 
+def reading(chunk: Chunk, question: str, whole: bool, stemmer: str | None = bm25.STEMMER) -> Passage:
+    """What of `chunk` goes before `question`: all of it when `whole` (the question names its date), else
+    its lead (the text before its first blank line: the card) and its `BEST_LINES` lines that share the
+    most words with the question (stop words left out, stemmed as BM25 does). A chunk with no lead or
+    with no line sharing a word stays whole."""
+    lead, gap, body = chunk.text.partition("\n\n")
+    lines = [line for line in body.split("\n") if line.strip()]
+    if whole or not gap or not lines:
+        return chunk.passage
+    asked = set(bm25.tokenize([question], stemmer)[0])
+    shared = [len(asked & set(words)) for words in bm25.tokenize(lines, stemmer)]
+    best = sorted(sorted((i for i, n in enumerate(shared) if n), key=lambda i: -shared[i])[:BEST_LINES])
+    if not best:
+        return chunk.passage
+    return Passage(chunk.source, lead + "\n\n" + "\n".join(lines[i] for i in best))
+
+
+def read_hits(hits: list[Hit], question: str, index: NotesIndex) -> list[Passage]:
+    """The passages of retrieved chunks, each as `reading` puts it before the question."""
+    stemmer = index.settings.get("stemmer")
+    return [reading(hit.chunk, question, hit.date_match, stemmer) for hit in hits]
+
+
 def dated_as_notes(messages: list[Message], index: NotesIndex) -> list[Message]:
     """The user turns with each date that names one of the index's meetings spelled as its card spells
     it: the model then finds the question's date word for word in the note (docs/benchmarks.md)."""
@@ -63,5 +96,7 @@ def open_book(messages: list[Message], index: NotesIndex | None, k: int = DEFAUL
     """
     if index is None:
         return list(messages), []
-    passages = [hit.chunk.passage for hit in retrieve(messages, index, k)]
-    return with_notes(dated_as_notes(messages, index), passages), [p.source for p in passages]
+    dated = dated_as_notes(messages, index)
+    question = next((m.content for m in reversed(dated) if m.role == "user"), "")
+    passages = read_hits(retrieve(messages, index, k), question, index)
+    return with_notes(dated, passages), [p.source for p in passages]

@@ -54,7 +54,11 @@ def test_book_prompts_and_retrieval_hits(lab_questions):
     opened = books.prompts[OPEN]
     assert "Presenter: Hana Kowalczyk" in opened[0][-1].content and books.used[0] == ["2023-04-14.md"]
     assert len(books.prompts[RIGHT]) == 3  # the 1/1/2020 question has no right note
-    assert "Binning gave 85 draft genomes" in books.prompts[RIGHT][2][-1].content
+    named, dateless = books.prompts[RIGHT][0][-1].content, books.prompts[RIGHT][2][-1].content
+    assert "4. Plan: add isotope tracer incubations this summer" in named  # the date's meeting, whole
+    assert "the largest sample needed 700 GB" in dateless  # the best lines of a note found by its words
+    assert "Binning gave 85 draft genomes" not in dateless 
+    assert dateless.split("\n\n")[1:3] == opened[2][-1].content.split("\n\n")[1:3]  # read as open-book reads it
     hits = retrieval_hits(books, questions)
     assert hits["questions"] == 3
     assert hits["hit@1"]["presenter"] == 1.0 and hits["hit@3"]["overall"] == 1.0

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from labtune.data.context import NOTES_HEADER, QUESTION_HEADER
 from labtune.data.conversation import Message
 from labtune.retrieval import open_book
+from labtune.retrieval.open_book import BEST_LINES, reading
 from labtune.retrieval.index import build
 
 QUESTION = "Who is the presenter of the 4/14/2023 lab meeting?"
@@ -31,6 +34,33 @@ def test_without_a_date_the_best_word_matches_go_in_up_to_k(lab_notes):
     index = build(lab_notes).index
     _, sources = open_book([Message("user", "How much memory did the biggest metagenome sample need?")], index, k=2)
     assert sources[0] == "2023-05-12.md" and len(sources) <= 2
+
+
+def test_a_note_found_by_words_goes_in_as_its_card_and_its_best_lines_in_order(lab_notes):
+    index = build(lab_notes).index
+    opened, sources = open_book([Message("user", "How much memory did the biggest metagenome sample need?")], index)
+    assert sources == ["2023-05-12.md"]
+    card = ("The lab meeting on May 12, 2023 was about metagenome assembly on the cluster; the presenter was "
+            "Ravi Castellano and the recorder was Oskar Villanueva.")
+    lines = ["Topic: Metagenome assembly on the cluster",  # one word shared, as the lines after the first
+             "1. Ravi assembled the twelve winter metagenomes",
+             "2. Memory is the limit: the largest sample needed 700 GB",  # three words shared: the best
+             "3. Co-assembly by site gives longer contigs than single samples",
+             "- Can we get a larger memory node? Ravi will write to research computing."]
+    assert opened[0].content.split("\n\n")[1:3] == [f"[2023-05-12.md]\n{card}", "\n".join(lines)]
+    assert "Binning gave 85 draft genomes" not in opened[0].content  # no word of the question
+
+
+def test_reading_keeps_a_named_meeting_or_a_note_with_no_matching_line_whole(lab_notes):
+    index = build(lab_notes).index
+    chunk = next(c for c in index.chunks if c.source == "2023-05-12.md")
+    assert reading(chunk, "How much memory did the biggest sample need?", whole=True) == chunk.passage
+    assert reading(chunk, "Tell me about quasars", whole=False) == chunk.passage
+    best = reading(chunk, "How much memory did the biggest sample need?", whole=False).text.split("\n")
+    assert len(best) <= 2 + BEST_LINES and best[1] == ""  # the card's one sentence, a blank line, the lines
+    many = chunk.text + "\n" + "\n".join(f"- memory note {i}" for i in range(10))
+    shown = reading(replace(chunk, text=many), "memory", whole=False).text.split("\n\n")[1].split("\n")
+    assert len(shown) == BEST_LINES and shown[0] == "2. Memory is the limit: the largest sample needed 700 GB"
 
 
 def test_a_follow_up_stays_on_the_meeting_named_earlier(lab_notes):
