@@ -8,7 +8,6 @@ question names. Questions with neither have no right note: they count for closed
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 from labtune.data.context import with_notes
@@ -18,7 +17,7 @@ from labtune.eval.questions import Question
 from labtune.model.run_dir import RunDir
 from labtune.retrieval import NotesIndex, dated_as_notes, index_for, read_hits, retrieve, search
 from labtune.retrieval.open_book import question_dates
-from labtune.retrieval.search import Hit
+from labtune.retrieval.search import Hit, date_matches
 from labtune.retrieval.dates import find_dates
 
 CLOSED, OPEN, RIGHT = "closed-book", "open-book", "right note"
@@ -87,9 +86,9 @@ def book_prompts(questions: list[Question], index: NotesIndex, k: int) -> Books:
         right.append(keys)
         if keys:
             # The right note as open-book would read it: whole where the question names its date.
-            named = question_dates(q.prompt, index.day_first)
-            right_hits = [Hit(c, 0.0, bool(c.date) and any(m.matches(date.fromisoformat(c.date)) for m in named))
-                          for c in index.chunks_of(keys)]
+            on_date = date_matches(index, question_dates(q.prompt, index.day_first))
+            named = {c.id for c, match in zip(index.chunks, on_date) if match}
+            right_hits = [Hit(c, 0.0, c.id in named) for c in index.chunks_of(keys)]
             right_prompts.append(with_notes(dated, read_hits(right_hits, asked, index)))
     prompts = {OPEN: opened, RIGHT: right_prompts} if right_prompts else {OPEN: opened}
     return Books(index, k, prompts, used, ranked, right)
