@@ -1,5 +1,6 @@
 """BM25 over chunk texts with `bm25s` (sparse matrices, its own save format), English stop words
-removed and words stemmed (Snowball, PyStemmer) so "presented" finds "Presenter"."""
+removed and words stemmed (Snowball, PyStemmer) so "presented" finds "Presenter"
+(`labtune.data.words`)."""
 
 from __future__ import annotations
 
@@ -7,22 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-STEMMER = "english"
+from labtune.data.words import STEMMER, tokenize
 
-
-def _stemmer(language: str | None):
-    if not language:
-        return None
-    import Stemmer
-
-    return Stemmer.Stemmer(language)
-
-
-def tokenize(texts: list[str], stemmer: str | None = STEMMER) -> list[list[str]]:
-    import bm25s
-
-    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(stemmer), return_ids=False,
-                          show_progress=False)
+__all__ = ["STEMMER", "build", "load", "save", "scores", "tokenize"]
 
 
 def build(texts: list[str], stemmer: str | None = STEMMER):

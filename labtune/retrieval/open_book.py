@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from labtune.data.context import Passage, with_notes
+from labtune.data.context import Passage, best_lines, with_notes
 from labtune.data.conversation import Message
 from labtune.retrieval import bm25
 from labtune.retrieval.chunks import Chunk
@@ -23,14 +23,6 @@ DEFAULT_K = 3
 # embeddings the share applies to the fused score, where a chunk that only one ranking finds scores
 # about half of one both find: not measured.
 MIN_SHARE_OF_BEST = 0.5
-# A note found by the question's words, not by a date it names, goes in as its lead (the card) and
-# at most this many of its lines, those sharing the most words with the question, in the note's order:
-# a small model finds the sentence asked about among five far better than in a whole note. Chosen on
-# the sample folder's dateless content questions (2, 3, 5 lines: a tuned run 58%, 58%, 62% against 42%
-# whole), reported on the messy folder (docs/benchmarks.md, retrieval). A note the question names by
-# date stays whole: the question is about that meeting, and a tuned run answered its roles from its
-# weights when their lines were left out.
-BEST_LINES = 5
 
 
 def question_dates(messages: list[Message], day_first: bool | None = None) -> list[DateMention]:
@@ -59,19 +51,8 @@ def retrieve(messages: list[Message], index: NotesIndex, k: int = DEFAULT_K) -> 
 
 def reading(chunk: Chunk, question: str, whole: bool, stemmer: str | None = bm25.STEMMER) -> Passage:
     """What of `chunk` goes before `question`: all of it when `whole` (the question names its date), else
-    its lead (the text before its first blank line: the card) and its `BEST_LINES` lines that share the
-    most words with the question (stop words left out, stemmed as BM25 does). A chunk with no lead or
-    with no line sharing a word stays whole."""
-    lead, gap, body = chunk.text.partition("\n\n")
-    lines = [line for line in body.split("\n") if line.strip()]
-    if whole or not gap or not lines:
-        return chunk.passage
-    asked = set(bm25.tokenize([question], stemmer)[0])
-    shared = [len(asked & set(words)) for words in bm25.tokenize(lines, stemmer)]
-    best = sorted(sorted((i for i, n in enumerate(shared) if n), key=lambda i: -shared[i])[:BEST_LINES])
-    if not best:
-        return chunk.passage
-    return Passage(chunk.source, lead + "\n\n" + "\n".join(lines[i] for i in best))
+    its card and best lines (`labtune.data.context.best_lines`)."""
+    return chunk.passage if whole else Passage(chunk.source, best_lines(chunk.text, question, stemmer))
 
 
 def read_hits(hits: list[Hit], question: str, index: NotesIndex) -> list[Passage]:

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from labtune.data.context import NOTES_HEADER
-from labtune.data.notes.card import with_card
+from labtune.data.context import NOTES_HEADER, QUESTION_HEADER, best_lines
+from labtune.data.notes.card import card, with_card
+from labtune.data.notes.dates import find_dates
 from labtune.data.notes.lessons import lessons_of, meetings_of
 from labtune.data.notes.facts import make_fact
 from labtune.data.notes.parse import Fact, Note, read_notes
@@ -181,6 +182,23 @@ def test_open_book_share_puts_the_right_notes_and_a_distractor_before_the_questi
         assert all(any(f"\n{with_card(n)}" in prompt and n.date.strftime("%B %-d, %Y") == d for n in notes)
                    for d in days)  # each note led by its card, as retrieval puts it in a prompt
     assert 0 < reverse < len(opened)
+
+
+def test_open_book_lines_show_each_note_as_answering_does(notes):
+    made = synthesize(notes, SynthesisPlan(content=False, open_book_share=0.3, open_book_lines=True))
+    opened = [c.messages[0].content for c in made.conversations if c.meta["kinds"] == ["open_book"]]
+    shown = Counter()
+    for prompt in opened:
+        question = prompt.rsplit(f"{QUESTION_HEADER} ", 1)[1]
+        named = find_dates(question, numeric_without_year=True)
+        for note in (n for n in notes if f"\n{card(n)}\n" in prompt):
+            if any(d.matches(note.date) for d in named):  # the meeting asked about by its date: whole
+                assert f"\n{with_card(note)}\n" in prompt
+                shown["whole"] += 1
+            else:  # its card and the lines sharing the question's words, as retrieval shows a word match
+                assert f"\n{best_lines(with_card(note), question)}\n" in prompt
+                shown["lines"] += best_lines(with_card(note), question) != with_card(note)
+    assert shown["whole"] > 0 and shown["lines"] > 0
 
 
 def test_open_book_content_teaches_the_notes_text_only_with_the_note_in_the_prompt(notes):

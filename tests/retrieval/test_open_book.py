@@ -7,7 +7,8 @@ from dataclasses import replace
 from labtune.data.context import NOTES_HEADER, QUESTION_HEADER
 from labtune.data.conversation import Message
 from labtune.retrieval import open_book
-from labtune.retrieval.open_book import BEST_LINES, reading
+from labtune.data.context import BEST_LINES
+from labtune.retrieval.open_book import reading
 from labtune.retrieval.index import build
 
 QUESTION = "Who is the presenter of the 4/14/2023 lab meeting?"

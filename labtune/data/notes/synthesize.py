@@ -25,11 +25,11 @@ from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from labtune.data.context import Passage, with_notes
+from labtune.data.context import Passage, best_lines, with_notes
 from labtune.data.conversation import Conversation, Message
 from labtune.data.notes.card import with_card
 from labtune.data.notes.lessons import (Lesson, Meeting, PersonLesson, lessons_of, meetings_of, people_of)
-from labtune.data.notes.dates import MONTHS
+from labtune.data.notes.dates import MONTHS, find_dates
 from labtune.data.notes.note import Note
 from labtune.data.notes.phrasings import (CHECK_QUESTIONS, CHECK_REFS, CHECK_REVERSE, CHECK_TASK_QUESTIONS,
                                           NO_NOTES_ANSWER, TRAIN_QUESTIONS, TRAIN_REFS, TRAIN_REVERSE,
@@ -61,6 +61,9 @@ class SynthesisPlan(BaseModel):
     turns: int = Field(3, ge=1, description="Q&A about different meetings chained per conversation")
     open_book_share: float = Field(0.0, ge=0, le=1, description="of the forward and reverse Q&A, asked with the "
                                    "right note(s) and a distractor in the prompt (RAFT)")
+    open_book_lines: bool = Field(False, description="open-book Q&A show each note as answering does: whole "
+                                  "where the question names its meeting's date, else its card and the lines "
+                                  "sharing most words with the question (`labtune.data.context.best_lines`)")
     open_book_content: float = Field(0.0, ge=0, le=1, description="when `content` is false, this share of the "
                                      "content facts (and of the people, asked the other way round, when "
                                      "`reverse_per_fact` is 0) is asked once, only with its notes in the prompt: "
@@ -285,14 +288,24 @@ def task_questions(asker: Asker, lesson: Lesson, n: int) -> list[str]:
                                                   if lesson.fact.deadline else [])
 
 
-def passages_for(right: list[Meeting], meetings: list[Meeting], rng: random.Random) -> list[Passage]:
-    """The right meetings' notes and one other note, in random order (RAFT: the model must pick the right one)."""
+def passages_for(right: list[Meeting], meetings: list[Meeting], rng: random.Random,
+                 question: str | None = None, day_first: bool | None = None) -> list[Passage]:
+    """The right meetings' notes and one other note, in random order (RAFT: the model must pick the right one).
+
+    `question`: show each note as answering shows it, whole where the question names its date, else its
+    card and best lines; None: every note whole."""
     paths = {m.note.path for m in right}
     others = [m for m in meetings if m.note.path not in paths]
     chosen = list(right) + ([rng.choice(others)] if others else [])
     rng.shuffle(chosen)
     per_file = Counter(m.note.path for m in meetings)
-    return [Passage(m.passage_name(per_file[m.note.path] > 1), with_card(m.note)) for m in chosen]
+    named = find_dates(question, day_first, numeric_without_year=True) if question is not None else []
+
+    def text(m: Meeting) -> str:
+        whole = question is None or (m.note.date is not None and any(d.matches(m.note.date) for d in named))
+        return with_card(m.note) if whole else best_lines(with_card(m.note), question)
+
+    return [Passage(m.passage_name(per_file[m.note.path] > 1), text(m)) for m in chosen]
 
 
 def check_questions(lessons: list[Lesson], people: list[PersonLesson], meetings: list[Meeting],
@@ -381,7 +394,8 @@ def synthesize(notes: list[Note], plan: SynthesisPlan | None = None, day_first: 
     kinds = Counter(qa.kind for i, qa in enumerate(qas) if i not in open_book)
     opened = [qas[i] for i in sorted(open_book)] + [qa for qa in reading if 0 < len(qa.meetings) <= 3]
     for i, qa in enumerate(opened):
-        passages = passages_for([meetings[m] for m in sorted(qa.meetings)], meetings, rng)
+        passages = passages_for([meetings[m] for m in sorted(qa.meetings)], meetings, rng,
+                                qa.question if plan.open_book_lines else None, day_first)
         messages = with_notes([Message("user", qa.question)], passages) + [Message("assistant", qa.answer)]
         conversations.append(Conversation(messages, id=f"notes-open-{i}", meta={"kinds": ["open_book"]}))
         kinds["open_book"] += 1
