@@ -51,11 +51,13 @@ class Recorder:
 
     def __init__(self, model):
         self.inner, self.shapes, self.fail_next = model, [], False
+        self.delay = 0.0  # seconds each forward pass takes at least
         self.gate = threading.Event()
         self.gate.set()
 
     def __call__(self, input_ids, **kwargs):
         self.gate.wait(30)
+        time.sleep(self.delay)
         self.shapes.append(tuple(input_ids.shape))
         if self.fail_next:
             self.fail_next = False
@@ -76,10 +78,13 @@ def recorded(tiny_engine):
 
 
 @pytest.mark.parametrize("gap", [0.0, 0.02])
-def test_batched_answers_equal_answers_alone(tiny_engine, gap):
+def test_batched_answers_equal_answers_alone(tiny_engine, recorded, gap):
     alone = [tiny_engine.chat([Message("user", q)], s).run() for q, s in zip(QUESTIONS, SETTINGS)]
-    served = tiny_engine.serving(max_batch=3)  # the fourth waits for room, then joins
-    sinks = start_all(served, tiny_engine, gap)
+    # A step longer than the gap between arrivals, so each request comes while the earlier ones still
+    # run, however fast the tiny model is (on a loaded CPU it could finish an answer within the gap).
+    recorded.model.delay = 0.05
+    served = recorded.serving(max_batch=3)  # the fourth waits for room, then joins
+    sinks = start_all(served, recorded, gap)
     for one, sink in zip(alone, sinks):
         assert "".join(sink.pieces) == sink.generation.text == one.text
         assert (sink.generation.finish_reason, sink.generation.completion_tokens) == \
