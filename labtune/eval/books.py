@@ -10,13 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from labtune.data.context import with_notes
 from labtune.data.conversation import Message
 from labtune.errors import LabtuneError
 from labtune.eval.questions import Question
 from labtune.model.run_dir import RunDir
-from labtune.retrieval import NotesIndex, dated_as_notes, index_for, read_hits, retrieve, search
-from labtune.retrieval.open_book import question_dates
+from labtune.retrieval import NotesIndex, index_for, retrieve, search
+from labtune.retrieval.open_book import question_dates, with_read_notes
 from labtune.retrieval.search import Hit, date_matches
 from labtune.retrieval.dates import find_dates
 
@@ -77,9 +76,7 @@ def book_prompts(questions: list[Question], index: NotesIndex, k: int) -> Books:
     opened, right_prompts, used, ranked, right = [], [], [], [], []
     for q in questions:
         hits = retrieve(q.prompt, index, k)
-        dated = dated_as_notes(q.prompt, index)  # as open_book() asks it
-        asked = next((m.content for m in reversed(dated) if m.role == "user"), "")
-        opened.append(with_notes(dated, read_hits(hits, asked, index)))
+        opened.append(with_read_notes(q.prompt, hits, index))  # as open_book() asks it
         used.append([h.chunk.source for h in hits])
         ranked.append([h.chunk.note for h in search(index, q.text, 3)])
         keys = right_notes(q, index)
@@ -89,7 +86,7 @@ def book_prompts(questions: list[Question], index: NotesIndex, k: int) -> Books:
             on_date = date_matches(index, question_dates(q.prompt, index.day_first))
             named = {c.id for c, match in zip(index.chunks, on_date) if match}
             right_hits = [Hit(c, 0.0, c.id in named) for c in index.chunks_of(keys)]
-            right_prompts.append(with_notes(dated, read_hits(right_hits, asked, index)))
+            right_prompts.append(with_read_notes(q.prompt, right_hits, index))
     prompts = {OPEN: opened, RIGHT: right_prompts} if right_prompts else {OPEN: opened}
     return Books(index, k, prompts, used, ranked, right)
 

@@ -8,10 +8,10 @@ BM25, optional embeddings) and the open-book prompt built from it.
 
 from labtune.retrieval.chunks import Chunk, chunk_notes
 from labtune.retrieval.index import BuildReport, NotesIndex
-from labtune.retrieval.open_book import DEFAULT_K, dated_as_notes, open_book, read_hits, retrieve
+from labtune.retrieval.open_book import DEFAULT_K, dated_as_notes, open_book, retrieve
 from labtune.retrieval.search import Hit, search
 from labtune.retrieval.store import build_index, index_for, is_index, open_notes
 from labtune.retrieval.store import load as load_index
 
 __all__ = ["DEFAULT_K", "BuildReport", "Chunk", "Hit", "NotesIndex", "build_index", "chunk_notes", "dated_as_notes",
-           "index_for", "is_index", "load_index", "open_book", "open_notes", "read_hits", "retrieve", "search"]
+           "index_for", "is_index", "load_index", "open_book", "open_notes", "retrieve", "search"]

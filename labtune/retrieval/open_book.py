@@ -55,10 +55,13 @@ def reading(chunk: Chunk, question: str, whole: bool, stemmer: str | None = bm25
     return chunk.passage if whole else Passage(chunk.source, best_lines(chunk.text, question, stemmer))
 
 
-def read_hits(hits: list[Hit], question: str, index: NotesIndex) -> list[Passage]:
-    """The passages of retrieved chunks, each as `reading` puts it before the question."""
+def with_read_notes(messages: list[Message], hits: list[Hit], index: NotesIndex) -> list[Message]:
+    """`messages` with their dates spelled as the notes' (`dated_as_notes`) and the hits' passages, each
+    read as `reading` reads it, before the last question: the prompt open-book answers and eval build."""
+    dated = dated_as_notes(messages, index)
+    question = next((m.content for m in reversed(dated) if m.role == "user"), "")
     stemmer = index.settings.get("stemmer")
-    return [reading(hit.chunk, question, hit.date_match, stemmer) for hit in hits]
+    return with_notes(dated, [reading(hit.chunk, question, hit.date_match, stemmer) for hit in hits])
 
 
 def dated_as_notes(messages: list[Message], index: NotesIndex) -> list[Message]:
@@ -77,7 +80,5 @@ def open_book(messages: list[Message], index: NotesIndex | None, k: int = DEFAUL
     """
     if index is None:
         return list(messages), []
-    dated = dated_as_notes(messages, index)
-    question = next((m.content for m in reversed(dated) if m.role == "user"), "")
-    passages = read_hits(retrieve(messages, index, k), question, index)
-    return with_notes(dated, passages), [p.source for p in passages]
+    hits = retrieve(messages, index, k)
+    return with_read_notes(messages, hits, index), [hit.chunk.source for hit in hits]
