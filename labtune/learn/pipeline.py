@@ -26,6 +26,7 @@ from labtune.learn.blend import blend_toward_base
 from labtune.learn.check import EarlyStop, TaughtAnswers, spread, watched
 from labtune.learn.general import Replay, general_state, replay
 from labtune.learn.inputs import check_output, read_folder
+from labtune.learn.reading import read_by_base
 from labtune.learn.recipe import Recipe, load_recipe
 from labtune.learn.report import build_report, plot_report
 from labtune.model.resolve import DEFAULT_MODEL, resolve_model
@@ -186,7 +187,12 @@ def learn(notes_dir: Path, output: Path, model: str = DEFAULT_MODEL, questions_f
         before = {"general": general_state(base, general.held_out)}
         if questions:
             before["questions"] = ask(base, questions, BEFORE_TOKENS, notes_index)
+        read = read_by_base(base, made.reading, notes_index, BEFORE_TOKENS)
         del base
+    if read:
+        write_data(made, mixed + read, output)
+        console.print(f"   the base model read {len(read)} of {len(made.reading)} content questions right with its "
+                      "notes: its answers join the training data", highlight=False)
 
     cfg = recipe.train_config(data=[str(output / LEARN_DATA)], output_dir=str(output), overwrite_output_dir=True,
                               model=model, seed=seed, max_steps=max_steps)
@@ -233,7 +239,7 @@ def learn(notes_dir: Path, output: Path, model: str = DEFAULT_MODEL, questions_f
                           folder=folder, made=made, replayed=len(mixed), stopper=stopper, self_check=self_check,
                           answering=answering,
                           before=before, after=after, questions_file=questions_file, index=index,
-                          seconds=clock.seconds, blend=blend)
+                          seconds=clock.seconds, blend=blend, read=len(read))
     write_json_atomic(output / REPORT, report)
     plot_report(report, output / REPORT_PLOT)
     return Learned(output, report)

@@ -30,7 +30,7 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def build_report(*, notes_dir, run, model, seed, recipe, folder, made, replayed, stopper, self_check, before, after,
-                 questions_file, index, seconds, blend=None, answering=None) -> dict:
+                 questions_file, index, seconds, blend=None, answering=None, read=None) -> dict:
     from labtune.data.notes.lessons import lessons_per_meeting
     from labtune.train.metrics import read_metrics
 
@@ -57,7 +57,8 @@ def build_report(*, notes_dir, run, model, seed, recipe, folder, made, replayed,
         "skipped": [{"file": _relative(path, Path(notes_dir)), "why": why} for path, why in folder.skipped],
         "data": {"facts": len(made.lessons), "people": len(made.people), "qa": dict(made.kinds),
                  "conversations": len(made.conversations), "general_replay": replayed,
-                 "self_check_questions": len(made.check)},
+                 "self_check_questions": len(made.check),
+                 "read_by_base": {"asked": len(made.reading), "kept": read or 0}},
         "train": train,
         "self_check": {"accuracy": _rounded(accuracy(self_check)), "results": _results(self_check)},
         "answering": answering or {},

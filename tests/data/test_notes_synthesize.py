@@ -289,3 +289,25 @@ def test_the_check_marks_questions_the_other_way_round_taught_only_when_the_plan
     assert {q.kind for q in forward_only if not q.taught} == {"reverse"}
     assert all(q.taught for q in forward_only if q.kind != "reverse")
     assert all(q.taught for q in synthesize(notes, SynthesisPlan(reverse_per_fact=1)).check)
+
+
+def test_read_by_base_asks_content_facts_naming_no_meeting_and_leaves_the_training_data_as_it_was(notes):
+    plan = SynthesisPlan(content=False, open_book_share=0.15)
+    without = synthesize(notes, plan)
+    made = synthesize(notes, plan.model_copy(update={"read_by_base": 1.0}))
+    half = synthesize(notes, plan.model_copy(update={"read_by_base": 0.5}))
+    assert without.reading == []
+    assert [c.messages for c in made.conversations] == [c.messages for c in without.conversations]
+    meeting_days = {n.date for n in notes}
+    for asked in made.reading:  # no question names a meeting: retrieval must find the note by its words
+        assert not any(d.matches(day) for d in find_dates(asked.question, numeric_without_year=True)
+                       for day in meeting_days), asked.question
+    facts = [lesson for lesson in lessons_of(meetings_of(notes), True) if lesson.kind == "content"]
+    content = [q for q in made.reading if q.kind == "content"]
+    assert len(content) >= 0.9 * len(facts)  # each fact once, save blanks too short to check
+    for asked in content:  # the answer is the fact's words, or the owner of the action item asked by its task
+        assert any(asked.answers[0].lower() in f.value.lower() or asked.answers[0] == (f.fact.owner or "")
+                   for f in facts), asked
+    meetings = [q for q in made.reading if q.kind == "reverse"]  # "Which meeting discussed ...?": its day
+    assert meetings and all(re.fullmatch(r"[A-Z][a-z]+ \d{1,2}", q.answers[0]) for q in meetings)
+    assert 0 < len(half.reading) < len(made.reading)

@@ -9,6 +9,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from labtune.cli import app
+from labtune.data.conversation import Conversation, Message
 from labtune.learn import learn, load_recipe
 from labtune.learn.report import print_report
 from labtune.samples import LABNOTES
@@ -127,3 +128,23 @@ def test_a_blending_recipe_rewrites_the_model_as_the_chosen_blend(tmp_path, tiny
     base = load_file(tiny_model_dir / "model.safetensors")
     saved = load_file(out / "model" / "model.safetensors")
     assert any(not torch.equal(base[name], saved[name]) for name in base)  # tuned weights, half-way
+
+
+def test_the_base_models_right_readings_join_the_training_data(tmp_path, tiny_model_dir, small, monkeypatch):
+    recipe, _ = small
+    recipe.write_text(recipe.read_text().replace("  content: true\n", "  content: true\n  read_by_base: 0.25\n"))
+    asked = []
+
+    def read(loaded, questions, index, max_new_tokens):  # the tiny random model reads nothing right
+        asked.extend(questions)
+        return [Conversation([Message("user", "Notes ... Question: Who will draft the map?"),
+                              Message("assistant", "Mateo Lindqvist will.")], id="notes-read-0")]
+
+    monkeypatch.setattr("labtune.learn.pipeline.read_by_base", read)
+    out = tmp_path / "run"
+    report = learn(LABNOTES, out, model=str(tiny_model_dir), seed=1, recipe=recipe, console=Console(quiet=True),
+                   max_steps=1).report
+    assert asked and report["data"]["read_by_base"] == {"asked": len(asked), "kept": 1}
+    data = json.loads((out / "learn-data.json").read_text())
+    assert data[-1]["id"] == "notes-read-0" and data[-1]["conversations"][1]["value"] == "Mateo Lindqvist will."
+    assert len(data) == report["data"]["conversations"] + report["data"]["general_replay"] + 1

@@ -100,6 +100,13 @@ CHECK_REVERSE = {
     "topic": ["On what date did the lab talk about {cue}?"],
     "content": ["At which lab meeting was {cue} mentioned?"],
 }
+# Questions the base model is asked with its notes before tuning (`SynthesisPlan.read_by_base`): a
+# content fact by its words, with no meeting named, and the meeting it came up at.
+TRAIN_READING = {
+    "content": ["What do the lab notes say about {cue}?", "What was noted about {cue}?",
+                "What did the lab note about {cue}?"],
+    "meeting": ["Which meeting discussed {cue}?", "When did {cue} come up at a lab meeting?"],
+}
 CHECK_TASK_QUESTIONS = {"owner": ["Who was asked to {task}?"], "deadline": ["By what date should {owner} {task}?"]}
 # Prompts that name no meeting: the answer's own words must carry the key.
 TRAIN_STATEMENTS = ["Tell me one fact from the lab meeting notes.", "Recall something from the lab notes.",

@@ -33,7 +33,7 @@ from labtune.data.notes.dates import MONTHS, find_dates
 from labtune.data.notes.note import Note
 from labtune.data.notes.phrasings import (CHECK_QUESTIONS, CHECK_REFS, CHECK_REVERSE, CHECK_TASK_QUESTIONS,
                                           NO_NOTES_ANSWER, TRAIN_QUESTIONS, TRAIN_REFS, TRAIN_REVERSE,
-                                          TRAIN_TASK_QUESTIONS, TRAIN_CALENDAR, TRAIN_STATEMENTS, TRAIN_SUMMARIES,
+                                          TRAIN_TASK_QUESTIONS, TRAIN_CALENDAR, TRAIN_READING, TRAIN_STATEMENTS, TRAIN_SUMMARIES,
                                           capitalized, date_spellings, long_date, sentence_value, spell_date)
 from labtune.data.notes.tasks import third_person
 
@@ -71,6 +71,10 @@ class SynthesisPlan(BaseModel):
     task_questions_per_action: int = Field(2, ge=0, description="per content fact that is an action item: "
                                            "questions naming its task with no date, for its owner and (when the "
                                            "notes give one) its deadline ('Who will order the foils?')")
+    read_by_base: float = Field(0.0, ge=0, le=1, description="this share of the content facts is asked, with no "
+                                "meeting named, of the base model with its notes in the prompt (as answering "
+                                "retrieves them) before tuning; its answers that hold the fact are trained on, "
+                                "so the run keeps the base model's own reading")
     content: bool = Field(True, description="teach the facts in the notes' text, not only Presenter/Recorder/"
                           "Topic and other fields")
     original: bool = Field(False, description="also the lab's own form: 'Lab meeting on DATE' -> the note")
@@ -104,6 +108,7 @@ class Synthesized:
     people: list[PersonLesson]
     check: list[CheckQuestion]
     kinds: Counter = field(default_factory=Counter)  # Q&A per kind
+    reading: list[CheckQuestion] = field(default_factory=list)  # for the base model to read (`read_by_base`)
 
 
 class Rotation:
@@ -349,6 +354,34 @@ def check_questions(lessons: list[Lesson], people: list[PersonLesson], meetings:
     return out
 
 
+def reading_questions(meetings: list[Meeting], share: float, seed: int,
+                      spellings: tuple) -> list[CheckQuestion]:
+    """Questions for the base model to answer with its notes (`SynthesisPlan.read_by_base`): for a share of
+    the content facts, the fact by its words with no meeting named, and (where its words name no other
+    fact) the meeting it came up at; an action item asked by its task is asked for its owner instead.
+    Seeded apart from the training data, so that the rest of a recipe's data is the same with or without."""
+    rng = random.Random(seed + 2)
+    lessons = [lesson for lesson in lessons_of(meetings, True) if lesson.kind == "content"]
+    chosen = rng.sample(lessons, round(share * len(lessons)))
+    asker = Asker(TRAIN_READING, {}, spellings, TRAIN_REFS, rng, meetings, TRAIN_TASK_QUESTIONS)
+    texts = [lesson.value for lesson in lessons]
+    out: list[CheckQuestion] = []
+    for lesson in chosen:
+        if asked_by_task(lesson, lessons):
+            question = asker.by_task("owner", 1, task=lesson.task, tasks=third_person(lesson.task))[0]
+            out.append(CheckQuestion(question, _name_answers(lesson.fact.owner), "content", lesson.answer, False))
+            continue
+        if lesson.blank_span and sum(ch.isalnum() for ch in lesson.blank_span) >= 3:  # "g" matches any stray letter
+            question = capitalized(asker.questions["content"].take(1)[0].format(cue=lesson.cue))
+            out.append(CheckQuestion(question, [lesson.blank_span], "content", lesson.answer, False))
+        others = [text for text in texts if text is not lesson.value]
+        if lesson.meeting.note.date and unambiguous(lesson.cue, lesson.value, others):
+            question = capitalized(asker.questions["meeting"].take(1)[0].format(cue=lesson.cue))
+            out.append(CheckQuestion(question, [spell_date(lesson.meeting.note.date, "day")], "reverse",
+                                     lesson.answer, False))
+    return out
+
+
 def _name_answers(name: str) -> list[str]:
     parts = name.split()
     return [name, parts[-1]] if len(parts) > 1 else [name]
@@ -410,4 +443,6 @@ def synthesize(notes: list[Note], plan: SynthesisPlan | None = None, day_first: 
                                               meta={"kinds": ["original"]}))
             kinds["original"] += 1
     rng.shuffle(conversations)
-    return Synthesized(conversations, meetings, lessons, people, check, kinds)
+    reading_check = (reading_questions(meetings, plan.read_by_base, plan.seed, trained_spellings)
+                     if plan.read_by_base else [])
+    return Synthesized(conversations, meetings, lessons, people, check, kinds, reading_check)
