@@ -18,6 +18,9 @@ def test_an_answer_is_cut_after_its_first_sentence_holding_the_fact():
     assert first_right_sentences("It needs work. Ask Kenji Marchetti!  Then wait.", ["Marchetti"]) == \
         "It needs work. Ask Kenji Marchetti!"
     assert first_right_sentences("The notes do not say.", ["TOC analyzer"]) is None
+    # Cut off at the answer length inside the sentence that holds the answer: not taught as an answer
+    assert first_right_sentences("It was on April 2, 2024; the recorder was Farid Eng", ["April 2"]) is None
+    assert first_right_sentences('He said "It was on April 2."', ["April 2"]) == 'He said "It was on April 2."'
 
 
 @pytest.fixture(scope="module")
