@@ -191,8 +191,9 @@ def learn(notes_dir: Path, output: Path, model: str = DEFAULT_MODEL, questions_f
         del base
     if read:
         write_data(made, mixed + read, output)
+    if made.reading:
         console.print(f"   the base model read {len(read)} of {len(made.reading)} content questions right with its "
-                      "notes: its answers join the training data", highlight=False)
+                      "notes" + (": its answers join the training data" if read else ""), highlight=False)
 
     cfg = recipe.train_config(data=[str(output / LEARN_DATA)], output_dir=str(output), overwrite_output_dir=True,
                               model=model, seed=seed, max_steps=max_steps)

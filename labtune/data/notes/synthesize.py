@@ -33,7 +33,8 @@ from labtune.data.notes.dates import MONTHS, find_dates
 from labtune.data.notes.note import Note
 from labtune.data.notes.phrasings import (CHECK_QUESTIONS, CHECK_REFS, CHECK_REVERSE, CHECK_TASK_QUESTIONS,
                                           NO_NOTES_ANSWER, TRAIN_QUESTIONS, TRAIN_REFS, TRAIN_REVERSE,
-                                          TRAIN_TASK_QUESTIONS, TRAIN_CALENDAR, TRAIN_READING, TRAIN_STATEMENTS, TRAIN_SUMMARIES,
+                                          TRAIN_TASK_QUESTIONS, TRAIN_CALENDAR, TRAIN_READING, TRAIN_STATEMENTS,
+                                          TRAIN_SUMMARIES,
                                           capitalized, date_spellings, long_date, sentence_value, spell_date)
 from labtune.data.notes.tasks import third_person
 
@@ -364,7 +365,6 @@ def reading_questions(meetings: list[Meeting], share: float, seed: int,
     lessons = [lesson for lesson in lessons_of(meetings, True) if lesson.kind == "content"]
     chosen = rng.sample(lessons, round(share * len(lessons)))
     asker = Asker(TRAIN_READING, {}, spellings, TRAIN_REFS, rng, meetings, TRAIN_TASK_QUESTIONS)
-    texts = [lesson.value for lesson in lessons]
     out: list[CheckQuestion] = []
     for lesson in chosen:
         if asked_by_task(lesson, lessons):
@@ -374,7 +374,7 @@ def reading_questions(meetings: list[Meeting], share: float, seed: int,
         if lesson.blank_span and sum(ch.isalnum() for ch in lesson.blank_span) >= 3:  # "g" matches any stray letter
             question = capitalized(asker.questions["content"].take(1)[0].format(cue=lesson.cue))
             out.append(CheckQuestion(question, [lesson.blank_span], "content", lesson.answer, False))
-        others = [text for text in texts if text is not lesson.value]
+        others = [other.value for other in lessons if other is not lesson]
         if lesson.meeting.note.date and unambiguous(lesson.cue, lesson.value, others):
             question = capitalized(asker.questions["meeting"].take(1)[0].format(cue=lesson.cue))
             out.append(CheckQuestion(question, [spell_date(lesson.meeting.note.date, "day")], "reverse",
