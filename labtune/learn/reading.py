@@ -13,10 +13,10 @@ from __future__ import annotations
 import re
 
 from labtune.data.conversation import Conversation, Message
+from labtune.data.notes.prose import split_sentences
 from labtune.data.notes.synthesize import CheckQuestion
 from labtune.eval.scoring import score
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _FINISHED = re.compile(r"[.!?][\"')\]]*$")
 
 
@@ -25,7 +25,7 @@ def first_right_sentences(answer: str, accepted: list[str]) -> str | None:
     when that sentence is unfinished. The base model rambles on past its answer and is cut off at the
     answer length, and a run learns to stop where its training answers stop: one answer cut after "the
     recorder was Farid Eng" taught a run to end three answers so."""
-    sentences = _SENTENCE_END.split(answer.strip())
+    sentences = split_sentences(answer)
     for end in range(1, len(sentences) + 1):
         if score(sentences[end - 1], accepted):
             return " ".join(sentences[:end]) if _FINISHED.search(sentences[end - 1]) else None

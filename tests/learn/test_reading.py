@@ -41,3 +41,8 @@ def test_only_right_answers_are_kept_each_with_the_notes_answering_retrieves(ind
     assert answer.role == "assistant" and answer.content == "Oskar will check the rack."
     assert read_by_base(object(), questions, None, 48) == [] == read_by_base(object(), [], index, 48)
     assert reading.__doc__
+
+
+def test_an_abbreviation_does_not_end_the_sentence_kept():
+    said = "The talk was given by Dr. Lindqvist on the cores. Then lunch."
+    assert first_right_sentences(said, ["cores"]) == "The talk was given by Dr. Lindqvist on the cores."
