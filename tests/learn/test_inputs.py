@@ -17,7 +17,7 @@ DATED = "Lab meeting on 4/14/2023\n\nPresenter: Hana Kowalczyk\n"
 
 def folder(tmp_path: Path, files: dict) -> Path:
     root = tmp_path / "notes"
-    root.mkdir()
+    root.mkdir(parents=True)
     for name, content in files.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -46,6 +46,22 @@ def test_files_that_cannot_be_notes_are_skipped_with_the_reason(tmp_path):
     reasons = {path.name: why for path, why in read.skipped}
     assert reasons["scan.md"] == "binary file, not text" and reasons["old.txt"].startswith("not UTF-8 text")
     assert "no date" in reasons["ideas.md"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_notes_saved_as_unicode_on_windows_are_read_as_their_utf8_copy(tmp_path, encoding):
+    # "utf-16" and "utf-32" write a little-endian byte order mark; "utf-16-be" none, so it gets one here.
+    text = "Réunion du 4/14/2023\n\nPresenter: Zoé Kowalczyk\nTopic: Soil fungi\n"
+    data = text.encode(encoding) if encoding != "utf-16-be" else b"\xfe\xff" + text.encode(encoding)
+    marked = read_folder(folder(tmp_path / "marked", {"a.txt": data}))
+    plain = read_folder(folder(tmp_path / "plain", {"a.txt": text}))
+    assert [(n.date, n.fields) for n in marked.notes] == [(n.date, n.fields) for n in plain.notes]
+    assert marked.notes[0].fields["Presenter"] == "Zoé Kowalczyk"
+
+
+def test_a_binary_file_that_starts_like_utf16_is_still_binary(tmp_path):
+    root = folder(tmp_path, {"ok.md": DATED, "scan.md": b"\xff\xfe" + b"\x01\x00\x00\x00" * 8})
+    assert dict((p.name, why) for p, why in read_folder(root).skipped) == {"scan.md": "binary file, not text"}
 
 
 def test_an_unreadable_note_is_skipped_and_a_folder_of_them_refused(tmp_path, monkeypatch):

@@ -9,6 +9,7 @@ dates and "kenji" in one note is the "Kenji Marchetti" of another.
 
 from __future__ import annotations
 
+import codecs
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -22,6 +23,10 @@ from labtune.errors import LabtuneError
 NOTE_SUFFIXES = (".md", ".txt", ".markdown", ".text", ".eml", ".org")
 MAX_NOTE_BYTES = 5 * 1024 * 1024  # meeting notes are kilobytes; a bigger file is an export or a mistake
 _SNIFF_BYTES = 8192
+# Text saved as "Unicode" on Windows (Notepad, Word, Excel) is UTF-16 with a byte order mark; its zero bytes
+# are not a binary file's. UTF-32's marks come first: they begin with UTF-16's.
+_MARKED_ENCODINGS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                     (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
 def _read_text(path: Path) -> tuple[str | None, str | None]:
@@ -35,15 +40,18 @@ def _read_text(path: Path) -> tuple[str | None, str | None]:
         data = path.read_bytes()
     except OSError as exc:
         return None, f"unreadable ({exc.strerror or exc})"
-    if b"\x00" in data[:_SNIFF_BYTES]:
+    marked = next((encoding for mark, encoding in _MARKED_ENCODINGS if data.startswith(mark)), None)
+    if marked is None and b"\x00" in data[:_SNIFF_BYTES]:
         return None, "binary file, not text"
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode(marked or "utf-8-sig")
     except UnicodeDecodeError as exc:
-        if path.suffix.lower() == ".eml":  # raw email: the message's own charset is read by the email package
+        if path.suffix.lower() == ".eml" and not marked:  # raw email: the message's own charset is read by the email package
             text = data.decode("utf-8", "surrogateescape")
         else:
-            return None, f"not UTF-8 text (byte {exc.start}); save it as UTF-8"
+            return None, f"not {(marked or 'UTF-8').upper()} text (byte {exc.start}); save it as UTF-8"
+    if marked and "\x00" in text[:_SNIFF_BYTES]:
+        return None, "binary file, not text"
     if not text.strip():
         return None, "empty file"
     return text, None
