@@ -7,6 +7,7 @@ from pathlib import Path
 import yaml
 
 from labtune.errors import LabtuneError
+from labtune.textfile import read_text
 
 
 def read_mapping(path: Path, what: str) -> dict:
@@ -14,7 +15,7 @@ def read_mapping(path: Path, what: str) -> dict:
     if not path.is_file():
         raise LabtuneError(f"{path}: {what} not found")
     try:
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        loaded = yaml.safe_load(read_text(path)) or {}
     except yaml.YAMLError as exc:
         raise LabtuneError(f"{path}: invalid YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(loaded, dict):

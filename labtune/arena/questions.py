@@ -11,10 +11,11 @@ from pathlib import Path
 from labtune.data.conversation import Message
 from labtune.errors import DataError, LabtuneError
 from labtune.eval.questions import Question, load_questions, question_from_dict
+from labtune.textfile import read_text
 
 
 def _records(path: Path) -> list:
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path)
     if text.lstrip().startswith("["):
         try:
             return json.loads(text)
@@ -49,19 +50,16 @@ def load_arena_questions(path: str | Path | None) -> list[Question]:
     path = Path(path)
     if not path.is_file():
         raise LabtuneError(f"{path}: questions file not found")
-    try:
-        if path.suffix == ".txt":
-            lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
-            questions = [Question([Message("user", line)], [], None, i) for i, line in enumerate(lines) if line]
+    if path.suffix == ".txt":
+        lines = [line.strip() for line in read_text(path).splitlines()]
+        questions = [Question([Message("user", line)], [], None, i) for i, line in enumerate(lines) if line]
+    else:
+        records = _records(path)
+        first = records[0] if records else None
+        if isinstance(first, dict) and "question" not in first and ("conversations" in first or "messages" in first):
+            questions = load_questions(path)
         else:
-            records = _records(path)
-            first = records[0] if records else None
-            if isinstance(first, dict) and "question" not in first and ("conversations" in first or "messages" in first):
-                questions = load_questions(path)
-            else:
-                questions = [_question(r, path, i) for i, r in enumerate(records)]
-    except UnicodeDecodeError as exc:
-        raise LabtuneError(f"{path}: not UTF-8 text ({exc.reason})") from None
+            questions = [_question(r, path, i) for i, r in enumerate(records)]
     if not questions:
         raise LabtuneError(f"{path}: no questions")
     return questions

@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from labtune.errors import LabtuneError
+from labtune.textfile import read_text
 from labtune.model.bfloat16 import native_bfloat16
 
 API_KEY_VAR = "LABTUNE_API_KEY"
@@ -131,10 +132,7 @@ def chat(
 
     prompts = None
     if prompt_file is not None:
-        try:
-            prompts = prompt_file.read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise LabtuneError(f"{prompt_file}: cannot read prompt file: {exc.strerror}") from None
+        prompts = read_text(prompt_file).splitlines()
     elif prompt is not None:
         prompts = [prompt]
     console = Console(highlight=False)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from labtune.data.conversation import Conversation, Message
 from labtune.errors import DataError, LabtuneError
+from labtune.textfile import decode, not_text
 
 FORMATS = ("sharegpt", "alpaca", "openai")
 # FastChat's roles and the OpenAI ones; anything else is refused rather than guessed.
@@ -73,10 +74,11 @@ def _load_records(path: Path) -> tuple[list[tuple[int, object]], list[DataError]
     """(index, record) pairs, plus one problem per unparsable JSONL line."""
     if not path.is_file():
         raise LabtuneError(f"{path}: file not found" if not path.exists() else f"{path}: not a file")
+    data = path.read_bytes()
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = decode(data)
     except UnicodeDecodeError as exc:
-        raise DataError(f"not UTF-8 text (invalid byte at offset {exc.start})", str(path)) from None
+        raise DataError(not_text(data, exc), str(path)) from None
     if not text.strip():
         raise DataError("file is empty", str(path))
     if path.suffix.lower() == ".jsonl" or _looks_like_jsonl(text):

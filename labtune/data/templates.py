@@ -13,6 +13,7 @@ import jinja2
 
 from labtune.data.conversation import Conversation, Message
 from labtune.errors import LabtuneError
+from labtune.textfile import read_text
 
 VICUNA_SYSTEM = (
     "A chat between a curious user and an artificial intelligence assistant. "
@@ -269,7 +270,7 @@ def get_template(name: str = "tokenizer", tokenizer=None) -> ChatTemplate:
     if path.suffix in (".jinja", ".j2") or path.is_file():
         if not path.is_file():
             raise LabtuneError(f"{path}: template file not found")
-        source = path.read_text(encoding="utf-8")
+        source = read_text(path)
         eot = tokenizer_eot(tokenizer) if tokenizer is not None else TEMPLATE_EOS
         return JinjaTemplate(source, str(path), eot, getattr(tokenizer, "bos_token", "") or "", eos or "",
                              _special_tokens(tokenizer))

@@ -14,6 +14,7 @@ from pathlib import Path
 from labtune.data.conversation import Conversation, Message
 from labtune.data.readers import read_file
 from labtune.errors import DataError, LabtuneError
+from labtune.textfile import read_text
 
 
 @dataclass
@@ -33,7 +34,7 @@ def _read_records(path: Path) -> list:
     """A JSON array, or JSONL (one object per line; blank lines skipped)."""
     if not path.is_file():
         raise LabtuneError(f"{path}: file not found")
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path)
     if text.lstrip().startswith("["):
         try:
             records = json.loads(text)

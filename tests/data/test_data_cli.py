@@ -90,7 +90,7 @@ def test_missing_file_and_non_utf8_are_refused(tmp_path, capsys, monkeypatch):
     assert code == 2 and "nope.json: file not found" in err
     (tmp_path / "latin.json").write_bytes(b'[{"instruction": "caf\xe9", "output": "x"}]')
     code, _, err = run_cli(["data", "render", str(tmp_path / "latin.json"), "--template", "alpaca"], capsys, monkeypatch)
-    assert code == 2 and "latin.json: not UTF-8 text (invalid byte at offset 21)" in err
+    assert code == 2 and "latin.json: not UTF-8 text (byte 21); save it as UTF-8" in err
 
 
 def test_all_problems_are_summarized_not_only_the_first(tmp_path, capsys, monkeypatch):

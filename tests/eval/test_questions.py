@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from labtune.errors import DataError
+from labtune.errors import DataError, LabtuneError
 from labtune.eval.questions import load_questions
 
 REPO = Path(__file__).resolve().parents[2]
@@ -18,6 +18,17 @@ def test_jsonl_questions_with_kinds_and_single_answer(tmp_path):
     first, second = load_questions(path)
     assert (first.text, first.answers, first.kind) == ("Who?", ["Alice", "Al"], "presenter")
     assert (second.text, second.answers, second.kind) == ("When?", ["May 12"], None)
+
+
+def test_questions_saved_as_utf16_load_and_latin1_ones_are_one_error(tmp_path):
+    path = tmp_path / "q.jsonl"
+    line = '{"question": "Who presented on 4/14/2023?", "answers": ["Zoé Kowalczyk"]}\n'
+    path.write_text(line, encoding="utf-16")  # PowerShell 5's Out-File writes this
+    (question,) = load_questions(path)
+    assert (question.text, question.answers) == ("Who presented on 4/14/2023?", ["Zoé Kowalczyk"])
+    path.write_bytes(line.encode("latin-1"))
+    with pytest.raises(LabtuneError, match=r"q.jsonl: not UTF-8 text \(byte 59\)"):
+        load_questions(path)
 
 
 def test_sharegpt_reference_is_last_assistant_turn(tmp_path):

@@ -9,7 +9,6 @@ dates and "kenji" in one note is the "Kenji Marchetti" of another.
 
 from __future__ import annotations
 
-import codecs
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -19,14 +18,11 @@ from labtune.data.notes.note import Note, NotesFolder
 from labtune.data.notes.parse import PEOPLE_KEYS, FolderContext, parse_file
 from labtune.data.notes.people import People
 from labtune.errors import LabtuneError
+from labtune.textfile import decode, marked_encoding, not_text
 
 NOTE_SUFFIXES = (".md", ".txt", ".markdown", ".text", ".eml", ".org")
 MAX_NOTE_BYTES = 5 * 1024 * 1024  # meeting notes are kilobytes; a bigger file is an export or a mistake
 _SNIFF_BYTES = 8192
-# Text saved as "Unicode" on Windows (Notepad, Word, Excel) is UTF-16 with a byte order mark; its zero bytes
-# are not a binary file's. UTF-32's marks come first: they begin with UTF-16's.
-_MARKED_ENCODINGS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-                     (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
 def _read_text(path: Path) -> tuple[str | None, str | None]:
@@ -40,16 +36,16 @@ def _read_text(path: Path) -> tuple[str | None, str | None]:
         data = path.read_bytes()
     except OSError as exc:
         return None, f"unreadable ({exc.strerror or exc})"
-    marked = next((encoding for mark, encoding in _MARKED_ENCODINGS if data.startswith(mark)), None)
+    marked = marked_encoding(data)  # UTF-16's zero bytes are not a binary file's
     if marked is None and b"\x00" in data[:_SNIFF_BYTES]:
         return None, "binary file, not text"
     try:
-        text = data.decode(marked or "utf-8-sig")
+        text = decode(data)
     except UnicodeDecodeError as exc:
         if path.suffix.lower() == ".eml" and not marked:  # raw email: the message's own charset is read by the email package
             text = data.decode("utf-8", "surrogateescape")
         else:
-            return None, f"not {(marked or 'UTF-8').upper()} text (byte {exc.start}); save it as UTF-8"
+            return None, not_text(data, exc)
     if marked and "\x00" in text[:_SNIFF_BYTES]:
         return None, "binary file, not text"
     if not text.strip():
