@@ -87,6 +87,36 @@ def test_saved_eml_file_with_mime_parts_and_a_forwarded_message(tmp_path):
     assert [(f.owner, f.deadline) for f in note.facts if f.kind == "action"] == [("José Ruiz", "Friday")]
 
 
+def test_an_email_sent_as_html_only_is_read_from_its_html(tmp_path):
+    eml = (b"From: Omar Reyes <omar@example.org>\r\nTo: lab@example.org\r\nSubject: Lab meeting minutes 4/14/2023\r\n"
+           b"Date: Fri, 14 Apr 2023 16:02:11 -0400\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n"
+           b"Content-Transfer-Encoding: quoted-printable\r\n\r\n<html><body><p><b>Presenter:</b> Hana Kowalczyk<br>"
+           b"<b>Topic:</b> Diatom blooms in the reservoir</p><ul><li>Chlorophyll peaked two weeks earlier than last=\r\n"
+           b" year</li><li>Priya will order new filters by April 21</li></ul></body></html>\r\n")
+    (note,) = folder_of(tmp_path, {"minutes.eml": eml}).notes
+    assert (note.date, note.fields["Presenter"], note.fields["Recorder"]) == (date(2023, 4, 14), "Hana Kowalczyk",
+                                                                             "Omar Reyes")
+    assert note.fields["Topic"] == "Diatom blooms in the reservoir"
+    assert [(f.owner, f.deadline) for f in note.facts if f.kind == "action"] == [("Priya", "April 21")]
+    assert "<p>" not in note.text and "<b>" not in note.text and "Chlorophyll peaked two weeks earlier than last year" in note.text
+
+
+def test_a_page_saved_as_html_reads_like_its_markdown(tmp_path):
+    page = ("<html><head><title>Lab meeting</title><style>td {padding: 2px}</style></head><body>"
+            "<h1>Lab meeting 19 May 2023</h1><table><tr><th>Presenter</th><td>Priya Natarajan</td></tr>"
+            "<tr><th>Minute taker</th><td>Lin Zhou</td></tr></table><h2>Phosphorus budgets of the inflow</h2>"
+            "<ol><li>The inflow carried 60% of the phosphorus load in spring</li></ol>"
+            "<script>track();</script></body></html>")
+    markdown = ("# Lab meeting 19 May 2023\n\n| Presenter | Priya Natarajan |\n|---|---|\n| Minute taker | Lin Zhou |\n\n"
+                "## Phosphorus budgets of the inflow\n\n1. The inflow carried 60% of the phosphorus load in spring\n")
+    html = folder_of(tmp_path / "html", {"may.htm": page}).notes
+    md = folder_of(tmp_path / "md", {"may.md": markdown}).notes
+    assert [(n.date, n.fields) for n in html] == [(n.date, n.fields) for n in md]
+    assert html[0].fields["Presenter"] == "Priya Natarajan" and html[0].fields["Recorder"] == "Lin Zhou"
+    assert [f.text for f in html[0].facts] == [f.text for f in md[0].facts] and html[0].facts
+    assert "track()" not in html[0].text and "padding" not in html[0].text
+
+
 def test_a_persons_name_or_a_todo_is_never_a_field_key():
     note = parse("Lab meeting 4/2/2024\nPresenter: Ada Quill\nLocation: Room 12\n\nMaria: will send the file\n"
                  "TODO: clean the fume hood\nTODO Bo: book the van\nAda: agreed, after lunch.\n"

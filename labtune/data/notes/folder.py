@@ -14,13 +14,14 @@ from datetime import date
 from pathlib import Path
 
 from labtune.data.notes.dates import day_first_from, order_evidence, years_in
+from labtune.data.notes.html_notes import HTML_SUFFIXES
 from labtune.data.notes.note import Note, NotesFolder
 from labtune.data.notes.parse import PEOPLE_KEYS, FolderContext, parse_file
 from labtune.data.notes.people import People
 from labtune.errors import LabtuneError
 from labtune.textfile import decode, marked_encoding, not_text
 
-NOTE_SUFFIXES = (".md", ".txt", ".markdown", ".text", ".eml", ".org")
+NOTE_SUFFIXES = (".md", ".txt", ".markdown", ".text", ".eml", ".org") + HTML_SUFFIXES
 MAX_NOTE_BYTES = 5 * 1024 * 1024  # meeting notes are kilobytes; a bigger file is an export or a mistake
 _SNIFF_BYTES = 8192
 

@@ -15,6 +15,7 @@ from datetime import date
 from email.utils import getaddresses, parsedate_to_datetime
 
 from labtune.data.notes.dates import find_dates
+from labtune.data.notes.html_notes import html_to_markdown
 from labtune.data.notes.labels import looks_like_name
 
 _HEADER_NAMES = ("from", "to", "cc", "bcc", "date", "sent", "subject", "reply-to", "message-id", "mime-version",
@@ -116,10 +117,11 @@ def _email(headers: email.message.Message, body: str) -> Email:
 
 
 def _mime_body(message: email.message.EmailMessage) -> str:
-    part = message.get_body(preferencelist=("plain",)) if message.is_multipart() else message
-    if part is None or part.get_content_type() != "text/plain":
+    """The plain text part; an email sent as HTML only, its HTML read as Markdown."""
+    part = message.get_body(preferencelist=("plain", "html")) if message.is_multipart() else message
+    if part is None or part.get_content_type() not in ("text/plain", "text/html"):
         return ""
-    return part.get_content()
+    return part.get_content() if part.get_content_type() == "text/plain" else html_to_markdown(part.get_content())
 
 
 def _forwarded(body: str) -> Email | None:

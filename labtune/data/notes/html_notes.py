@@ -1,0 +1,18 @@
+"""HTML notes (a Google Docs, Confluence, OneNote or wiki page saved as .html, an email sent as HTML only)
+read as the Markdown the rest of the reader knows, with `markdownify`: headings stay headings, bold labels
+(`<b>Presenter:</b> Ana`) stay labels, tables stay tables, list items stay items; scripts and styles go."""
+
+from __future__ import annotations
+
+import re
+
+from markdownify import markdownify
+
+HTML_SUFFIXES = (".html", ".htm")
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+def html_to_markdown(text: str) -> str:
+    markdown = markdownify(text, heading_style="ATX", bullets="-")
+    lines = [line.rstrip() for line in markdown.split("\n")]  # a <br> ends its line with two spaces
+    return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip() + "\n"
