@@ -4,6 +4,9 @@ TODO taken for a field key, a future presenter taken for this meeting's."""
 
 from __future__ import annotations
 
+import io
+import struct
+import zlib
 from datetime import date
 from pathlib import Path
 
@@ -115,6 +118,39 @@ def test_a_page_saved_as_html_reads_like_its_markdown(tmp_path):
     assert html[0].fields["Presenter"] == "Priya Natarajan" and html[0].fields["Recorder"] == "Lin Zhou"
     assert [f.text for f in html[0].facts] == [f.text for f in md[0].facts] and html[0].facts
     assert "track()" not in html[0].text and "padding" not in html[0].text
+
+
+def _one_pixel_png() -> bytes:
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b""))
+
+
+def test_word_minutes_with_heading_styles_bold_labels_a_roles_table_and_bullets(tmp_path):
+    docx = pytest.importorskip("docx")
+    document = docx.Document()
+    document.add_heading("Lab meeting, 2 June 2023", level=1)
+    label = document.add_paragraph()
+    label.add_run("Topic:").bold = True
+    label.add_run(" Nitrate sensors drift in cold water")
+    table = document.add_table(rows=2, cols=2)
+    for row, (role, name) in zip(table.rows, [("Presenter", "Omar Reyes"), ("Note taker", "Hana Kowalczyk")]):
+        row.cells[0].text, row.cells[1].text = role, name
+    document.add_heading("Discussion", level=2)
+    document.add_paragraph("The sensors drift 5% per week below 8 degrees", style="List Bullet")
+    document.add_paragraph("Lin will recalibrate the sensors by June 9", style="List Bullet")
+    document.add_picture(io.BytesIO(_one_pixel_png()))
+    document.save(tmp_path / "minutes.docx")
+    (tmp_path / "broken.docx").write_bytes(b"PK\x03\x04 not really a zip")
+    read = read_notes(tmp_path)
+    (note,) = read.notes
+    assert note.date == date(2023, 6, 2) and note.fields["Topic"] == "Nitrate sensors drift in cold water"
+    assert (note.fields["Presenter"], note.fields["Recorder"]) == ("Omar Reyes", "Hana Kowalczyk")
+    assert [f.kind for f in note.facts] == ["number", "action"] and note.facts[1].owner == "Lin"
+    assert "base64" not in note.text and "![" not in note.text
+    assert [(p.name, why) for p, why in read.skipped] == [("broken.docx",
+                                                          "not a Word document that can be read (BadZipFile)")]
 
 
 def test_a_persons_name_or_a_todo_is_never_a_field_key():

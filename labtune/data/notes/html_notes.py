@@ -1,6 +1,6 @@
 """HTML notes (a Google Docs, Confluence, OneNote or wiki page saved as .html, an email sent as HTML only)
 read as the Markdown the rest of the reader knows, with `markdownify`: headings stay headings, bold labels
-(`<b>Presenter:</b> Ana`) stay labels, tables stay tables, list items stay items; scripts and styles go."""
+(`<b>Presenter:</b> Ana`) stay labels, tables stay tables, list items stay items; scripts, styles and pictures go."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ _BLANK_RUNS = re.compile(r"\n{3,}")
 
 
 def html_to_markdown(text: str) -> str:
-    markdown = markdownify(text, heading_style="ATX", bullets="-")
+    # Pictures carry no notes, and an inline one is a page of base64.
+    markdown = markdownify(text, heading_style="ATX", bullets="-", strip=["img"])
     lines = [line.rstrip() for line in markdown.split("\n")]  # a <br> ends its line with two spaces
     return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip() + "\n"
