@@ -82,12 +82,12 @@ def test_a_folder_with_some_unusable_files_lists_each_with_its_reason(tmp_path):
     with open(notes / "huge.txt", "wb") as fh:
         fh.truncate(100 * 2**20)  # sparse: 100 MB on paper, nothing on disk
     (notes / "undated.md").write_text("Presenter: Bo Tran\n", encoding="utf-8")
-    (notes / "slides.pdf").write_bytes(b"%PDF-1.4")
+    (notes / "slides.pptx").write_bytes(b"PK\x03\x04")
     result = CliRunner().invoke(app, ["data", "import-notes", str(notes), "-o", str(tmp_path / "o.json")])
     assert result.exit_code == 0, result.output
     assert "read 1 meetings from 1 files" in result.output
     for name, reason in [("latin1.txt", "not UTF-8 text"), ("binary.md", "binary file"), ("huge.txt", "too large"),
-                         ("undated.md", "no date"), ("slides.pdf", "not a notes file (.pdf)")]:
+                         ("undated.md", "no date"), ("slides.pptx", "not a notes file (.pptx)")]:
         assert f"skipped {notes / name}: {reason}" in " ".join(result.output.split()), name
 
 

@@ -153,6 +153,38 @@ def test_word_minutes_with_heading_styles_bold_labels_a_roles_table_and_bullets(
                                                           "not a Word document that can be read (BadZipFile)")]
 
 
+def _pdf(lines: list[str]) -> bytes:
+    """A one-page PDF writing `lines` in Helvetica, as a word processor's export holds text."""
+    shown = " ".join(f"({line}) '" for line in lines)
+    content = f"BT /F1 12 Tf 72 720 Td 14 TL {shown} ET"
+    objects = ["<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+               "/Resources << /Font << /F1 5 0 R >> >> >>",
+               f"<< /Length {len(content)} >>\nstream\n{content}\nendstream",
+               "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"]
+    out, offsets = "%PDF-1.4\n", []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n{body}\nendobj\n"
+    table = f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n" + "".join(f"{o:010d} 00000 n \n" for o in offsets)
+    return (out + table + f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{len(out)}\n%%EOF\n"
+            ).encode("latin-1")
+
+
+def test_minutes_exported_as_pdf_read_like_the_same_text(tmp_path):
+    lines = ["Lab meeting 9 June 2023", "Presenter: Lin Zhou", "Note taker: Priya Natarajan",
+             "Topic: Zooplankton counts with the FlowCam", "- Lin will order a second flow cell by June 16"]
+    pdf = folder_of(tmp_path / "pdf", {"minutes.pdf": _pdf(lines), "scan.pdf": _pdf([]),
+                                       "damaged.pdf": b"%PDF-1.4\n1 0 obj <<"})
+    text = folder_of(tmp_path / "text", {"minutes.md": "\n".join(lines) + "\n"})
+    assert [(n.date, n.fields, [f.text for f in n.facts]) for n in pdf.notes] == \
+        [(n.date, n.fields, [f.text for f in n.facts]) for n in text.notes]
+    assert pdf.notes[0].fields["Recorder"] == "Priya Natarajan"
+    reasons = {path.name: why for path, why in pdf.skipped}
+    assert reasons == {"scan.pdf": "no text in it (a scan? notes are read from text)",
+                       "damaged.pdf": reasons["damaged.pdf"]} and reasons["damaged.pdf"].startswith("not a PDF that")
+
+
 def test_a_persons_name_or_a_todo_is_never_a_field_key():
     note = parse("Lab meeting 4/2/2024\nPresenter: Ada Quill\nLocation: Room 12\n\nMaria: will send the file\n"
                  "TODO: clean the fume hood\nTODO Bo: book the van\nAda: agreed, after lunch.\n"

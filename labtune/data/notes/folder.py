@@ -17,13 +17,17 @@ from labtune.data.notes.dates import day_first_from, order_evidence, years_in
 from labtune.data.notes.html_notes import HTML_SUFFIXES
 from labtune.data.notes.note import Note, NotesFolder
 from labtune.data.notes.parse import PEOPLE_KEYS, FolderContext, parse_file
+from labtune.data.notes.pdf_notes import pdf_to_text
 from labtune.data.notes.people import People
-from labtune.data.notes.word import MAX_WORD_BYTES, WORD_SUFFIXES, docx_to_markdown
+from labtune.data.notes.word import docx_to_markdown
 from labtune.errors import LabtuneError
 from labtune.textfile import decode, marked_encoding, not_text
 
-NOTE_SUFFIXES = (".md", ".txt", ".markdown", ".text", ".eml", ".org") + HTML_SUFFIXES + WORD_SUFFIXES
+# Documents that are not text files, each read by its library into the text the reader knows.
+DOCUMENTS = {".docx": (docx_to_markdown, "a Word document"), ".pdf": (pdf_to_text, "a PDF")}
+NOTE_SUFFIXES = (".md", ".txt", ".markdown", ".text", ".eml", ".org") + HTML_SUFFIXES + tuple(DOCUMENTS)
 MAX_NOTE_BYTES = 5 * 1024 * 1024  # meeting notes are kilobytes; a bigger file is an export or a mistake
+MAX_DOCUMENT_BYTES = 50 * 2**20  # a document's pictures count in its size, not in its notes
 _SNIFF_BYTES = 8192
 
 
@@ -32,18 +36,19 @@ def _read_text(path: Path) -> tuple[str | None, str | None]:
     if path.suffix.lower() not in NOTE_SUFFIXES:
         return None, f"not a notes file ({path.suffix or 'no suffix'}); notes are {', '.join(NOTE_SUFFIXES)}"
     try:
-        size, limit = path.stat().st_size, MAX_WORD_BYTES if path.suffix.lower() in WORD_SUFFIXES else MAX_NOTE_BYTES
+        size, limit = path.stat().st_size, MAX_DOCUMENT_BYTES if path.suffix.lower() in DOCUMENTS else MAX_NOTE_BYTES
         if size > limit:
             return None, f"too large ({size / 1e6:.0f} MB; notes are read up to {limit // 2**20} MB)"
         data = path.read_bytes()
     except OSError as exc:
         return None, f"unreadable ({exc.strerror or exc})"
-    if path.suffix.lower() in WORD_SUFFIXES:
+    if path.suffix.lower() in DOCUMENTS:
+        read, kind = DOCUMENTS[path.suffix.lower()]
         try:
-            text = docx_to_markdown(data)
-        except Exception as exc:  # a damaged or mislabelled file fails anywhere in zip, XML or mammoth
-            return None, f"not a Word document that can be read ({type(exc).__name__})"
-        return (text, None) if text.strip() else (None, "empty file")
+            text = read(data)
+        except Exception as exc:  # a damaged, locked or mislabelled file fails anywhere in its library
+            return None, f"not {kind} that can be read ({type(exc).__name__})"
+        return (text, None) if text.strip() else (None, "no text in it (a scan? notes are read from text)")
     marked = marked_encoding(data)  # UTF-16's zero bytes are not a binary file's
     if marked is None and b"\x00" in data[:_SNIFF_BYTES]:
         return None, "binary file, not text"

@@ -9,8 +9,6 @@ import mammoth
 
 from labtune.data.notes.html_notes import html_to_markdown
 
-WORD_SUFFIXES = (".docx",)
-MAX_WORD_BYTES = 50 * 2**20  # a Word file's pictures count in its size, not in its notes
 _NO_PICTURES = mammoth.images.img_element(lambda image: {})  # never read, never inlined as base64
 
 
