@@ -185,6 +185,31 @@ def test_minutes_exported_as_pdf_read_like_the_same_text(tmp_path):
                        "damaged.pdf": reasons["damaged.pdf"]} and reasons["damaged.pdf"].startswith("not a PDF that")
 
 
+def test_a_headed_note_with_attendance_a_quoted_title_and_notes_under_the_recorders_name():
+    note = parse("# 2023/04/27 group meeting\n\n## Attendance\nAnn Lee, Bob Stone, Carla Mendes, Dev Patel (remote)\n\n"
+                 "## Presentation\nDev Patel — \"Sediment microbial mats under hypoxia\"\n\n## Notes (Carla Mendes)\n"
+                 "* Mats thicken within 3 days of hypoxia\n* Dev needs another 20 cores from site B\n")
+    assert note.fields["Presenter"] == "Dev Patel" and note.fields["Topic"] == "Sediment microbial mats under hypoxia"
+    assert note.fields["Recorder"] == "Carla Mendes"
+    assert note.fields["Attendees"] == "Ann Lee, Bob Stone, Carla Mendes, Dev Patel (remote)"
+    assert [f.text for f in note.facts] == ["Mats thicken within 3 days of hypoxia",
+                                            "Dev needs another 20 cores from site B"]  # the names are no fact
+
+
+@pytest.mark.parametrize("below", ["Attendees:\nAnn Lee, Bob Stone", "## Attendees\n- Ann Lee\n- Bob Stone",
+                                   "**Attendance**\nAnn Lee and Bob Stone"])
+def test_attendees_listed_below_their_label_are_attendees_not_facts(below):
+    note = parse(f"Lab meeting 2023-04-27\nPresenter: Dev Patel\n\n{below}\n\n- Mats thicken within 3 days\n")
+    assert note.fields["Attendees"] in ("Ann Lee, Bob Stone", "Ann Lee and Bob Stone")
+    assert [f.text for f in note.facts] == ["Mats thicken within 3 days"]
+
+
+def test_a_speaker_sentence_gives_the_subject_after_who_talked_about():
+    note = parse("Thursday, April 20, 2023\n\nToday's speaker was Carla Mendes, who talked about eelgrass wasting "
+                 "disease.\nMinutes: Bob Stone\n")
+    assert (note.fields["Presenter"], note.fields["Topic"]) == ("Carla Mendes", "eelgrass wasting disease")
+
+
 def test_a_persons_name_or_a_todo_is_never_a_field_key():
     note = parse("Lab meeting 4/2/2024\nPresenter: Ada Quill\nLocation: Room 12\n\nMaria: will send the file\n"
                  "TODO: clean the fume hood\nTODO Bo: book the van\nAda: agreed, after lunch.\n"

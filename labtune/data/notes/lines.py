@@ -19,6 +19,7 @@ from labtune.data.notes.labels import (
     ATTENDEES,
     DATE,
     PERSON_ROLES,
+    RECORDER,
     TOPIC,
     is_content_label,
     label_role,
@@ -32,6 +33,7 @@ from labtune.data.notes.titles import subject_of
 
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _BOLD_ONLY = re.compile(r"^\s*(\*\*|__)([^*_]+?)(\*\*|__)\s*:?\s*$")
+_NOTES_BY = re.compile(r"^(?P<section>notes|minutes)\s*\((?:(?:taken\s+)?by\s+)?(?P<name>[^()]+)\)\s*:?$", re.I)
 _NUMBERED = re.compile(r"^\s*(\d{1,3})[.)]\s+(.*\S)\s*$")
 _BULLET = re.compile(r"^\s*(?:[-*+•◦▪→]|->|=>)\s+(?:\[[ xX]\]\s*)?(.*\S)\s*$")
 _ACTION_LINE = re.compile(r"^\s*(?:[-*+•]\s+)?(?:\[[ xX]\]\s*|TODO\b\s*[:\-–]?\s*|"
@@ -236,8 +238,13 @@ class _Walker:
                     for label in labels:
                         i += self.add_label(label, line, lines, i - 1)
                     continue
+                notes_by = _NOTES_BY.match(text.strip())
+                if notes_by and self.is_name(notes_by["name"].strip()):  # "## Notes (Carla)": her notes below
+                    self.body.fields.append((RECORDER, notes_by["name"].strip(), text, "heading"))
+                    self.set_section(notes_by["section"])
+                    continue
                 role = label_role(text.rstrip(":"))
-                if role and role not in (ATTENDEES, APOLOGIES):  # "### Presenter" with the name below it
+                if role:  # "### Presenter" with the name below it, "## Attendance" with the names
                     value, used = _value_below(lines, i, role, self.is_name, after_heading=True)
                     if value:
                         i += self.add_label(Label(text.rstrip(":"), value, role, True), line, lines, i - 1) + used
@@ -306,6 +313,12 @@ def _title_line_text(line: str) -> str:
     return re.sub(r"(\*\*|__)", "", re.sub(r"^\s{0,3}#{1,6}\s+|\s+#+\s*$", "", line)).strip()
 
 
+def _names(text: str, is_name) -> bool:
+    """"Ann Lee, Bob Stone and Dev Patel (remote)": a line that only lists people."""
+    items = [re.sub(r"\([^)]*\)", "", item).strip() for item in re.split(r"[,;]|\band\b", text)]
+    return len([item for item in items if item]) >= 2 and all(is_name(item) for item in items if item)
+
+
 def _value_below(lines: list[str], start: int, role: str, is_name, after_heading: bool = False) -> tuple[str, int]:
     """A label whose value is on the lines below it: "Attendees:" then "- Ana" "- Bo"."""
     j = start
@@ -327,7 +340,7 @@ def _value_below(lines: list[str], start: int, role: str, is_name, after_heading
             and not _HEADING.match(lines[j]):
         candidate = strip_markup(lines[j]).strip()
         if (role == TOPIC and 0 < len(candidate.split()) <= 15) or (role in PERSON_ROLES and is_name(candidate)) \
-                or (role == DATE and find_dates(candidate)):
+                or (role == DATE and find_dates(candidate)) or (role in (ATTENDEES, APOLOGIES) and _names(candidate, is_name)):
             return candidate, j - start + 1
     return "", 0
 

@@ -128,7 +128,20 @@ def _label_names_talk(label: str) -> bool:
     return bool(re.search(r"talk|presentation|seminar|lecture", label, re.I))
 
 
+_QUOTES = {'"': '"', "“": "”", "'": "'", "‘": "’", "«": "»"}
+
+
+def _unquoted(value: str) -> str:
+    """'"Sediment mats under hypoxia"' -> 'Sediment mats under hypoxia': a talk's title in quotes is the title."""
+    value = value.strip()
+    close = _QUOTES.get(value[:1])
+    if close and len(value) > 2 and value.endswith(close) and value[0] not in value[1:-1] and close not in value[1:-1]:
+        return value[1:-1].strip()
+    return value
+
+
 def _fields(note_fields: dict, sources: dict, key: str, value: str, source: str) -> None:
+    value = _unquoted(value) if key == TOPIC else value
     if value and key not in note_fields:
         note_fields[key] = value
         sources[key] = source

@@ -65,7 +65,8 @@ _TOPIC_STOP = re.compile(r",\s+(?:and|but|which|where|while|so|then|after|before
                          r",\s+(?:\w+\s+){1,2}(?:scrib\w*|present\w*|chair\w*|on\s+notes)\b|\s+[–—]\s+|\s\(|:\s|"
                          r"\s+(?:was|were|is|are|went|got|had|has|have)\b|"
                          r",\s+(?:and\s+)?(?:[A-Z][a-z]+\s+)?(?:asked|said|noted|thinks|suggested)\b")
-_TOPIC_AFTER_NAME = re.compile(rf"^\s*,?\s*(?:on|about|titled|entitled|called)\s+{_OBJECT}", re.I)
+_TOPIC_AFTER_NAME = re.compile(rf"^\s*,?\s*(?:who\s+(?:talked|talks|spoke|speaks|presented|presents|reported|reports)"
+                               rf"\s+(?:on\s+|about\s+)?|(?:on|about|titled|entitled|called)\s+){_OBJECT}", re.I)
 _WHEN_FIRST = re.compile(r"^(?:today|this\s+(?:week|morning|afternoon)|yesterday|again)\s+(?:(?:on|about)\s+)?", re.I)
 _ABBREVIATIONS = r"(?:e\.g|i\.e|etc|vs|approx|ca|cf|dr|prof|mr|ms|mrs|st|fig|no|al|incl|resp|min|max|dept|univ)"
 
