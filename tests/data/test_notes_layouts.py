@@ -130,7 +130,7 @@ def _one_pixel_png() -> bytes:
 def test_word_minutes_with_heading_styles_bold_labels_a_roles_table_and_bullets(tmp_path):
     docx = pytest.importorskip("docx")
     document = docx.Document()
-    document.add_heading("Lab meeting, 2 June 2023", level=1)
+    document.add_heading("Lab meeting, 2 June 2023", level=0)  # Word's Title style
     label = document.add_paragraph()
     label.add_run("Topic:").bold = True
     label.add_run(" Nitrate sensors drift in cold water")
@@ -140,6 +140,11 @@ def test_word_minutes_with_heading_styles_bold_labels_a_roles_table_and_bullets(
     document.add_heading("Discussion", level=2)
     document.add_paragraph("The sensors drift 5% per week below 8 degrees", style="List Bullet")
     document.add_paragraph("Lin will recalibrate the sensors by June 9", style="List Bullet")
+    document.add_heading("Action items", level=2)
+    actions = document.add_table(rows=2, cols=3)  # no header cells: its first row is read as the header
+    for row, cells in zip(actions.rows, [("Action", "Owner", "Due"), ("Order 20 sediment cores", "Dev Patel", "June 30")]):
+        for cell, text in zip(row.cells, cells):
+            cell.text = text
     document.add_picture(io.BytesIO(_one_pixel_png()))
     document.save(tmp_path / "minutes.docx")
     (tmp_path / "broken.docx").write_bytes(b"PK\x03\x04 not really a zip")
@@ -147,7 +152,9 @@ def test_word_minutes_with_heading_styles_bold_labels_a_roles_table_and_bullets(
     (note,) = read.notes
     assert note.date == date(2023, 6, 2) and note.fields["Topic"] == "Nitrate sensors drift in cold water"
     assert (note.fields["Presenter"], note.fields["Recorder"]) == ("Omar Reyes", "Hana Kowalczyk")
-    assert [f.kind for f in note.facts] == ["number", "action"] and note.facts[1].owner == "Lin"
+    assert [f.kind for f in note.facts] == ["number", "action", "action"] and note.facts[1].owner == "Lin"
+    assert (note.facts[2].text, note.facts[2].owner, note.facts[2].deadline) == ("Order 20 sediment cores", "Dev Patel",
+                                                                               "June 30")
     assert "base64" not in note.text and "![" not in note.text
     assert [(p.name, why) for p, why in read.skipped] == [("broken.docx",
                                                           "not a Word document that can be read (BadZipFile)")]

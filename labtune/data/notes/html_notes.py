@@ -14,6 +14,7 @@ _BLANK_RUNS = re.compile(r"\n{3,}")
 
 def html_to_markdown(text: str) -> str:
     # Pictures carry no notes, and an inline one is a page of base64.
-    markdown = markdownify(text, heading_style="ATX", bullets="-", strip=["img"])
+    # A table with no header cells (Word, most wiki exports) has its first row as the header, as people read it.
+    markdown = markdownify(text, heading_style="ATX", bullets="-", strip=["img"], table_infer_header=True)
     lines = [line.rstrip() for line in markdown.split("\n")]  # a <br> ends its line with two spaces
     return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip() + "\n"
