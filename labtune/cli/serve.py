@@ -11,8 +11,8 @@ from typing import Annotated, Optional
 import typer
 
 from labtune.errors import LabtuneError
-from labtune.textfile import read_text
 from labtune.model.bfloat16 import native_bfloat16
+from labtune.textfile import read_text
 
 API_KEY_VAR = "LABTUNE_API_KEY"
 

@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 
 from labtune.data.notes.dates import day_first_from, order_evidence, years_in
-from labtune.data.notes.html_notes import HTML_SUFFIXES
+from labtune.data.notes.html_notes import HTML_SUFFIXES, html_to_markdown
 from labtune.data.notes.note import Note, NotesFolder
 from labtune.data.notes.parse import PEOPLE_KEYS, FolderContext, parse_file
 from labtune.data.notes.pdf_notes import pdf_to_text
@@ -61,6 +61,8 @@ def _read_text(path: Path) -> tuple[str | None, str | None]:
             return None, not_text(data, exc)
     if marked and "\x00" in text[:_SNIFF_BYTES]:
         return None, "binary file, not text"
+    if path.suffix.lower() in HTML_SUFFIXES:  # read as Markdown from here on, the folder's evidence included
+        text = html_to_markdown(text)
     if not text.strip():
         return None, "empty file"
     return text, None

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from labtune.data.notes.dates import MONTHS, find_date
 from labtune.data.notes.frontmatter import split_front_matter
-from labtune.data.notes.html_notes import HTML_SUFFIXES, html_to_markdown
 from labtune.data.notes.labels import (
     APOLOGIES,
     ATTENDEES,
@@ -270,8 +269,6 @@ def parse_file(path: Path, text: str, context: FolderContext | None = None) -> l
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
     if path.suffix.lower() == ".org":
         text = org_to_markdown(text)
-    elif path.suffix.lower() in HTML_SUFFIXES:
-        text = html_to_markdown(text)
     env = _envelope(text, lambda v: looks_like_name(v) or context.people.is_person(v))
     years = [(env.email.sent.year, "the email's date")] if env.email and env.email.sent else []
     parts = path_parts(path, context.root)
