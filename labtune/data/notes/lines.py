@@ -26,7 +26,7 @@ from labtune.data.notes.labels import (
     looks_like_name,
 )
 from labtune.data.notes.note import Fact
-from labtune.data.notes.people import People
+from labtune.data.notes.people import People, split_people
 from labtune.data.notes.prose import RoleStatement, role_statements, split_sentences
 from labtune.data.notes.tables import find_tables, read_table
 from labtune.data.notes.titles import subject_of
@@ -315,8 +315,8 @@ def _title_line_text(line: str) -> str:
 
 def _names(text: str, is_name) -> bool:
     """"Ann Lee, Bob Stone and Dev Patel (remote)": a line that only lists people."""
-    items = [re.sub(r"\([^)]*\)", "", item).strip() for item in re.split(r"[,;]|\band\b", text)]
-    return len([item for item in items if item]) >= 2 and all(is_name(item) for item in items if item)
+    people = [re.sub(r"\([^)]*\)", "", person).strip() for person in split_people(text)]
+    return len(people) >= 2 and all(is_name(person) for person in people)
 
 
 def _value_below(lines: list[str], start: int, role: str, is_name, after_heading: bool = False) -> tuple[str, int]:
