@@ -311,3 +311,36 @@ def test_read_by_base_asks_content_facts_naming_no_meeting_and_leaves_the_traini
     meetings = [q for q in made.reading if q.kind == "reverse"]  # "Which meeting discussed ...?": its day
     assert meetings and all(re.fullmatch(r"[A-Z][a-z]+ \d{1,2}", q.answers[0]) for q in meetings)
     assert 0 < len(half.reading) < len(made.reading)
+
+
+def test_a_close_distractor_is_a_note_retrieval_would_put_beside_the_right_one():
+    import random
+
+    from labtune.data.notes.synthesize import distractor, note_words
+
+    folder = [note(date(2024, 1, 30), "Farid Engström", "Siobhan Takahashi", "Greenhouse irrigation", name="a.md"),
+              note(date(2024, 4, 30), "Siobhan Takahashi", "Farid Engström", "Litter decomposition", name="b.md"),
+              note(date(2024, 1, 16), "Ines Halvorsen", "Dmitri Salonen", "Nitrogen mineralization", name="c.md"),
+              note(date(2024, 3, 5), "Wanjiru Achterberg", "Tobias Okafor", "Field campaign", name="d.md"),
+              note(date(2024, 2, 13), "Kenji Marchetti", "Lucía Nakamura", "Seed bank trial", name="e.md"),
+              note(date(2024, 5, 21), "Beatriz Oyelaran", "Ines Halvorsen", "Root segmentation", name="f.md")]
+    meetings = meetings_of(folder)
+    right = [m for m in meetings if m.note.path.name == "a.md"]
+    question = "When did Farid Engström present, on January 30?"
+    words = note_words(meetings)
+    close = {distractor(right, meetings, random.Random(s), question, words).note.path.name for s in range(40)}
+    anywhere = {distractor(right, meetings, random.Random(s), question, None).note.path.name for s in range(40)}
+    assert close == {"b.md", "c.md"}  # Farid in another role on another 30th; another January meeting
+    assert anywhere == {"b.md", "c.md", "d.md", "e.md", "f.md"}
+    unrelated = distractor(right, meetings, random.Random(0), "Tell me about quasars", words)
+    assert unrelated is not None and unrelated.note.path.name != "a.md"  # no note shares a word: any other
+    assert distractor(meetings, meetings, random.Random(0), question, words) is None
+
+
+@pytest.mark.parametrize("lines", [True, False])
+def test_close_distractors_change_only_which_note_stands_beside_the_right_one(notes, lines):
+    plan = SynthesisPlan(content=False, open_book_share=0.3, open_book_lines=lines)
+    loose = synthesize(notes, plan)
+    close = synthesize(notes, plan.model_copy(update={"close_distractors": True}))
+    assert Counter(pairs(loose)) != Counter(pairs(close))  # other notes in the prompts
+    assert Counter(a for _, a in pairs(loose)) == Counter(a for _, a in pairs(close))  # the same lessons

@@ -37,6 +37,7 @@ from labtune.data.notes.phrasings import (CHECK_QUESTIONS, CHECK_REFS, CHECK_REV
                                           TRAIN_SUMMARIES,
                                           capitalized, date_spellings, long_date, sentence_value, spell_date)
 from labtune.data.notes.tasks import third_person
+from labtune.data.words import tokenize
 
 KINDS = ("forward", "statement", "reverse", "summary", "calendar", "no_notes", "open_book", "original")
 
@@ -65,6 +66,9 @@ class SynthesisPlan(BaseModel):
     open_book_lines: bool = Field(False, description="open-book Q&A show each note as answering does: whole "
                                   "where the question names its meeting's date, else its card and the lines "
                                   "sharing most words with the question (`labtune.data.context.best_lines`)")
+    close_distractors: bool = Field(False, description="an open-book Q&A's distractor is one of the other notes "
+                                    "sharing most words with the question (as retrieval would find it), not any "
+                                    "other note")
     open_book_content: float = Field(0.0, ge=0, le=1, description="when `content` is false, this share of the "
                                      "content facts (and of the people, asked the other way round, when "
                                      "`reverse_per_fact` is 0) is asked once, only with its notes in the prompt: "
@@ -294,15 +298,44 @@ def task_questions(asker: Asker, lesson: Lesson, n: int) -> list[str]:
                                                   if lesson.fact.deadline else [])
 
 
+# The distractor is drawn from the other notes sharing the most words with the question, as retrieval
+# puts beside the right note at answering: a note from the same month, or with the same person in another
+# role ("the recorder was Farid" beside "the presenter was Farid"), not a note any word tells apart.
+DISTRACTOR_POOL = 2
+
+
+def note_words(meetings: list[Meeting]) -> list[set[str]]:
+    """Each meeting's words as `labtune.data.words` compares them (its card and text), to rank distractors."""
+    return [set(words) for words in tokenize([with_card(m.note) for m in meetings])]
+
+
+def distractor(right: list[Meeting], meetings: list[Meeting], rng: random.Random, question: str | None,
+               words: list[set[str]] | None) -> Meeting | None:
+    """One note that is not a right one (nor from a right one's file): one of the `DISTRACTOR_POOL` sharing
+    most words with `question` when `words` are given and one shares any, else any."""
+    paths = {m.note.path for m in right}
+    others = [i for i, m in enumerate(meetings) if m.note.path not in paths]
+    if not others:
+        return None
+    if words is not None and question is not None:
+        asked = set(tokenize([question])[0])
+        shared = {i: len(asked & words[i]) for i in others}
+        close = sorted((i for i in others if shared[i]), key=lambda i: -shared[i])[:DISTRACTOR_POOL]
+        others = close or others
+    return meetings[rng.choice(others)]
+
+
 def passages_for(right: list[Meeting], meetings: list[Meeting], rng: random.Random,
-                 question: str | None = None, day_first: bool | None = None) -> list[Passage]:
-    """The right meetings' notes and one other note, in random order (RAFT: the model must pick the right one).
+                 question: str | None = None, day_first: bool | None = None,
+                 words: list[set[str]] | None = None, asked: str | None = None) -> list[Passage]:
+    """The right meetings' notes and one other note (`distractor`), in random order (RAFT: the model must
+    pick the right one).
 
     `question`: show each note as answering shows it, whole where the question names its date, else its
-    card and best lines; None: every note whole."""
-    paths = {m.note.path for m in right}
-    others = [m for m in meetings if m.note.path not in paths]
-    chosen = list(right) + ([rng.choice(others)] if others else [])
+    card and best lines; None: every note whole. `words`: `note_words(meetings)`, for a distractor like
+    the ones retrieval finds for `asked` (default: `question`); None: any other note."""
+    other = distractor(right, meetings, rng, asked or question, words)
+    chosen = list(right) + ([other] if other else [])
     rng.shuffle(chosen)
     per_file = Counter(m.note.path for m in meetings)
     named = find_dates(question, day_first, numeric_without_year=True) if question is not None else []
@@ -426,9 +459,10 @@ def synthesize(notes: list[Note], plan: SynthesisPlan | None = None, day_first: 
     conversations: list[Conversation] = []
     kinds = Counter(qa.kind for i, qa in enumerate(qas) if i not in open_book)
     opened = [qas[i] for i in sorted(open_book)] + [qa for qa in reading if 0 < len(qa.meetings) <= 3]
+    words = note_words(meetings) if opened and plan.close_distractors else None
     for i, qa in enumerate(opened):
         passages = passages_for([meetings[m] for m in sorted(qa.meetings)], meetings, rng,
-                                qa.question if plan.open_book_lines else None, day_first)
+                                qa.question if plan.open_book_lines else None, day_first, words, qa.question)
         messages = with_notes([Message("user", qa.question)], passages) + [Message("assistant", qa.answer)]
         conversations.append(Conversation(messages, id=f"notes-open-{i}", meta={"kinds": ["open_book"]}))
         kinds["open_book"] += 1
