@@ -74,7 +74,10 @@ def _load_records(path: Path) -> tuple[list[tuple[int, object]], list[DataError]
     """(index, record) pairs, plus one problem per unparsable JSONL line."""
     if not path.is_file():
         raise LabtuneError(f"{path}: file not found" if not path.exists() else f"{path}: not a file")
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:  # no permission, a file on a dropped network share
+        raise LabtuneError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     try:
         text = decode(data)
     except UnicodeDecodeError as exc:

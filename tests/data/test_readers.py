@@ -99,3 +99,15 @@ def test_jsonl_with_a_broken_first_line_still_reads_the_other_lines(tmp_path):
     result = read_file(path, skip_invalid=True)
     assert [c.index for c in result.conversations] == [1]
     assert [str(p) for p in result.problems] == [f"{path}: record 0: invalid JSON at line 1 column 15: Expecting value"]
+
+
+def test_a_file_that_cannot_be_read_is_one_error_naming_it(tmp_path, monkeypatch):
+    path = tmp_path / "chat.jsonl"
+    path.write_text('{"messages": []}\n')
+
+    def refuse(self):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(type(path), "read_bytes", refuse)
+    with pytest.raises(LabtuneError, match=r"chat\.jsonl: cannot be read \(Permission denied\)$"):
+        read_file(path)
