@@ -631,3 +631,13 @@ def test_a_file_named_for_its_day_settles_a_numeric_date_s_order():
 def test_a_form_separator_makes_a_label_only_of_a_role():
     note = parse("Lab meeting 2025-02-11\n\nPresenter = Bo Tran\nn = 40 cores\nTotal ........ 12 samples\n", "f.txt")
     assert note.fields == {"Presenter": "Bo Tran"}
+
+
+@pytest.mark.parametrize("line", ["Minutes (by Bo Tran):", "Notes (Bo Tran)", "**Minutes (taken by Bo Tran)**"])
+def test_a_line_naming_whose_notes_follow_gives_the_recorder(line):
+    note = parse(f"Lab meeting 2023-05-02\nPresenter: Ann Lee\nTopic: Ice cores\n\n{line}\n"
+                 "- Cores from site C are cracked\n- Ann will recut them by Friday\n")
+    assert note.fields["Recorder"] == "Bo Tran"
+    assert [f.text for f in note.facts][0] == "Cores from site C are cracked"
+    prose = parse("Lab meeting 2023-05-02\nPresenter: Ann Lee\n\nThe minutes (by Bo Tran) are late this week.\n")
+    assert "Recorder" not in prose.fields  # a sentence that mentions notes names no recorder

@@ -238,10 +238,7 @@ class _Walker:
                     for label in labels:
                         i += self.add_label(label, line, lines, i - 1)
                     continue
-                notes_by = _NOTES_BY.match(text.strip())
-                if notes_by and self.is_name(notes_by["name"].strip()):  # "## Notes (Carla)": her notes below
-                    self.body.fields.append((RECORDER, notes_by["name"].strip(), text, "heading"))
-                    self.set_section(notes_by["section"])
+                if self.notes_by(text, "heading"):
                     continue
                 role = label_role(text.rstrip(":"))
                 if role:  # "### Presenter" with the name below it, "## Attendance" with the names
@@ -252,6 +249,8 @@ class _Walker:
                 if _HEADING.match(line):
                     self.body.headings.append(text)
                 self.set_section(text)
+                continue
+            if self.notes_by(strip_markup(line), "label"):
                 continue
             bare = strip_markup(line).strip().rstrip(":").strip()
             if bare and _SECTION_WORDS.fullmatch(bare):
@@ -293,6 +292,17 @@ class _Walker:
             self.paragraph.append(line)
         self.flush()
         return self.body
+
+    def notes_by(self, text: str, how: str) -> bool:
+        """A line naming whose notes follow ("## Notes (Carla)", "Minutes (by Bo Tran):"): the recorder,
+        and the section its notes are in. False when the line is not one, or names no person."""
+        match = _NOTES_BY.match(text.strip())
+        if not match or not self.is_name(match["name"].strip()):
+            return False
+        self.flush()
+        self.body.fields.append((RECORDER, match["name"].strip(), text.strip(), how))
+        self.set_section(match["section"])
+        return True
 
     def add_table(self, table, lines: list[str]) -> None:
         reading = read_table(table, self.is_name)
