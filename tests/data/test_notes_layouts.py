@@ -641,3 +641,69 @@ def test_a_line_naming_whose_notes_follow_gives_the_recorder(line):
     assert [f.text for f in note.facts][0] == "Cores from site C are cracked"
     prose = parse("Lab meeting 2023-05-02\nPresenter: Ann Lee\n\nThe minutes (by Bo Tran) are late this week.\n")
     assert "Recorder" not in prose.fields  # a sentence that mentions notes names no recorder
+
+
+def _odt(path: Path) -> None:
+    """LibreOffice minutes: a heading, labelled lines, a bulleted list and an action table without header cells."""
+    from odf.opendocument import OpenDocumentText
+    from odf.table import Table, TableCell, TableColumn, TableRow
+    from odf.text import H, List, ListItem, P
+
+    document = OpenDocumentText()
+    document.text.addElement(H(outlinelevel=1, text="Lab meeting, 12 March 2024"))
+    for line in ["Presenter: Ann Lee", "Recorder: Bo Tran", "Topic: Ice core density profiles"]:
+        document.text.addElement(P(text=line))
+    document.text.addElement(H(outlinelevel=2, text="Notes"))
+    items = List()
+    for text in ["Cores from site C are cracked below 40 m", "Ann will recut the cores by Friday"]:
+        item = ListItem()
+        item.addElement(P(text=text))
+        items.addElement(item)
+    document.text.addElement(items)
+    document.text.addElement(H(outlinelevel=2, text="Action items"))
+    table = Table(name="Actions")
+    table.addElement(TableColumn(numbercolumnsrepeated=3))  # a column declaration before the first row
+    for cells in [("Action", "Owner", "Due"), ("Order saw blades", "Bo Tran", "March 20")]:
+        row = TableRow()
+        for text in cells:
+            cell = TableCell()
+            cell.addElement(P(text=text))
+            row.addElement(cell)
+        table.addElement(row)
+    document.text.addElement(table)
+    document.save(str(path))
+
+
+RTF = rb"""{\rtf1\ansi\ansicpg1252\deff0{\fonttbl{\f0 Calibri;}}{\*\generator Riched20}
+{\pard\b Lab meeting 12 March 2024\b0\par}
+{\pard Presenter: Ann Lee\par}
+{\pard Recorder: Lin Sj\'f6berg\par}
+{\pard Topic: Ice core density profiles\par}
+{\pard{\pict\pngblip 89504e470d0a1a0a0000000d49484452}\par}
+{\pard\fi-360\li720 \bullet\tab Cores from site C are cracked below 40 m\par}
+{\pard\fi-360\li720 \bullet\tab Ann will recut the cores by Friday\par}
+}"""
+
+
+def test_libreoffice_and_rich_text_minutes_read_like_their_markdown(tmp_path):
+    (tmp_path / "docs").mkdir()
+    _odt(tmp_path / "docs" / "minutes.odt")
+    (tmp_path / "docs" / "minutes.rtf").write_bytes(RTF.replace(b"12 March", b"19 March"))
+    (tmp_path / "docs" / "broken.odt").write_bytes(b"PK\x03\x04 not really a zip")
+    (tmp_path / "docs" / "plain.rtf").write_bytes(b"Lab meeting 26 March 2024\nnot rich text at all\n")
+    read = read_notes(tmp_path / "docs")
+    odt, rtf = sorted(read.notes, key=lambda n: n.date)
+    assert odt.date == date(2024, 3, 12) and rtf.date == date(2024, 3, 19)
+    assert (odt.fields["Presenter"], odt.fields["Recorder"], odt.fields["Topic"]) == \
+        ("Ann Lee", "Bo Tran", "Ice core density profiles")
+    assert (rtf.fields["Presenter"], rtf.fields["Recorder"], rtf.fields["Topic"]) == \
+        ("Ann Lee", "Lin Sjöberg", "Ice core density profiles")  # \'f6 in the file's code page
+    for note in (odt, rtf):
+        assert [f.text for f in note.facts][:2] == ["Cores from site C are cracked below 40 m",
+                                                   "Ann will recut the cores by Friday"]
+        assert "89504e47" not in note.text  # a picture's bytes are no text
+    action = odt.facts[-1]  # the table's first row is its header, though a column declaration comes first
+    assert (action.text, action.owner, action.deadline) == ("Order saw blades", "Bo Tran", "March 20")
+    assert sorted((p.name, why) for p, why in read.skipped) == [
+        ("broken.odt", "not an OpenDocument text that can be read (BadZipFile)"),
+        ("plain.rtf", "not a Rich Text document that can be read (ValueError)")]

@@ -16,15 +16,18 @@ from pathlib import Path
 from labtune.data.notes.dates import day_first_from, order_evidence, years_in
 from labtune.data.notes.html_notes import HTML_SUFFIXES, html_to_markdown
 from labtune.data.notes.note import Note, NotesFolder
+from labtune.data.notes.odt_notes import odt_to_markdown
 from labtune.data.notes.parse import PEOPLE_KEYS, FolderContext, parse_file
 from labtune.data.notes.pdf_notes import pdf_to_text
+from labtune.data.notes.rtf_notes import rtf_to_plain
 from labtune.data.notes.people import People
 from labtune.data.notes.word import docx_to_markdown
 from labtune.errors import LabtuneError
 from labtune.textfile import decode, marked_encoding, not_text
 
 # Documents that are not text files, each read by its library into the text the reader knows.
-DOCUMENTS = {".docx": (docx_to_markdown, "a Word document"), ".pdf": (pdf_to_text, "a PDF")}
+DOCUMENTS = {".docx": (docx_to_markdown, "a Word document"), ".pdf": (pdf_to_text, "a PDF"),
+             ".odt": (odt_to_markdown, "an OpenDocument text"), ".rtf": (rtf_to_plain, "a Rich Text document")}
 NOTE_SUFFIXES = (".md", ".txt", ".markdown", ".text", ".eml", ".org") + HTML_SUFFIXES + tuple(DOCUMENTS)
 MAX_NOTE_BYTES = 5 * 1024 * 1024  # meeting notes are kilobytes; a bigger file is an export or a mistake
 MAX_DOCUMENT_BYTES = 50 * 2**20  # a document's pictures count in its size, not in its notes
