@@ -19,8 +19,8 @@ from labtune.data.notes.note import Note, NotesFolder
 from labtune.data.notes.odt_notes import odt_to_markdown
 from labtune.data.notes.parse import PEOPLE_KEYS, FolderContext, parse_file
 from labtune.data.notes.pdf_notes import pdf_to_text
-from labtune.data.notes.rtf_notes import rtf_to_plain
 from labtune.data.notes.people import People
+from labtune.data.notes.rtf_notes import rtf_to_plain
 from labtune.data.notes.word import docx_to_markdown
 from labtune.errors import LabtuneError
 from labtune.textfile import decode, marked_encoding, not_text
