@@ -31,7 +31,8 @@ def index(tmp_path_factory):
 def test_only_right_answers_are_kept_each_with_the_notes_answering_retrieves(index, monkeypatch):
     questions = [CheckQuestion("What do the lab notes say about the boat rack?", ["Oskar"], "content", ""),
                  CheckQuestion("Which meeting discussed diatom counts?", ["March 10"], "reverse", "")]
-    said = ["Oskar will check the rack. Then more.", "It was in June."]
+    said = ["Oskar will check the rack, which is a significant improvement over previous methods. Then more.",
+            "It was in June."]
     monkeypatch.setattr("labtune.eval.answer.generate_answers", lambda loaded, prompts, *a, **k: said[:len(prompts)])
     kept = read_by_base(object(), questions, index, 48)
     assert len(kept) == 1
