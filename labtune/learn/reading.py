@@ -15,18 +15,9 @@ import re
 from labtune.data.conversation import Conversation, Message
 from labtune.data.notes.prose import split_sentences
 from labtune.data.notes.synthesize import CheckQuestion
-from labtune.data.words import tokenize
 from labtune.eval.scoring import score
 
 _FINISHED = re.compile(r"[.!?][\"')\]]*$")
-# A clause ends at a comma or semicolon, but not inside a date or a number ("January 9, 2024", "1,300").
-_CLAUSE_END = re.compile(r"(?<=[,;])\s+(?!\d)")
-# The base model tends to close a right reading with a clause of its own ("..., which is a significant
-# improvement over previous methods"; 17 of 94 answers kept over four folders). Words the notes and the
-# question do not hold are counted as stems, stop words left out: one such word is the model's phrasing
-# ("The person who ..."), two in one clause are a claim of its own.
-UNGROUNDED_CLAUSE = 2
-UNGROUNDED_ANSWER = 3
 
 
 def first_right_sentences(answer: str, accepted: list[str]) -> str | None:
@@ -41,32 +32,9 @@ def first_right_sentences(answer: str, accepted: list[str]) -> str | None:
     return None
 
 
-def grounded(answer: str, prompt: str, accepted: list[str]) -> str | None:
-    """`answer` without its clauses that say more than `prompt` (the notes and the question) does, from the
-    first such clause after the accepted answer on; None when what is left still does, or lost the answer.
-
-    A run learns to add what its training answers add: answers that close with a claim of the base
-    model's own would teach it to invent one about the notes it reads."""
-    known = set(tokenize([prompt])[0])
-    clauses = _CLAUSE_END.split(answer)
-    kept: list[str] = []
-    for clause in clauses:
-        if kept and score(" ".join(kept), accepted) and \
-                len(set(tokenize([clause])[0]) - known) >= UNGROUNDED_CLAUSE:
-            break
-        kept.append(clause)
-    text = " ".join(kept)
-    if len(kept) < len(clauses):
-        text = text.rstrip(",;") + "."
-    if len(set(tokenize([text])[0]) - known) >= UNGROUNDED_ANSWER or not score(text, accepted):
-        return None
-    return text
-
-
 def read_by_base(loaded, questions: list[CheckQuestion], index, max_new_tokens: int) -> list[Conversation]:
     """The base model's answers to `questions` with its notes in the prompt, as training conversations,
-    those holding an accepted answer only, cut after the sentence that does and before a clause of the
-    model's own (`grounded`)."""
+    those holding an accepted answer only, cut after the sentence that does."""
     from labtune.eval.answer import generate_answers
     from labtune.retrieval.open_book import open_book
 
@@ -77,7 +45,6 @@ def read_by_base(loaded, questions: list[CheckQuestion], index, max_new_tokens: 
     out = []
     for i, (question, prompt, answer) in enumerate(zip(questions, prompts, answers)):
         kept = first_right_sentences(answer, question.answers)
-        kept = kept and grounded(kept, "\n".join(m.content for m in prompt), question.answers)
         if kept:
             out.append(Conversation([*prompt, Message("assistant", kept)], id=f"notes-read-{i}",
                                     meta={"kinds": ["read_by_base"]}))

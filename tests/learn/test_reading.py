@@ -7,7 +7,7 @@ import pytest
 from labtune.data.context import NOTES_HEADER, QUESTION_HEADER
 from labtune.data.notes.synthesize import CheckQuestion
 from labtune.learn import reading
-from labtune.learn.reading import first_right_sentences, grounded, read_by_base
+from labtune.learn.reading import first_right_sentences, read_by_base
 from labtune.retrieval import build_index
 from labtune.samples import LABNOTES
 
@@ -31,8 +31,7 @@ def index(tmp_path_factory):
 def test_only_right_answers_are_kept_each_with_the_notes_answering_retrieves(index, monkeypatch):
     questions = [CheckQuestion("What do the lab notes say about the boat rack?", ["Oskar"], "content", ""),
                  CheckQuestion("Which meeting discussed diatom counts?", ["March 10"], "reverse", "")]
-    said = ["Oskar will check the rack, which is a significant improvement over previous methods. Then more.",
-            "It was in June."]
+    said = ["Oskar will check the rack. Then more.", "It was in June."]
     monkeypatch.setattr("labtune.eval.answer.generate_answers", lambda loaded, prompts, *a, **k: said[:len(prompts)])
     kept = read_by_base(object(), questions, index, 48)
     assert len(kept) == 1
@@ -47,27 +46,3 @@ def test_only_right_answers_are_kept_each_with_the_notes_answering_retrieves(ind
 def test_an_abbreviation_does_not_end_the_sentence_kept():
     said = "The talk was given by Dr. Lindqvist on the cores. Then lunch."
     assert first_right_sentences(said, ["cores"]) == "The talk was given by Dr. Lindqvist on the cores."
-
-
-NOTE = ("Notes that may help:\n\n[2024-01-09.md]\nThe optodes resolve pH to about 0.1 units across a 4 cm window.\n"
-        "Tobias trained a U-Net on 300 hand-labelled images on January 9, 2024.\n\n"
-        "Question: What do the notes say about the optodes?")
-
-
-def test_a_clause_the_notes_do_not_hold_is_cut_after_the_answer():
-    said = ("The lab noted that the optodes resolve pH to about 0.1 units across a 4 cm window, which is a "
-            "significant improvement over previous methods.")
-    assert grounded(said, NOTE, ["0.1 units"]) == \
-        "The lab noted that the optodes resolve pH to about 0.1 units across a 4 cm window."
-    # One word of its own is the model's phrasing; a comma inside a date or number ends no clause
-    said = "The person who trained a U-Net on 300 hand-labelled images on January 9, 2024 is Tobias."
-    assert grounded(said, NOTE, ["Tobias"]) == said
-    said = "The optodes resolve pH to about 0.1 units, and the window is 4 cm."
-    assert grounded(said, NOTE, ["0.1 units"]) == said
-
-
-def test_an_answer_claiming_more_than_the_notes_before_its_answer_is_not_kept():
-    said = "Significantly lower counts than the previous day were seen after the optodes gave 0.1 units."
-    assert grounded(said, NOTE, ["0.1 units"]) is None
-    # Words of its own before the answer is reached: nothing to cut, so the answer is not kept
-    assert grounded("The optodes were fine, but experts doubt 0.1 units.", NOTE, ["0.1 units"]) is None
