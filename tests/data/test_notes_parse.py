@@ -34,6 +34,19 @@ def test_field_spellings_all_map_to_the_canonical_key(line):
     assert note.fields == {"Presenter": "Ada Quill"}
 
 
+def test_a_question_mark_ends_a_role_label_but_not_a_question_of_the_meeting():
+    note = parse("# Meeting 2023-04-14\nWho presented? Ada Quill\nWho took notes? Bo Tran\n\n"
+                 "Why was the deep site low? The probe drifted overnight.\n")
+    assert note.fields == {"Presenter": "Ada Quill", "Recorder": "Bo Tran"}
+    assert [f.text for f in note.facts] == ["Why was the deep site low?", "The probe drifted overnight."]
+
+
+def test_a_role_label_whose_line_goes_on_keeps_the_name_and_reads_the_rest():
+    note = parse("# Meeting 2023-04-14\nPresenting today: Ada Quill. Notes by Bo Tran.\n")
+    assert note.fields["Presenter"] == "Ada Quill" and note.fields["Recorder"] == "Bo Tran"
+    assert parse("# Meeting 2023-04-14\nPresenter: Dr. Ada Quill\n").fields["Presenter"] == "Ada Quill"
+
+
 def test_crlf_line_endings_parse_like_lf():
     lf = "Lab meeting on 3/24/2023\n\nPresenter: Ada Quill\nRecorder: Bo Tran\n\n1. Aim one\n2. Aim two\n"
     crlf = parse(lf.replace("\n", "\r\n"))

@@ -172,7 +172,8 @@ tidy clear refill restock list will to should must can
 
 def _starts_task(rest: str) -> bool:
     first = rest.split()[0].lower().strip(",.") if rest.split() else ""
-    return first in TASK_VERBS
+    redo = first[2:].lstrip("-") if first.startswith("re") else ""  # "retrain", "re-label", "resend"
+    return first in TASK_VERBS or (len(redo) > 2 and redo in TASK_VERBS)
 
 
 _URGENT = re.compile(r"\b(asap|urgently|eod|eow)\b|\b(today|tonight|tomorrow)\W*$", re.I)

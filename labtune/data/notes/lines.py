@@ -1,9 +1,9 @@
 """Walk a meeting's lines once: labels (in label positions only), headings and sections, list items,
 tables and prose paragraphs, each turned into fields or facts.
 
-A label is recognised at the start of a line or list item, bold or not, before a colon (or a dash for
-role labels): `Presenter: A`, `**Notes:** B`, `- Speaker: C`, `Talk by - D`, two on one line joined by
-`·`, `|`, `;` or `, `. A person's name before a colon ("Maria: will send the file") makes an action
+A label is recognised at the start of a line or list item, bold or not, before a colon (or a dash or a
+question mark for role labels): `Presenter: A`, `**Notes:** B`, `- Speaker: C`, `Talk by - D`,
+`Who presented? E`, two on one line joined by `·`, `|`, `;` or `, `. A person's name before a colon ("Maria: will send the file") makes an action
 item, not a field; so does `TODO:`.
 """
 
@@ -54,8 +54,10 @@ def is_section_name(text: str) -> bool:
 _LABEL = re.compile(
     r"^\s*(?:[-*+•]\s+)?(?:\[[ xX]\]\s*)?(?:#{1,6}\s+)?(?P<open>\*\*|__|\*|_)?"
     r"(?P<key>[^\W\d_](?:[^\W\d_]|[ /'’().&-]){0,40}?)\s*"
-    r"(?:(?P=open)\s*(?P<c1>:)|(?P<c2>:)\s*(?P=open)|(?P<c3>:)|(?P=open)(?=\s+\S)|\s+(?P<dash>[-–—])\s+)"
+    r"(?:(?P=open)\s*(?P<c1>:)|(?P<c2>:)\s*(?P=open)|(?P<c3>:)|(?P=open)(?=\s+\S)|\s+(?P<dash>[-–—])\s+|\?\s+(?=\S))"
     r"\s*(?P<value>.*?)\s*$")
+# A sentence's end after a word of two or more letters: "Dr. Ana Lima" and "J. Smith" are no end.
+_SENTENCE_END = re.compile(r"(?<=[^\W\d_]{2})(?<!\b(?:Dr|Mr|Ms|St|Jr|Sr))(?<!\b(?:Mrs))(?<!\bProf)[.;!]\s+(?=\S)")
 _RULE = re.compile(r"^\s*(?:-{3,}|\*{3,}|_{3,}|={3,})\s*$")  # a horizontal rule
 # Forms and terse notes: "Presenter ....... Bo Tran", "Presenter = Cy Dahl", "pres. Ana Lima; min. Bo Tran".
 _FORM_SEPARATOR = re.compile(r"^(?P<key>\s*[^\W\d_][^\W\d_ ]*(?: [^\W\d_]+){0,3}?)\s*(?:\.{3,}|=)\s*(?=\S)|"
@@ -192,6 +194,10 @@ class _Walker:
             if value:
                 self.body.dates.append((value, "date field"))
         elif label.role:
+            if label.role in PERSON_ROLES:
+                value, rest = self.name_then_prose(value)
+                if rest:  # "Presenting today: Mei Tanaka. Notes by Priya Venkataraman.": the rest is prose
+                    self.paragraph.append(rest)
             if value and not _EMPTY_VALUE.match(value):
                 self.body.fields.append((label.role, value, label.key, "label"))
             else:
@@ -214,6 +220,13 @@ class _Walker:
         else:
             self.body.fields.append((label.key[:1].upper() + label.key[1:], value, label.key, "label"))
         return used
+
+    def name_then_prose(self, value: str) -> tuple[str, str]:
+        """A role's value that goes on past the name's sentence: (the name, the sentences after it)."""
+        end = _SENTENCE_END.search(value)
+        if end and self.is_name(value[:end.start() + 1].rstrip(".")) and len(value[end.end():].split()) >= 2:
+            return value[:end.start() + 1].rstrip("."), value[end.end():]
+        return value, ""
 
     def walk(self, lines: list[str], title_index: int | None) -> Body:
         tables = {t.start: t for t in find_tables(lines)}

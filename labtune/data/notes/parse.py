@@ -35,6 +35,7 @@ from labtune.data.notes.meetings import split_meetings
 from labtune.data.notes.note import Fact, Note, NotesFolder
 from labtune.data.notes.orgmode import org_to_markdown
 from labtune.data.notes.people import People
+from labtune.data.notes.prose import role_statements
 from labtune.data.notes.titles import is_title_line, subject_of
 
 __all__ = ["MONTHS", "Fact", "FolderContext", "Note", "NotesFolder", "canonical_key", "find_date", "parse_file",
@@ -181,6 +182,8 @@ def _meeting(path: Path, lines: list[str], heading: str | None, env: _Envelope, 
         if pair or (key == TOPIC and (pair := split_name_and_topic(value, is_name)) and _label_names_talk(_label)):
             _fields(fields, sources, PRESENTER, pair[0], source)  # "Speaker: Ana Lima – soil imaging"
             _fields(fields, sources, TOPIC, pair[1], source)
+        elif key == TOPIC and subject_of(value) is None:
+            continue  # "title: Weekly meeting" names the meeting, not its subject
         elif key == TOPIC and (pair := split_topic_and_name(value, people.is_person, _label_names_talk(_label))):
             _fields(fields, sources, TOPIC, pair[0], source)  # "Topic: Microbes in ice (Ana Lima)"
             _fields(fields, sources, PRESENTER, pair[1], source)
@@ -234,8 +237,12 @@ def _meeting(path: Path, lines: list[str], heading: str | None, env: _Envelope, 
     if TOPIC not in fields and PRESENTER in fields:
         # The speaker's agenda item or opening line: "1. Tariq Haddad: calibrating the tower", "Priya: kits compared."
         opening = next((line.strip() for i, line in enumerate(lines) if line.strip() and i != title_index), "")
+        # An item stating the talk also names it: "2. Jonas presented membrane protein expression in insect cells."
         for line in [*body.items, opening]:
             pair = split_name_and_topic(line, is_name)
+            if not pair:
+                said = [s for s in role_statements(line, people.is_person) if s.role == PRESENTER and s.topic]
+                pair = (said[0].name, said[0].topic) if said else None
             if pair and people.expand(pair[0]) == fields[PRESENTER]:
                 _fields(fields, sources, TOPIC, re.split(r"(?<=[.!?])\s", pair[1])[0].strip(" ."), f'line: "{line}"')
                 break
