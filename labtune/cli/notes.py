@@ -17,7 +17,7 @@ def register(app: typer.Typer, data_app: typer.Typer) -> None:
     @data_app.command("import-notes")
     def import_notes(
         folder: Path = typer.Argument(..., help="Folder of meeting notes (text, Markdown, email, HTML, Word, "
-                                                "LibreOffice, RTF, PDF; read recursively)."),
+                                                "LibreOffice, RTF, PDF, CSV schedules; read recursively)."),
         output: Optional[Path] = typer.Option(None, "-o", "--output",
                                               help="ShareGPT/Vicuna JSON file to write (optional with --explain "
                                                    "or --json, which only show the reading)."),

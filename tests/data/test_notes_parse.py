@@ -47,6 +47,22 @@ def test_a_role_label_whose_line_goes_on_keeps_the_name_and_reads_the_rest():
     assert parse("# Meeting 2023-04-14\nPresenter: Dr. Ada Quill\n").fields["Presenter"] == "Ada Quill"
 
 
+def test_a_called_off_meeting_has_a_status_and_no_topic():
+    note = parse("### 2026-01-27 (cancelled — AGU travel)\n")
+    assert note.fields == {"Status": "cancelled – AGU travel"}
+
+
+def test_a_spreadsheet_schedule_is_read_row_by_row_and_a_data_export_is_skipped(tmp_path):
+    (tmp_path / "schedule.csv").write_text("Date;Speaker;Minutes;Title\n2026-02-17;Aiko Mori;Sven Berg;snow\n"
+                                           "2026-02-24;Sven Berg;Aiko Mori;ice cores\n", encoding="utf-8")
+    (tmp_path / "logger.csv").write_text("date,temperature\n2026-02-17,4.2\n", encoding="utf-8")
+    folder = read_notes(tmp_path)
+    assert [(n.date.isoformat(), n.fields["Presenter"], n.fields["Recorder"], n.fields["Topic"]) for n in folder.notes] \
+        == [("2026-02-17", "Aiko Mori", "Sven Berg", "snow"), ("2026-02-24", "Sven Berg", "Aiko Mori", "ice cores")]
+    assert [(p.name, why) for p, why in folder.skipped] == [
+        ("logger.csv", "a table that holds no meetings (no column names a presenter, note taker or topic)")]
+
+
 def test_crlf_line_endings_parse_like_lf():
     lf = "Lab meeting on 3/24/2023\n\nPresenter: Ada Quill\nRecorder: Bo Tran\n\n1. Aim one\n2. Aim two\n"
     crlf = parse(lf.replace("\n", "\r\n"))

@@ -196,6 +196,8 @@ def deadline_match(text: str) -> re.Match | None:
         when = match["when"].strip().rstrip(".")
         if _WHEN_WORDS.match(when) or find_dates(when, numeric_without_year=True):
             return match
+        if match["kw"].lower().startswith(("before", "ahead")) and re.match(r"the\s+[^\W\d_]", when, re.I):
+            return match  # "before the spring campaign": by an event of the lab's own
     return None
 
 

@@ -13,6 +13,7 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
+from labtune.data.notes.csv_notes import TABLE_SUFFIXES, table_to_markdown
 from labtune.data.notes.dates import day_first_from, order_evidence, years_in
 from labtune.data.notes.html_notes import HTML_SUFFIXES, html_to_markdown
 from labtune.data.notes.note import Note, NotesFolder
@@ -28,7 +29,7 @@ from labtune.textfile import decode, marked_encoding, not_text
 # Documents that are not text files, each read by its library into the text the reader knows.
 DOCUMENTS = {".docx": (docx_to_markdown, "a Word document"), ".pdf": (pdf_to_text, "a PDF"),
              ".odt": (odt_to_markdown, "an OpenDocument text"), ".rtf": (rtf_to_plain, "a Rich Text document")}
-NOTE_SUFFIXES = (".md", ".txt", ".markdown", ".text", ".eml", ".org") + HTML_SUFFIXES + tuple(DOCUMENTS)
+NOTE_SUFFIXES = (".md", ".txt", ".markdown", ".text", ".eml", ".org") + HTML_SUFFIXES + TABLE_SUFFIXES + tuple(DOCUMENTS)
 MAX_NOTE_BYTES = 5 * 1024 * 1024  # meeting notes are kilobytes; a bigger file is an export or a mistake
 MAX_DOCUMENT_BYTES = 50 * 2**20  # a document's pictures count in its size, not in its notes
 _SNIFF_BYTES = 8192
@@ -66,6 +67,11 @@ def _read_text(path: Path) -> tuple[str | None, str | None]:
         return None, "binary file, not text"
     if path.suffix.lower() in HTML_SUFFIXES:  # read as Markdown from here on, the folder's evidence included
         text = html_to_markdown(text)
+    if path.suffix.lower() in TABLE_SUFFIXES:
+        try:
+            text = table_to_markdown(text, path.suffix)
+        except ValueError as exc:
+            return None, f"a table that holds no meetings ({exc})"
     if not text.strip():
         return None, "empty file"
     return text, None

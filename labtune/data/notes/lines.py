@@ -54,7 +54,7 @@ def is_section_name(text: str) -> bool:
 _LABEL = re.compile(
     r"^\s*(?:[-*+•]\s+)?(?:\[[ xX]\]\s*)?(?:#{1,6}\s+)?(?P<open>\*\*|__|\*|_)?"
     r"(?P<key>[^\W\d_](?:[^\W\d_]|[ /'’().&-]){0,40}?)\s*"
-    r"(?:(?P=open)\s*(?P<c1>:)|(?P<c2>:)\s*(?P=open)|(?P<c3>:)|(?P=open)(?=\s+\S)|\s+(?P<dash>[-–—])\s+|\?\s+(?=\S))"
+    r"(?:(?P=open)\s*(?P<c1>:)|(?P<c2>:)\s*(?P=open)|(?P<c3>:)|(?P=open)(?=\s+\S)|\s+(?P<dash>[-–—])\s+|(?P<ask>\?)\s+(?=\S))"
     r"\s*(?P<value>.*?)\s*$")
 # A sentence's end after a word of two or more letters: "Dr. Ana Lima" and "J. Smith" are no end.
 _SENTENCE_END = re.compile(r"(?<=[^\W\d_]{2})(?<!\b(?:Dr|Mr|Ms|St|Jr|Sr))(?<!\b(?:Mrs))(?<!\bProf)[.;!]\s+(?=\S)")
@@ -110,7 +110,9 @@ def read_labels(line: str, is_name, roles_only: bool = False) -> list[Label]:
         label = None
         if match:
             key, value = match["key"].strip(), strip_markup(match["value"]).lstrip("-–—: ")
-            role = label_role(key, value, is_name)
+            # "Who presented? Ana" asks for a role; "need longer record? ask the agency" does not.
+            asked = not match["ask"] or re.match(r"(?:who|whose|what|which)\b", key, re.I)
+            role = label_role(key, value, is_name) if asked else None
             colon = bool(match["c1"] or match["c2"] or match["c3"])
             if role or (colon and not roles_only and not labels):
                 label = Label(key, value, role, colon)

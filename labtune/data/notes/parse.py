@@ -110,6 +110,17 @@ def _title_text(line: str) -> str:
 
 
 _HEADING_LIKE = re.compile(r"\s{0,3}(#|\*\*|__)")
+
+
+_CALLED_OFF = re.compile(r"\b(?:cancell?ed|postponed|called\s+off|no\s+(?:lab\s+)?meeting|skipped)\b", re.I)
+
+
+def _names_the_group(subject: str, title: str) -> bool:
+    """"Hydrology" in "3rd March 2026 - hydrology meeting": one word before the meeting word names the group."""
+    return len(subject.split()) == 1 and bool(re.search(
+        rf"\b{re.escape(subject)}\s+(?:(?:lab|group|team)\s+)?(?:meeting|seminar|call|sync)\b", title, re.I))
+
+
 _ROLE_BESIDE_NAME = re.compile(r"(?P<name>[^(),;]+?)\s*\((?P<role>[^()]{2,30})\)")
 
 
@@ -208,6 +219,7 @@ def _meeting(path: Path, lines: list[str], heading: str | None, env: _Envelope, 
             _fields(fields, sources, RECORDER, signed, "email sign-off")
         elif mail.sender and looks_like_name(mail.sender) and not stated:
             _fields(fields, sources, RECORDER, mail.sender, "email sender")
+    title_subject = None
     if title_index is not None and is_title_line(lines[title_index]) and not mail:
         # A heading names the subject; a plain first line only when it also says "lab meeting" or a date
         # ("Lab meeting 23 April — GC backlog"), since "quick notes" or "Field day" may be no topic at all.
@@ -215,11 +227,18 @@ def _meeting(path: Path, lines: list[str], heading: str | None, env: _Envelope, 
         names_roles = any(s.sentence == _title_text(lines[title_index]) for s in body.statements)
         plain_line = not _HEADING_LIKE.match(lines[title_index]) and subject == title.strip()
         if subject and not names_roles and not title_roles and not plain_line:
-            _subject(fields, sources, subject, "title", is_name)
+            title_subject = subject
+    if title_subject and _CALLED_OFF.search(title_subject):  # "2026-01-27 (cancelled — AGU travel)": no talk
+        _fields(fields, sources, "Status", title_subject, "title")
+        title_subject = None
+    if title_subject and not _names_the_group(title_subject, title):
+        _subject(fields, sources, title_subject, "title", is_name)
     for statement in body.statements:
         _fields(fields, sources, statement.role, statement.name, f'sentence: "{statement.sentence}"')
         if statement.topic and statement.role == PERSON_ROLES[0]:
             _fields(fields, sources, TOPIC, statement.topic, f'sentence: "{statement.sentence}"')
+    if title_subject:  # "hydrology meeting" names whose meeting it is: the topic when nothing says more
+        _subject(fields, sources, title_subject, "title", is_name)
     if mail and heading is None and mail.sender and len(mail.sender.split()) > 1:
         for key in PERSON_ROLES:  # "Jonas on soil moisture sensors" in a mail from Jonas Berg
             if fields.get(key, "").casefold() == mail.sender.split()[0].casefold():

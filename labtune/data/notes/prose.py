@@ -23,7 +23,8 @@ def _p(pattern: str) -> re.Pattern:
     return re.compile(pattern, re.I)
 
 
-# (role, pattern, where the name is). "before": the name ends where the pattern starts; "after": it starts at its end.
+# (role, pattern, where the name is). "before": the name ends where the pattern starts; "after": it starts at its end;
+# "clause": the name is all of its clause before the pattern.
 _STATEMENTS = [
     (PRESENTER, _p(rf"\b(?:{_TALK_VERB}|presented)\s+{_DET}\s+{_TALK_NOUN}\s+(?:on|about|of)\s+{_OBJECT}"), "before"),
     (PRESENTER, _p(rf"\b(?:presented|presents|talked|talks|spoke|speaks|reported|reports)\s+(?:on|about)\s+{_OBJECT}"),
@@ -50,6 +51,7 @@ _STATEMENTS = [
     (RECORDER, _p(r"\brecorded\s*(?:[.;!]|$)"), "before"),
     (RECORDER, _p(r"\b(?:scribes|scribed|scribing|minuted)\b"), "before"),  # "Mei Tanaka scribes", "ines scribing"
     (RECORDER, _p(r"\b(?:on|doing|taking)\s+(?:the\s+)?(?:notes|minutes)\b"), "before"),  # "bo on notes"
+    (RECORDER, _p(r"\s(?:minutes|notes)\s*(?=[,;.)]|$)"), "clause"),  # "..., aiko minutes": the name is the clause
     (RECORDER, _p(rf"\b(?:minutes|notes)\s+{_BY}(?:taken\s+|kept\s+|written\s+|recorded\s+)?by\s+"), "after"),
     (RECORDER, _p(r"(?:^|[.;]\s+)(?:recorded|minuted)\s+by\s+"), "after"),  # "Recorded by Omar Aziz."
     (RECORDER, _p(r"(?:\b(?:the|our|today's)\s+|^)(?:scribe|note[- ]?taker|minute[- ]?taker|recorder)\s+(?:was|is)\s+"),
@@ -166,7 +168,10 @@ def role_statements(sentence: str, is_person=None) -> list[RoleStatement]:
             clause_start = max(sentence.rfind(";", 0, match.start()), sentence.rfind(",", 0, match.start()))
             # The words before the role in its clause: "next wk farid presents" is about another meeting.
             left = sentence[max(clause_start + 1, match.start() - 40):match.start()]
-            if side == "before":
+            if side == "clause":
+                name = _name_before(sentence, match.start(), is_person)
+                name = name if name and left.strip().casefold() == name.casefold() else None
+            elif side == "before":
                 name = _name_before(sentence, match.start(), is_person)
             else:
                 name = _name_after(sentence, match.end(), is_person)
@@ -180,4 +185,9 @@ def role_statements(sentence: str, is_person=None) -> list[RoleStatement]:
                 rest = _TOPIC_AFTER_NAME.match(after[after.find(name.split()[-1]) + len(name.split()[-1]):])
                 topic = _topic(rest) if rest else None
             found.append(RoleStatement(role, name, topic, sentence))
+    for statement in found:  # "tomás presenting on flood models, aiko minutes": the talk ends at the next role
+        for other in found:
+            cut = re.search(rf",\s*{re.escape(other.name)}\b", statement.topic or "", re.I)
+            if cut and other is not statement:
+                statement.topic = statement.topic[:cut.start()].strip() or None
     return found
