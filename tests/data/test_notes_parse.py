@@ -63,6 +63,20 @@ def test_a_spreadsheet_schedule_is_read_row_by_row_and_a_data_export_is_skipped(
         ("logger.csv", "a table that holds no meetings (no column names a presenter, note taker or topic)")]
 
 
+def test_a_chat_log_is_read_message_by_message_in_the_third_person():
+    note = parse("#lab-meeting 2025-05-20\n[10:02] Yuki Sato: I'm presenting the eDNA pilot today\n"
+                 "[10:03] Hannah Becker: I'll take notes\n[10:15] Ivo Petrov: how many replicates?\n")
+    assert note.fields == {"Presenter": "Yuki Sato", "Recorder": "Hannah Becker", "Topic": "the eDNA pilot"}
+    assert [f.text for f in note.facts][-1] == "how many replicates?"
+
+
+def test_a_note_in_a_folder_named_for_its_day_is_dated_by_the_path(tmp_path):
+    (tmp_path / "2025" / "05" / "06").mkdir(parents=True)
+    (tmp_path / "2025" / "05" / "06" / "notes.md").write_text("Speaker: [[Ana Lima]]\n", encoding="utf-8")
+    (note,) = read_notes(tmp_path).notes
+    assert (note.date, note.fields) == (date(2025, 5, 6), {"Presenter": "Ana Lima"})
+
+
 def test_crlf_line_endings_parse_like_lf():
     lf = "Lab meeting on 3/24/2023\n\nPresenter: Ada Quill\nRecorder: Bo Tran\n\n1. Aim one\n2. Aim two\n"
     crlf = parse(lf.replace("\n", "\r\n"))

@@ -31,6 +31,7 @@ _HEAD_STEMS = [
 # Whole-word heads: abbreviations and words whose stem would catch too much.
 _HEAD_WORDS = {
     "pres": PRESENTER, "presenter": PRESENTER, "spk": PRESENTER, "by": None,
+    "discussant": PRESENTER, "discussants": PRESENTER,  # a journal club's paper is presented by its discussant
     "present": ATTENDEES, "who": None,  # "Present: A, B" lists who came; "Who" alone is a table header
     "re": TOPIC, "about": TOPIC, "date": DATE, "when": DATE,
     "led": CHAIR,

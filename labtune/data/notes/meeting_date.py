@@ -35,17 +35,23 @@ def path_parts(path: Path, root: Path | None) -> list[str]:
 
 def day_in_month_folder(parts: list[str]) -> str | None:
     """The date a file named for its day ("14.md") has in a folder named for its month ("01-January",
-    "2025-01"), as text for `MeetingDates.pick`; None for any other path."""
-    if not parts or not re.fullmatch(r"\d{1,2}", parts[-1]) or not 1 <= int(parts[-1]) <= 31:
+    "2025-01", "2025/05"), or a day's folder has ("2025/05/06/notes.md"), as text for `MeetingDates.pick`;
+    None for any other path."""
+    days = [k for k in (len(parts) - 1, len(parts) - 2) if k >= 0 and re.fullmatch(r"\d{1,2}", parts[k])
+            and 1 <= int(parts[k]) <= 31]
+    if not days:
         return None
-    day = int(parts[-1])
-    for folder in reversed(parts[:-1]):
+    day, above = int(parts[days[0]]), parts[:days[0]]
+    for i in reversed(range(len(above))):
+        folder = above[i]
         named = [word for word in re.findall(r"[A-Za-z]+", folder) if word.lower() in _MONTH_WORDS]
         if named:
             return f"{day} {named[0]}"
         numeric = re.fullmatch(r"((?:19|20)\d\d)[-_.](\d{1,2})", folder)
         if numeric:
             return f"{numeric[1]}-{int(numeric[2]):02d}-{day:02d}"
+        if re.fullmatch(r"\d{1,2}", folder) and 1 <= int(folder) <= 12 and i and re.fullmatch(r"(?:19|20)\d\d", above[i - 1]):
+            return f"{above[i - 1]}-{int(folder):02d}-{day:02d}"
     return None
 
 

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from labtune.data.notes.chatlog import chat_to_paragraphs
 from labtune.data.notes.dates import MONTHS, find_date
 from labtune.data.notes.frontmatter import split_front_matter
 from labtune.data.notes.labels import (
@@ -112,6 +113,7 @@ def _title_text(line: str) -> str:
 _HEADING_LIKE = re.compile(r"\s{0,3}(#|\*\*|__)")
 
 
+_WIKILINK = re.compile(r"\[\[(?:[^\[\]|]*\|)?([^\[\]|]+)\]\]")
 _CALLED_OFF = re.compile(r"\b(?:cancell?ed|postponed|called\s+off|no\s+(?:lab\s+)?meeting|skipped)\b", re.I)
 
 
@@ -144,7 +146,7 @@ _QUOTES = {'"': '"', "“": "”", "'": "'", "‘": "’", "«": "»"}
 
 def _unquoted(value: str) -> str:
     """'"Sediment mats under hypoxia"' -> 'Sediment mats under hypoxia': a talk's title in quotes is the title."""
-    value = value.strip()
+    value = re.sub(r"^([*_])(?!\1)(.+)(?<!\1)\1$", r"\2", value.strip()).strip()  # a title in italics
     close = _QUOTES.get(value[:1])
     if close and len(value) > 2 and value.endswith(close) and value[0] not in value[1:-1] and close not in value[1:-1]:
         return value[1:-1].strip()
@@ -293,6 +295,8 @@ def parse_file(path: Path, text: str, context: FolderContext | None = None) -> l
     """Every meeting in one file's text (several when dated headings split it), dated or not."""
     context = context or FolderContext()
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    text = _WIKILINK.sub(r"\1", text)  # Obsidian, Logseq, Foam: "[[Ana Lima]]", "[[ana-lima|Ana]]" -> the shown text
+    text = chat_to_paragraphs(text)
     if path.suffix.lower() == ".org":
         text = org_to_markdown(text)
     env = _envelope(text, lambda v: looks_like_name(v) or context.people.is_person(v))

@@ -36,6 +36,7 @@ _STATEMENTS = [
     (PRESENTER, _p(rf"\b(?:showed|shows|shared|shares)\s+(?:us\s+)?(?!that\b|how\b|why\b|us\b){_OBJECT}"), "before"),
     (PRESENTER, _p(rf"\b{_TALK_VERB}\s+{_DET}\s+{_TALK_NOUN}\b"), "before"),
     (PRESENTER, _p(rf"['’]s?\s+{_TALK_NOUN}\s+(?:was\s+|is\s+)?(?:on|about)\s+{_OBJECT}"), "before"),
+    (PRESENTER, _p(rf"\b(?:was|is|am)\s+presenting\s+(?!on\b|about\b|today\b|this\b|next\b|by\b){_OBJECT}"), "before"),
     (PRESENTER, _p(r"\b(?:was|is)\s+(?:presenting|speaking|(?:the|our)\s+(?:speaker|presenter))\b"), "before"),
     (PRESENTER, _p(r"\b(?:presented|presents|spoke|gave\s+the\s+talk)\s*(?:[.;!]|$)"), "before"),
     (PRESENTER, _p(rf"\b(?:presenting|talking|speaking)\s+(?:on|about)\s+{_OBJECT}"), "before"),
@@ -51,6 +52,7 @@ _STATEMENTS = [
     (RECORDER, _p(r"\brecorded\s*(?:[.;!]|$)"), "before"),
     (RECORDER, _p(r"\b(?:scribes|scribed|scribing|minuted)\b"), "before"),  # "Mei Tanaka scribes", "ines scribing"
     (RECORDER, _p(r"\b(?:on|doing|taking)\s+(?:the\s+)?(?:notes|minutes)\b"), "before"),  # "bo on notes"
+    (RECORDER, _p(r"\b(?:will|'ll)\s+(?:take|do|keep|write)\s+(?:the\s+)?(?:notes|minutes)\b"), "before"),
     (RECORDER, _p(r"\s(?:minutes|notes)\s*(?=[,;.)]|$)"), "clause"),  # "..., aiko minutes": the name is the clause
     (RECORDER, _p(rf"\b(?:minutes|notes)\s+{_BY}(?:taken\s+|kept\s+|written\s+|recorded\s+)?by\s+"), "after"),
     (RECORDER, _p(r"(?:^|[.;]\s+)(?:recorded|minuted)\s+by\s+"), "after"),  # "Recorded by Omar Aziz."
@@ -152,6 +154,7 @@ def _topic(match: re.Match) -> str | None:
     topic = (topic[:stop.start()] if stop else topic).strip(" ,:")
     topic = _WORK_ON.sub("", topic)  # "presented her work on X": the subject is X
     topic = _WHEN_FIRST.sub("", topic)  # "presented today on X"
+    topic = re.sub(r"\s+(?:today|this\s+(?:week|morning|afternoon))$", "", topic, flags=re.I)  # "presenting X today"
     if re.fullmatch(r"[\"“'‘][^\"“”'‘’]+[\"”'’]", topic):  # a paper's title in quotes
         topic = topic[1:-1]
     words = topic.split()

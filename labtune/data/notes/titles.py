@@ -29,6 +29,8 @@ _EDGE_STOPWORDS = {"the", "a", "an", "of", "on", "about", "for", "and", "to", "i
 
 def _is_filler(word: str) -> bool:
     bare = word.lower().strip(".,'’#*_")
+    if re.fullmatch(r"[a-z]+(?:[-_][a-z]+)+", bare):  # a channel's or file's name: "#lab-meeting", "group_meeting"
+        return all(_is_filler(part) for part in re.split(r"[-_]", bare))
     return (not bare or bare in _MEETING_WORDS or bare in _DATE_WORDS
             or bool(re.fullmatch(r"[\d/.\-]+(?:st|nd|rd|th)?|'\d\d", bare)))
 
