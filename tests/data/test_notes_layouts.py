@@ -281,6 +281,13 @@ def test_prose_about_another_meeting_states_no_role():
     assert note.fields["Presenter"] == "Lin Wu" and note.fields["Topic"] == "stomata"
 
 
+@pytest.mark.parametrize("after", ["Next meeting (21 May): Kwame presents. Lin takes notes.",
+                                   "Next week: Kwame presents, Lin takes notes."])
+def test_sentences_after_one_about_the_next_meeting_state_no_role_of_this_one(after):
+    note = parse(f"Lab meeting, 14 May 2024\n\nAda Quill talked about stomata.\n\n{after}\n")
+    assert note.fields == {"Presenter": "Ada Quill", "Topic": "stomata"}
+
+
 def test_terse_lowercase_notes_expand_names_the_folder_writes_in_full(tmp_path):
     folder = folder_of(tmp_path, {
         "a.md": "Lab meeting 2024-05-07\nPresenter: Kwame Mensah\nRecorder: Lin Wu\n",

@@ -27,7 +27,7 @@ from labtune.data.notes.labels import (
 )
 from labtune.data.notes.note import Fact
 from labtune.data.notes.people import People, split_people
-from labtune.data.notes.prose import RoleStatement, role_statements, split_sentences
+from labtune.data.notes.prose import RoleStatement, opens_on_another_meeting, role_statements, split_sentences
 from labtune.data.notes.tables import find_tables, read_table
 from labtune.data.notes.titles import subject_of
 
@@ -58,6 +58,7 @@ _LABEL = re.compile(
     r"\s*(?P<value>.*?)\s*$")
 # A sentence's end after a word of two or more letters: "Dr. Ana Lima" and "J. Smith" are no end.
 _SENTENCE_END = re.compile(r"(?<=[^\W\d_]{2})(?<!\b(?:Dr|Mr|Ms|St|Jr|Sr))(?<!\b(?:Mrs))(?<!\bProf)[.;!]\s+(?=\S)")
+_PAST = re.compile(r"\b(?:[a-z]{2,}ed|took|gave|spoke|wrote|kept|led|went|showed|was|were)\b", re.I)
 _RULE = re.compile(r"^\s*(?:-{3,}|\*{3,}|_{3,}|={3,})\s*$")  # a horizontal rule
 # Forms and terse notes: "Presenter ....... Bo Tran", "Presenter = Cy Dahl", "pres. Ana Lima; min. Bo Tran".
 _FORM_SEPARATOR = re.compile(r"^(?P<key>\s*[^\W\d_][^\W\d_ ]*(?: [^\W\d_]+){0,3}?)\s*(?:\.{3,}|=)\s*(?=\S)|"
@@ -146,8 +147,13 @@ class _Walker:
 
     def flush(self) -> None:
         if self.paragraph:
+            # After "Next meeting (20 May): Yuki presents." a sentence in the present ("Hannah takes notes.") is
+            # still about that meeting; one in the past ("Lin Wu talked about stomata.") is back to this one.
+            ahead = False
             for sentence in split_sentences(" ".join(line.strip() for line in self.paragraph)):
-                self.body.statements += role_statements(strip_markup(sentence), self.people.is_person)
+                ahead = opens_on_another_meeting(strip_markup(sentence)) or (ahead and not _PAST.search(sentence))
+                if not ahead:
+                    self.body.statements += role_statements(strip_markup(sentence), self.people.is_person)
                 if find_dates(sentence) and subject_of(sentence) is None:
                     continue  # "Tuesday 6 February 2024, room B.112": when and where, no fact
                 self.fact(sentence, sentence, "sentence")

@@ -64,6 +64,7 @@ _STATEMENTS = [
 ]
 _OTHER_MEETING = re.compile(r"\b(?:next|will|won't|shall|upcoming|tomorrow|future|later|going\s+to|plans?\s+to|"
                             r"planned\s+to|wk)\b|'ll\b", re.I)
+_OPENS_ON_ANOTHER = re.compile(r"^\W*(?:for\s+)?(?:the\s+)?(?:next|upcoming|following)\b", re.I)
 _AFTER_OTHER = re.compile(r"^\W*(?:next|tomorrow|later|in\s+two\s+weeks)\b", re.I)
 _TOPIC_STOP = re.compile(r",\s+(?:and|but|which|where|while|so|then|after|before|with)\b|"
                          r",\s+(?:\w+\s+){1,2}(?:scrib\w*|present\w*|chair\w*|on\s+notes)\b|\s+[–—]\s+|\s\(|:\s|"
@@ -161,11 +162,16 @@ def _topic(match: re.Match) -> str | None:
     return " ".join(words[:16]) if len(words) >= 1 else None
 
 
+def opens_on_another_meeting(sentence: str) -> bool:
+    """"Next meeting (20 May): Yuki presents.", "Next week: ...": what follows is about that meeting."""
+    return bool(_OPENS_ON_ANOTHER.match(sentence))
+
+
 def role_statements(sentence: str, is_person=None) -> list[RoleStatement]:
     """Every role the sentence states for this meeting, with the name it writes and, for a talk, its subject."""
     found: list[RoleStatement] = []
-    if len(sentence) > _LONGEST_SENTENCE:  # a run-on line (a pasted log, a table flattened): no role statement
-        return found
+    if len(sentence) > _LONGEST_SENTENCE or opens_on_another_meeting(sentence):
+        return found  # a run-on line (a pasted log, a table flattened), or a sentence about the next meeting
     for role, pattern, side in _STATEMENTS:
         for match in pattern.finditer(sentence):
             clause_start = max(sentence.rfind(";", 0, match.start()), sentence.rfind(",", 0, match.start()))
