@@ -41,13 +41,13 @@ _WHEN_WORDS = re.compile(r"^(?:the\s+)?(?:(?:end|start|beginning|middle)\s+of\b|
                          r"eod|eow|eom|cob|mid-?\s?[a-z]+|early\s|late\s|(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?$|"
                          r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?\s|(?:the\s+)?\d{1,2}(?:st|nd|rd|th)\b|"
                          r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?(?:\s|$)|"
-                         r"week\s+\d+|(?:the\s+)?(?:next|following)\s+(?:meeting|week|month|session|lab\s+meeting)|"
+                         r"(?:spring|summer|autumn|fall|winter)\b|week\s+\d+|(?:the\s+)?(?:next|following)\s+(?:meeting|week|month|session|lab\s+meeting)|"
                          r"\d{1,2}/\d{1,2}(?:/\d{2,4})?\b|\d{1,2}(?:st|nd|rd|th)?\s+[a-z]{3})", re.I)
 _DECISION = re.compile(r"^\s*(?:decision|decided|agreed|resolved|consensus)\s*[:\-–]|\b(?:we|the\s+group|the\s+lab|"
                        r"everyone|all)\s+(?:agreed|decided)\b|\bdecided\s+to\b|\bit\s+was\s+agreed\b", re.I)
 _UNIT = (r"%|‰|°\s?[CF]|K\b|[kmµun]?m\b|[kmµun]?g\b|[mµu]?[lL]\b|[mµun]?M\b|[mµ]?mol\b|ppm|ppb|h\b|hrs?\b|hours?|min\b|"
          r"minutes?|s\b|sec\b|seconds?|days?|weeks?|months?|years?|[KMGT]B\b|kb\b|Mb\b|bp\b|x\b|fold\b|rpm\b|V\b|W\b|"
-         r"[kM]?Hz\b|k?Pa\b|bar\b|euros?|EUR\b|USD\b|dollars?|nm\b|µm\b|cm\b|mm\b")
+         r"[kM]?Hz\b|[kMG]?Pa\b|bar\b|euros?|EUR\b|USD\b|dollars?|nm\b|µm\b|cm\b|mm\b")
 _NOT_PLURAL = r"(?:across|was|is|has|does|this|thus|plus|less|always|perhaps|yes|us|as|its|his|takes|runs|goes|gets)\b"
 # A number and its unit, or the plural noun it counts ("640 headspace vials", "48 samples").
 _NUMBER = re.compile(rf"(?<![\w./-])(?:[€$£]\s?)?\d+(?:[.,]\d+)?(?:\s?(?:{_UNIT})|\s+(?!{_NOT_PLURAL})[a-zA-Z-]+s\b|"

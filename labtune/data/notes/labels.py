@@ -41,6 +41,7 @@ _VALUE_DEPENDENT = {
     "talk": (PRESENTER, TOPIC), "presentation": (PRESENTER, TOPIC), "seminar": (PRESENTER, TOPIC),
     "minutes": (RECORDER, None), "minute": (RECORDER, None), "notes": (RECORDER, None), "note": (RECORDER, None),
     "item": (None, TOPIC), "recording": (RECORDER, None), "host": (CHAIR, None),
+    "protocol": (RECORDER, None), "protokoll": (RECORDER, None),  # minutes, in German and Nordic labs
 }
 # "<noun> by" names the person who did the noun: "Talk by", "Notes by", "Minutes taken by", "Written by".
 _BY_NOUNS = {"talk": PRESENTER, "presentation": PRESENTER, "seminar": PRESENTER, "update": PRESENTER,

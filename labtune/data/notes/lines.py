@@ -105,6 +105,7 @@ def read_labels(line: str, is_name, roles_only: bool = False) -> list[Label]:
     for k, piece in enumerate(_STRONG_SEPARATOR.split(line.strip())):  # indentation is no separator
         split.extend(_COMMA_BEFORE_LABEL.split(piece) if k % 2 == 0 else [piece])
     labels: list[Label] = []
+    leading_date = False
     for k in range(0, len(split), 2):
         piece, separator = split[k], split[k - 1] if k else ""
         match = _LABEL.match(_FORM_SEPARATOR.sub(_form_label, piece, count=1))
@@ -117,13 +118,23 @@ def read_labels(line: str, is_name, roles_only: bool = False) -> list[Label]:
             colon = bool(match["c1"] or match["c2"] or match["c3"])
             if role or (colon and not roles_only and not labels):
                 label = Label(key, value, role, colon)
+        if not label and k == 0 and len(split) > 1 and _only_a_date(piece):
+            label, leading_date = Label("Date", strip_markup(piece), DATE, True), True  # "**23.10.2025** · Speaker: Jan"
         if label:
             labels.append(label)
         elif labels:  # not a label: part of the previous value ("Attendees: Ana; Bo")
             labels[-1].value = (labels[-1].value + separator + strip_markup(piece)).strip()
         else:
             return []
+    if leading_date and not any(label.role not in (None, DATE) for label in labels[1:]):
+        return []  # a date before text that labels nothing is a line of the notes
     return labels
+
+
+def _only_a_date(text: str) -> bool:
+    bare = strip_markup(text).strip(" *_#")
+    found = find_dates(bare, numeric_without_year=True)
+    return len(found) == 1 and not re.sub(r"[\W_]", "", bare[:found[0].start] + bare[found[0].end:])
 
 
 def _generic_field(label: Label, line: str) -> bool:

@@ -265,7 +265,8 @@ def _meeting(path: Path, lines: list[str], heading: str | None, env: _Envelope, 
                 said = [s for s in role_statements(line, people.is_person) if s.role == PRESENTER and s.topic]
                 pair = (said[0].name, said[0].topic) if said else None
             if pair and people.expand(pair[0]) == fields[PRESENTER]:
-                _fields(fields, sources, TOPIC, re.split(r"(?<=[.!?])\s", pair[1])[0].strip(" ."), f'line: "{line}"')
+                subject = re.split(r"(?<=[.!?])\s|\s[—–]\s|;\s", pair[1])[0]  # its first sentence or clause
+                _fields(fields, sources, TOPIC, subject.strip(" ."), f'line: "{line}"')
                 break
 
     candidates = [(text, source) for text, source in env.dates if heading is None]

@@ -26,7 +26,8 @@ def _p(pattern: str) -> re.Pattern:
 # (role, pattern, where the name is). "before": the name ends where the pattern starts; "after": it starts at its end;
 # "clause": the name is all of its clause before the pattern.
 _STATEMENTS = [
-    (PRESENTER, _p(rf"\b(?:{_TALK_VERB}|presented)\s+{_DET}\s+{_TALK_NOUN}\s+(?:on|about|of)\s+{_OBJECT}"), "before"),
+    (PRESENTER, _p(rf"\b(?:{_TALK_VERB}|presented)\s+{_DET}\s+{_TALK_NOUN}(?:\s+(?:this\s+week|today))?,?\s+(?:on|about|of)\s+"
+                   rf"{_OBJECT}"), "before"),
     (PRESENTER, _p(rf"\b(?:presented|presents|talked|talks|spoke|speaks|reported|reports)\s+(?:on|about)\s+{_OBJECT}"),
      "before"),
     (PRESENTER, _p(rf"\b(?:walked|walks|took|takes|led|leads)\s+us\s+through\s+{_OBJECT}"), "before"),
