@@ -56,11 +56,14 @@ def test_a_spreadsheet_schedule_is_read_row_by_row_and_a_data_export_is_skipped(
     (tmp_path / "schedule.csv").write_text("Date;Speaker;Minutes;Title\n2026-02-17;Aiko Mori;Sven Berg;snow\n"
                                            "2026-02-24;Sven Berg;Aiko Mori;ice cores\n", encoding="utf-8")
     (tmp_path / "logger.csv").write_text("date,temperature\n2026-02-17,4.2\n", encoding="utf-8")
+    (tmp_path / "open-quote.csv").write_text('date,presenter\n2026-02-17,"' + "x" * 200_000 + "\n", encoding="utf-8")
     folder = read_notes(tmp_path)
     assert [(n.date.isoformat(), n.fields["Presenter"], n.fields["Recorder"], n.fields["Topic"]) for n in folder.notes] \
         == [("2026-02-17", "Aiko Mori", "Sven Berg", "snow"), ("2026-02-24", "Sven Berg", "Aiko Mori", "ice cores")]
     assert [(p.name, why) for p, why in folder.skipped] == [
-        ("logger.csv", "a table that holds no meetings (no column names a presenter, note taker or topic)")]
+        ("logger.csv", "a table that holds no meetings (no column names a presenter, note taker or topic)"),
+        ("open-quote.csv", "a table that holds no meetings (not CSV that can be read: field larger than field limit "
+                           "(131072))")]
 
 
 def test_a_chat_log_is_read_message_by_message_in_the_third_person():

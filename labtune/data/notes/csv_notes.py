@@ -23,7 +23,10 @@ def _rows(text: str, suffix: str) -> list[list[str]]:
 
 def table_to_markdown(text: str, suffix: str) -> str:
     """The table as Markdown; ValueError when it names no meeting role or topic in its header."""
-    rows = _rows(text, suffix.lower())
+    try:
+        rows = _rows(text, suffix.lower())
+    except csv.Error as exc:  # an unclosed quote running past the field limit, a stray NUL
+        raise ValueError(f"not CSV that can be read: {exc}") from None
     if len(rows) < 2 or len(rows[0]) < 2:
         raise ValueError("not a table with a header and a row")
     header, first = rows[0], rows[1] + [""] * len(rows[0])
