@@ -79,6 +79,8 @@ def label_role(label: str, value: str = "", is_name=None) -> str | None:
     "Apologies", "Date"), or None when it names none of them. `value` and `is_name(value)` decide the
     heads that can name a person or a subject ("Talk: Ana Ruiz" vs "Talk: soil fungi")."""
     words = _words(label)
+    if label.count("(") > label.count(")"):  # "Lab meeting (speaker": labels inside a title's parentheses
+        return None
     if not words or len(words) > 6 or (_OTHER_MEETING | {"due", "deadline"}) & set(words):
         return None
     if " ".join(words) in CONTENT_LABELS:

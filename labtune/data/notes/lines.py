@@ -59,6 +59,7 @@ _LABEL = re.compile(
 # A sentence's end after a word of two or more letters: "Dr. Ana Lima" and "J. Smith" are no end.
 _SENTENCE_END = re.compile(r"(?<=[^\W\d_]{2})(?<!\b(?:Dr|Mr|Ms|St|Jr|Sr))(?<!\b(?:Mrs))(?<!\bProf)[.;!]\s+(?=\S)")
 _PAST = re.compile(r"\b(?:[a-z]{2,}ed|took|gave|spoke|wrote|kept|led|went|showed|was|were)\b", re.I)
+_PARENTHESES_WITH_LABELS = re.compile(r"\(([^()]*:[^()]*)\)")
 _RULE = re.compile(r"^\s*(?:-{3,}|\*{3,}|_{3,}|={3,})\s*$")  # a horizontal rule
 # Forms and terse notes: "Presenter ....... Bo Tran", "Presenter = Cy Dahl", "pres. Ana Lima; min. Bo Tran".
 _FORM_SEPARATOR = re.compile(r"^(?P<key>\s*[^\W\d_][^\W\d_ ]*(?: [^\W\d_]+){0,3}?)\s*(?:\.{3,}|=)\s*(?=\S)|"
@@ -109,6 +110,8 @@ def read_labels(line: str, is_name, roles_only: bool = False) -> list[Label]:
     for k in range(0, len(split), 2):
         piece, separator = split[k], split[k - 1] if k else ""
         match = _LABEL.match(_FORM_SEPARATOR.sub(_form_label, piece, count=1))
+        if match and match["key"].count("(") > match["key"].count(")"):
+            match = None  # "Lab meeting (speaker: Ana)": the label is inside the parentheses
         label = None
         if match:
             key, value = match["key"].strip(), strip_markup(match["value"]).lstrip("-–—: ")
@@ -314,6 +317,9 @@ class _Walker:
                     continue
             if title:  # not a fact, but it may state roles: "mtg 5/14 - luis presenting, priyanka on notes"
                 self.body.statements += role_statements(_title_line_text(line), self.people.is_person)
+                for inside in _PARENTHESES_WITH_LABELS.findall(line):  # "Lab meeting (speaker: A; notes: B)"
+                    for label in read_labels(inside, self.is_name, roles_only=True):
+                        self.add_label(label, line, lines, i - 1)
                 continue
             action = _ACTION_LINE.match(line)
             if action or numbered or bullet:

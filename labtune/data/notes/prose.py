@@ -31,7 +31,7 @@ _STATEMENTS = [
     (PRESENTER, _p(rf"\b(?:presented|presents|talked|talks|spoke|speaks|reported|reports)\s+(?:on|about)\s+{_OBJECT}"),
      "before"),
     (PRESENTER, _p(rf"\b(?:walked|walks|took|takes|led|leads)\s+us\s+through\s+{_OBJECT}"), "before"),
-    (PRESENTER, _p(rf"\b(?:went|goes)\s+through\s+{_OBJECT}"), "before"),
+    (PRESENTER, _p(rf"\b(?:went|goes)\s+(?:through|over)\s+{_OBJECT}"), "before"),
     (PRESENTER, _p(rf"\b(?:led|leads)\s+(?:the|a|our)\s+discussion\s+(?:of|on|about)\s+{_OBJECT}"), "before"),
     (PRESENTER, _p(rf"\b(?:presented|presents)\s+(?!by\b){_OBJECT}"), "before"),
     (PRESENTER, _p(rf"\b(?:showed|shows|shared|shares)\s+(?:us\s+)?(?!that\b|how\b|why\b|us\b){_OBJECT}"), "before"),

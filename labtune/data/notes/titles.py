@@ -38,6 +38,7 @@ def _is_filler(word: str) -> bool:
 def subject_of(title: str) -> str | None:
     """The subject a title or subject line names, or None when it only names a meeting and a date."""
     text = re.sub(r"(\*\*|__|`)", "", title).strip().lstrip("#").strip()
+    text = re.sub(r"\([^()]*:[^()]*\)", " ", text)  # "(speaker: Ana; notes: Bo)" names roles, not the subject
     while True:  # "Re: Fwd: [lab-list] ..."
         stripped = re.sub(r"^(?:(?:re|fw|fwd|aw|sv|wg|tr)\s*:\s*|\[[^\]]{1,40}\]\s*)", "", text, flags=re.I)
         if stripped == text:
@@ -70,7 +71,8 @@ def is_title_line(line: str) -> bool:
     bare = re.sub(r"(\*\*|__)", "", line).strip()
     if bare.startswith("#"):
         return True
-    dated, head = bool(find_dates(bare)), bare.split(":")[0]
+    outside = re.sub(r"\([^()]*\)", "", bare)  # "Lab meeting (speaker: Ana; notes: Bo) – 2025-06-17"
+    dated, head = bool(find_dates(bare)), outside.split(":")[0]
     # "Key: value" is a label; "Lab Meeting Notes – 19.11.2024 – Sarah O'Connor: Biofilm imaging" is a title.
-    label_like = ":" in bare.rstrip(":") and not (find_dates(head) or re.search(r"\s[–—|-]\s", head))
+    label_like = ":" in outside.rstrip(":") and not (find_dates(head) or re.search(r"\s[–—|-]\s", head))
     return 0 < len(bare.split()) <= (16 if dated else 12) and not re.search(r"[.?!]$", bare) and not label_like
