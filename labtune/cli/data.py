@@ -11,7 +11,7 @@ from rich.console import Console
 
 from labtune.errors import DataError, LabtuneError
 
-FORMAT_HELP = "Input format: sharegpt | alpaca | openai (default: detected per file)."
+FORMAT_HELP = "Input format: sharegpt | alpaca | openai | completion (default: detected per file)."
 SKIP_HELP = "Drop invalid records (and report how many and why) instead of refusing the file."
 
 
@@ -67,7 +67,7 @@ def register(app: typer.Typer, data_app: typer.Typer) -> None:
     def convert_command(
         src: Path = typer.Argument(..., help="Input data file."),
         out: Path = typer.Option(..., "-o", "--out", help="Output file (written atomically)."),
-        to: str = typer.Option(..., "--to", help="sharegpt (JSON) | alpaca (JSON) | openai (JSONL)."),
+        to: str = typer.Option(..., "--to", help="sharegpt (JSON) | alpaca (JSON) | openai (JSONL) | completion (JSONL, prompt and completion)."),
         format: Optional[str] = typer.Option(None, "--format", help=FORMAT_HELP),
         skip_invalid: bool = typer.Option(False, "--skip-invalid", help=SKIP_HELP),
     ) -> None:

@@ -39,7 +39,19 @@ def to_alpaca(conv: Conversation) -> dict:
     return {"instruction": parts["instruction"], "input": parts["input"], "output": conv.messages[1].content}
 
 
-WRITERS = {"sharegpt": to_sharegpt, "alpaca": to_alpaca, "openai": to_openai}
+def to_completion(conv: Conversation) -> dict:
+    """TRL's prompt-completion shape: strings for one user turn and its answer, else the conversation
+    before the last answer as the prompt's messages and that answer as the completion."""
+    *before, last = conv.messages
+    if last.role != "assistant":
+        raise DataError("cannot be written as prompt-completion: the last message is not the assistant's",
+                        conv.source, conv.index, conv.id, "messages")
+    if [m.role for m in before] == ["user"]:
+        return {"prompt": before[0].content, "completion": last.content}
+    return {"prompt": [m.to_dict() for m in before], "completion": [last.to_dict()]}
+
+
+WRITERS = {"sharegpt": to_sharegpt, "alpaca": to_alpaca, "openai": to_openai, "completion": to_completion}
 
 
 def convert(src: str | Path, out: str | Path, to: str, format: str | None = None,
@@ -59,7 +71,7 @@ def convert(src: str | Path, out: str | Path, to: str, format: str | None = None
         raise problems_error(problems)
     if not records:
         raise LabtuneError(f"{src}: nothing to write (no valid records)")
-    if to == "openai":
+    if to in ("openai", "completion"):
         text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
     else:
         text = json.dumps(records, ensure_ascii=False, indent=2) + "\n"

@@ -1,4 +1,5 @@
-"""Read ShareGPT/Vicuna, Alpaca and OpenAI-messages files (JSON array or JSONL) into Conversations.
+"""Read ShareGPT/Vicuna, Alpaca, OpenAI-messages and prompt-completion files (JSON array or JSONL) into
+Conversations.
 
 Every problem is a `DataError` naming file, record index (0-based, as in the JSON array or among
 the non-blank JSONL lines), the record's id when it has one, and the field. Readers collect all
@@ -17,7 +18,7 @@ from labtune.data.conversation import Conversation, Message
 from labtune.errors import DataError, LabtuneError
 from labtune.textfile import decode, not_text
 
-FORMATS = ("sharegpt", "alpaca", "openai")
+FORMATS = ("sharegpt", "alpaca", "openai", "completion")
 # FastChat's roles and the OpenAI ones; anything else is refused rather than guessed.
 ROLE_MAP = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "system": "system"}
 MAX_LISTED_PROBLEMS = 20
@@ -57,7 +58,8 @@ def read_file(path: str | Path, format: str | None = None, skip_invalid: bool = 
         raise LabtuneError(f"unknown data format {format!r}: use one of {', '.join(FORMATS)}")
     records, problems = _load_records(path)
     fmt = format or detect_format(path, [r for _, r in records])
-    parse = {"sharegpt": _parse_chat, "openai": _parse_chat, "alpaca": _parse_alpaca}[fmt]
+    parse = {"sharegpt": _parse_chat, "openai": _parse_chat, "alpaca": _parse_alpaca,
+             "completion": _parse_completion}[fmt]
     result = ReadResult(str(path), fmt, len(records) + len(problems), problems=problems)
     for index, record in records:
         try:
@@ -131,7 +133,7 @@ def detect_format(path: Path, records: list) -> str:
     if not votes:
         keys = sorted({k for r in records[:20] if isinstance(r, dict) for k in r})
         raise DataError("cannot detect the format: expected records with 'conversations' (ShareGPT), "
-                        "'messages' (OpenAI) or 'instruction'/'output' (Alpaca); found keys "
+                        "'messages' (OpenAI), 'instruction'/'output' (Alpaca) or 'prompt'/'completion'; found keys "
                         f"{keys or 'none'}; pass --format", str(path))
     return votes.most_common(1)[0][0]
 
@@ -147,6 +149,8 @@ def _shape(record) -> str | None:
         return "sharegpt" if "from" in first else "openai"
     if "instruction" in record and "output" in record:
         return "alpaca"
+    if "prompt" in record and "completion" in record:
+        return "completion"
     return None
 
 
@@ -257,3 +261,42 @@ def _parse_alpaca(record, file: str, index: int, fmt: str = "alpaca") -> Convers
         messages.insert(0, Message("system", record["system"]))
     return Conversation(messages, id=rid, source=file, index=index,
                         meta={"alpaca": {"instruction": values["instruction"], "input": values["input"]}})
+
+
+def _parse_completion(record, file: str, index: int, fmt: str = "completion") -> Conversation:
+    """TRL's prompt-completion records (and OpenAI's legacy fine-tuning files): `prompt` and `completion`
+    as strings (the user turn and the answer) or as lists of messages (the conversation so far and the
+    assistant's turn)."""
+    if not isinstance(record, dict):
+        raise DataError(f"wrong type: expected an object, got {_type(record)}", file, index)
+    rid = _record_id(record)
+    prompt, completion = record.get("prompt"), record.get("completion")
+    for key, value in (("prompt", prompt), ("completion", completion)):
+        if value is None:
+            raise DataError("missing", file, index, rid, key)
+        if not isinstance(value, (str, list)):
+            raise DataError(f"wrong type: expected a string or an array of messages, got {_type(value)}",
+                            file, index, rid, key)
+    if isinstance(prompt, str) != isinstance(completion, str):
+        raise DataError("wrong type: prompt and completion must both be strings or both arrays of messages",
+                        file, index, rid, "completion")
+    if isinstance(prompt, str):
+        if not prompt.strip():
+            raise DataError("empty content", file, index, rid, "prompt")
+        if not completion.strip():
+            raise DataError("empty content", file, index, rid, "completion")
+        messages = [Message("user", prompt), Message("assistant", completion)]
+        if isinstance(record.get("system"), str) and record["system"].strip():
+            messages.insert(0, Message("system", record["system"]))
+        return Conversation(messages, id=rid, source=file, index=index)
+    try:
+        conv = _parse_chat({"messages": prompt + completion, **({"id": record["id"]} if "id" in record else {})},
+                           file, index, "openai")
+    except DataError as exc:  # messages[k] -> the list and position the user wrote
+        k = re.match(r"messages\[(\d+)\](.*)", exc.field or "")
+        field = (f"prompt[{k[1]}]{k[2]}" if int(k[1]) < len(prompt) else f"completion[{int(k[1]) - len(prompt)}]{k[2]}") \
+            if k else ("completion" if exc.field == "messages" else exc.field)
+        raise DataError(exc.reason, file, index, rid, field) from None
+    if not completion or any(m.get("role") != "assistant" for m in completion if isinstance(m, dict)):
+        raise DataError("the completion must be the assistant's turn", file, index, rid, "completion")
+    return conv

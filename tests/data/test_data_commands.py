@@ -115,6 +115,18 @@ def test_convert_round_trips_and_keeps_the_alpaca_input_split(tmp_path, capsys, 
     assert [c.key() for c in read_file(oa).conversations] == [c.key() for c in read_file(src).conversations]
 
 
+def test_convert_to_prompt_completion_and_back(tmp_path, capsys, monkeypatch):
+    src = tmp_path / "d.json"
+    src.write_text(J([sharegpt(human("a"), gpt("b")), sharegpt(human("a"), gpt("b"), human("c"), gpt("d"))]))
+    out = tmp_path / "pc.jsonl"
+    assert run_cli(["data", "convert", str(src), "-o", str(out), "--to", "completion"], capsys, monkeypatch)[0] == 0
+    assert [json.loads(line) for line in out.read_text().splitlines()] == [
+        {"prompt": "a", "completion": "b"},
+        {"prompt": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"},
+                    {"role": "user", "content": "c"}], "completion": [{"role": "assistant", "content": "d"}]}]
+    assert [c.key() for c in read_file(out).conversations] == [c.key() for c in read_file(src).conversations]
+
+
 def test_convert_to_alpaca_refuses_multi_turn_and_leaves_the_old_output(tmp_path, capsys, monkeypatch):
     src = tmp_path / "d.json"
     src.write_text(J([sharegpt(human("a"), gpt("b")), sharegpt(human("a"), gpt("b"), human("c"), gpt("d"), id="x")]))

@@ -56,6 +56,29 @@ def test_alpaca_input_is_appended_and_kept_apart(tmp_path):
     assert without.messages[0].content == "Greet" and without.messages[1].content == "Hi"
 
 
+def test_prompt_completion_records_as_strings_and_as_messages(tmp_path):
+    records = [{"prompt": "Capital of France?", "completion": "Paris."},
+               {"id": 7, "prompt": [{"role": "system", "content": "Be brief."}, *CHAT[:1]], "completion": CHAT[1:]}]
+    result = read_file(write(tmp_path / "d.jsonl", records, jsonl=True))
+    assert result.format == "completion"
+    assert [[(m.role, m.content) for m in c.messages] for c in result.conversations] == [
+        [("user", "Capital of France?"), ("assistant", "Paris.")],
+        [("system", "Be brief."), ("user", "Hi"), ("assistant", "Hello!")]]
+    assert result.conversations[1].id == "7"
+
+
+def test_prompt_completion_problems_name_the_list_and_position_written(tmp_path):
+    records = [{"prompt": CHAT[:1], "completion": [{"role": "user", "content": "again"}]},
+               {"prompt": "x", "completion": 3}, {"prompt": "x", "completion": CHAT[1:]},
+               {"prompt": CHAT[:1], "completion": [{"role": "assistant", "content": ""}]}]
+    result = read_file(write(tmp_path / "d.jsonl", records, jsonl=True), skip_invalid=True)
+    assert [(p.record, p.field, p.reason) for p in result.problems] == [
+        (0, "completion[0]", "roles do not alternate: user after user"),
+        (1, "completion", "wrong type: expected a string or an array of messages, got a number"),
+        (2, "completion", "wrong type: prompt and completion must both be strings or both arrays of messages"),
+        (3, "completion[0].content", "empty content")]
+
+
 def test_format_override_checks_records_against_that_format(tmp_path):
     path = write(tmp_path / "a.json", [{"instruction": "Add", "input": "", "output": "3"}])
     with pytest.raises(LabtuneError, match=r"record 0, field conversations: missing"):
