@@ -28,7 +28,8 @@ def test_plain_key_value_note_gives_title_date_fields_outline_and_questions():
 
 @pytest.mark.parametrize("line", ["**Presenter**: Ada Quill", "**Presenter:** Ada Quill", "Presenter - Ada Quill",
                                   "presenter: Ada Quill", "- Presenter: Ada Quill", "__Speaker__: Ada Quill",
-                                  "Presented by: Ada Quill", "Presenter – Ada Quill"])
+                                  "Presented by: Ada Quill", "Presenter – Ada Quill", "Referent: Ada Quill",
+                                  "Ponente: Ada Quill", "Intervenant : Ada Quill", "Discussant: Ada Quill"])
 def test_field_spellings_all_map_to_the_canonical_key(line):
     note = parse(f"# Meeting 2023-04-14\n{line}\n")
     assert note.fields == {"Presenter": "Ada Quill"}

@@ -32,6 +32,15 @@ _HEAD_STEMS = [
 _HEAD_WORDS = {
     "pres": PRESENTER, "presenter": PRESENTER, "spk": PRESENTER, "by": None,
     "discussant": PRESENTER, "discussants": PRESENTER,  # a journal club's paper is presented by its discussant
+    # Labels of labs that keep their minutes in German, Dutch, the Nordic or Romance languages.
+    "referent": PRESENTER, "referentin": PRESENTER, "vortragende": PRESENTER, "vortragender": PRESENTER,
+    "sprecher": PRESENTER, "sprecherin": PRESENTER, "ponente": PRESENTER, "relatore": PRESENTER,
+    "relatrice": PRESENTER, "intervenant": PRESENTER, "intervenante": PRESENTER, "spreker": PRESENTER,
+    "protokollant": RECORDER, "protokollantin": RECORDER, "schriftfuhrer": RECORDER, "notulist": RECORDER,
+    "secretario": RECORDER, "secretaria": RECORDER,
+    "thema": TOPIC, "tema": TOPIC, "sujet": TOPIC, "onderwerp": TOPIC, "titel": TOPIC, "titre": TOPIC,
+    "titulo": TOPIC, "amne": TOPIC,
+    "datum": DATE, "fecha": DATE,
     "present": ATTENDEES, "who": None,  # "Present: A, B" lists who came; "Who" alone is a table header
     "re": TOPIC, "about": TOPIC, "date": DATE, "when": DATE,
     "led": CHAIR,
@@ -42,6 +51,7 @@ _VALUE_DEPENDENT = {
     "minutes": (RECORDER, None), "minute": (RECORDER, None), "notes": (RECORDER, None), "note": (RECORDER, None),
     "item": (None, TOPIC), "recording": (RECORDER, None), "host": (CHAIR, None),
     "protocol": (RECORDER, None), "protokoll": (RECORDER, None),  # minutes, in German and Nordic labs
+    "acta": (RECORDER, None), "verbale": (RECORDER, None), "notulen": (RECORDER, None),
 }
 # "<noun> by" names the person who did the noun: "Talk by", "Notes by", "Minutes taken by", "Written by".
 _BY_NOUNS = {"talk": PRESENTER, "presentation": PRESENTER, "seminar": PRESENTER, "update": PRESENTER,

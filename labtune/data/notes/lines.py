@@ -312,6 +312,9 @@ class _Walker:
                 if said and not title:  # "Maria: will send the file" is what Maria does or says, not a field
                     self.flush()
                     text = re.sub(r"^\s*[-*+•]\s+", "", line).strip()
+                    if not bullet:  # "Today: Ana on charcoal. Bo took the notes." is prose under a label
+                        for sentence in split_sentences(strip_markup(text)):
+                            self.body.statements += role_statements(sentence, self.people.is_person)
                     owner = find_owner(strip_markup(text), self.people, bool(bullet), self.lowercase)[0]
                     self.add_item(text, line.strip(), owner is not None)
                     continue

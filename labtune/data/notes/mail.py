@@ -97,9 +97,13 @@ def _clean_body(body: str) -> tuple[str, str | None]:
             kept = kept[:i]
             break
     else:
-        dashed = re.fullmatch(r"[-–—~]+\s*(.{1,40})", kept[filled[-1]].strip()) if filled else None
+        last = kept[filled[-1]].strip() if filled else ""
+        dashed = re.fullmatch(r"[-–—~]+\s*(.{1,40})", last)
+        same_line = re.fullmatch(r"([^,]{2,25}),\s*([^,]{2,40}?)[.!]?", last)
         if dashed and _name_line(dashed[1]):  # "— Lucía"
             signoff, kept = _name_line(dashed[1]), kept[:filled[-1]]
+        elif same_line and _CLOSING.match(same_line[1]) and _name_line(same_line[2]):  # "Cheers, Ana"
+            signoff, kept = _name_line(same_line[2]), kept[:filled[-1]]
     kept = [line for j, line in enumerate(kept) if not (j < 3 and _GREETING.match(line.strip()))]
     return "\n".join(kept).strip("\n"), signoff or signature
 

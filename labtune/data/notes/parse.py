@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from labtune.data.notes.chatlog import chat_to_paragraphs
@@ -114,6 +115,7 @@ _HEADING_LIKE = re.compile(r"\s{0,3}(#|\*\*|__)")
 
 
 _WIKILINK = re.compile(r"\[\[(?:[^\[\]|]*\|)?([^\[\]|]+)\]\]")
+_SAID_WHEN = re.compile(r"\b(today|yesterday|this\s+(?:morning|afternoon))(?:['’]s)?\b", re.I)
 _CALLED_OFF = re.compile(r"\b(?:cancell?ed|postponed|called\s+off|no\s+(?:lab\s+)?meeting|skipped)\b", re.I)
 
 
@@ -270,6 +272,10 @@ def _meeting(path: Path, lines: list[str], heading: str | None, env: _Envelope, 
                 break
 
     candidates = [(text, source) for text, source in env.dates if heading is None]
+    said = _SAID_WHEN.search(mail.subject or "") if mail and mail.sent and heading is None else None
+    if said:  # "notes from yesterday's meeting", sent on the 12th: the 11th, whatever dates the body mentions
+        day = mail.sent - timedelta(days=1 if said[1].lower() == "yesterday" else 0)
+        candidates.insert(0, (day.isoformat(), f"email's date ({said[1].lower()})"))
     candidates += body.dates
     if title_index is not None:
         candidates.append((lines[title_index], "heading"))

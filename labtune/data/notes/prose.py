@@ -44,6 +44,8 @@ _STATEMENTS = [
     (PRESENTER, _p(rf"\b{_TALK_NOUN}\s+(?:today\s+|this\s+week\s+)?{_BY}(?:given\s+|presented\s+|delivered\s+)?"
                    r"(?:by|from)\s+"), "after"),
     (PRESENTER, _p(r"\b(?:presented|given)\s+by\s+"), "after"),
+    (PRESENTER, _p(r"^\W*(?:today|this\s+week|tonight)\s*[:,–—-]\s*(?=[^\W\d_]+(?:\s+[^\W\d_]+){0,2}\s+(?:on|about)\s)"),
+     "after"),  # "Today: Ana on charcoal morphotypes."
     (PRESENTER, _p(r"(?:\b(?:the|our|today's|this\s+week's)\s+|^)(?:speaker|presenter)\s+(?:was|is)\s+"), "after"),
     (PRESENTER, _p(r"\bpresenting\b(?=\s*(?:[,;.)]|$|\s+(?:today|this\s+week)\b))"), "before"),  # "ana presenting"
     (RECORDER, _p(r"\b(?:kept|keeps|took|takes|wrote|writes|recorded|records|is\s+taking|was\s+taking)\s+(?:the\s+)?"

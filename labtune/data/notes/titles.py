@@ -19,7 +19,8 @@ _MEETING_WORDS = {
     "standup", "huddle", "catchup", "catch-up", "our", "today's", "todays", "this", "week's", "weeks", "week",
     "held", "re", "fw", "fwd", "aw", "sv", "wg", "tr", "draft", "final", "updated", "copy", "zoom", "teams",
     "from", "of", "the", "for", "on", "at", "in", "a", "an", "and", "with", "to", "room", "st", "nd", "rd", "th",
-    "morning", "afternoon", "today", "yesterday", "last", "untitled", "new", "document", "doc", "template",
+    "morning", "afternoon", "today", "yesterday", "yesterday's", "yesterdays", "last", "untitled", "new",
+    "document", "doc", "template",
 }
 _DATE_WORDS = set(MONTHS) | {m[:3] for m in MONTHS} | {"sept"} | set(WEEKDAYS) | {w[:3] for w in WEEKDAYS} | {
     "tues", "thur", "thurs", "spring", "summer", "autumn", "fall", "winter", "q1", "q2", "q3", "q4"}
