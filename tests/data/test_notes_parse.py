@@ -81,6 +81,11 @@ def test_a_note_in_a_folder_named_for_its_day_is_dated_by_the_path(tmp_path):
     assert (note.date, note.fields) == (date(2025, 5, 6), {"Presenter": "Ana Lima"})
 
 
+def test_a_bullet_after_a_name_is_a_task_only_when_it_reads_as_one():
+    note = parse("# Meeting 2023-04-14\n- Wen: 40% of particles were fibres.\n- Wen: send the FTIR files\n")
+    assert [(f.kind, f.owner) for f in note.facts] == [("number", None), ("action", "Wen")]
+
+
 def test_crlf_line_endings_parse_like_lf():
     lf = "Lab meeting on 3/24/2023\n\nPresenter: Ada Quill\nRecorder: Bo Tran\n\n1. Aim one\n2. Aim two\n"
     crlf = parse(lf.replace("\n", "\r\n"))

@@ -315,7 +315,7 @@ class _Walker:
                     if not bullet:  # "Today: Ana on charcoal. Bo took the notes." is prose under a label
                         for sentence in split_sentences(strip_markup(text)):
                             self.body.statements += role_statements(sentence, self.people.is_person)
-                    owner = find_owner(strip_markup(text), self.people, bool(bullet), self.lowercase)[0]
+                    owner = find_owner(strip_markup(text), self.people, self.list_kind() == "action", self.lowercase)[0]
                     self.add_item(text, line.strip(), owner is not None)
                     continue
             if title:  # not a fact, but it may state roles: "mtg 5/14 - luis presenting, priyanka on notes"

@@ -88,6 +88,13 @@ class MeetingDates:
         return None
 
     def _with_year(self, mention: DateMention, source: str) -> tuple[date, str] | None:
+        first = mention.on_year(self.years[0][0]) if self.years else None
+        if mention.weekday is not None and first and first.weekday() != mention.weekday:
+            # "Mon 3/10" in "AY 2024-2025/": the year near the others' in which that day is a Monday
+            for year in dict.fromkeys(y + shift for shift in (0, 1, -1) for y, _ in self.years):
+                day = mention.on_year(year)
+                if day and day.weekday() == mention.weekday:
+                    return day, f"{source}; year from its weekday, near {self.years[0][1]}'s"
         for year, where in self.years:
             day = mention.on_year(year)
             if day and self.sent:
