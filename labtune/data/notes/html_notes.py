@@ -15,10 +15,13 @@ _BLANK_RUNS = re.compile(r"\n{3,}")
 _COLUMNS = re.compile(r"</?col(?:group)?\b[^>]*>", re.I)
 
 
+_HEAD = re.compile(r"<head\b.*?</head\s*>", re.I | re.S)  # the page's <title> ("Lab Wiki : ...") is no note
+
+
 def html_to_markdown(text: str) -> str:
     # Pictures carry no notes, and an inline one is a page of base64.
     # A table with no header cells (Word, most wiki exports) has its first row as the header, as people read it.
-    markdown = markdownify(_COLUMNS.sub("", text), heading_style="ATX", bullets="-", strip=["img"],
+    markdown = markdownify(_COLUMNS.sub("", _HEAD.sub("", text)), heading_style="ATX", bullets="-", strip=["img"],
                            table_infer_header=True)
     lines = [line.rstrip() for line in markdown.split("\n")]  # a <br> ends its line with two spaces
     return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip() + "\n"

@@ -28,7 +28,7 @@ from labtune.data.notes.labels import (
 from labtune.data.notes.note import Fact
 from labtune.data.notes.people import People, split_people
 from labtune.data.notes.prose import RoleStatement, opens_on_another_meeting, role_statements, split_sentences
-from labtune.data.notes.tables import find_tables, read_table
+from labtune.data.notes.tables import find_tables, is_table_line, read_table
 from labtune.data.notes.titles import subject_of
 
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -388,7 +388,7 @@ def _value_below(lines: list[str], start: int, role: str, is_name, after_heading
     listed = j < len(lines) and bool(_NUMBERED.match(lines[j]) or _BULLET.match(lines[j]))
     if j < len(lines) and (after_heading and not listed or j == start and not after_heading) \
             and not read_labels(lines[j], is_name) \
-            and not _HEADING.match(lines[j]):
+            and not _HEADING.match(lines[j]) and not is_table_line(lines[j]):  # a table is read as one
         candidate = strip_markup(lines[j]).strip()
         if (role == TOPIC and 0 < len(candidate.split()) <= 15) or (role in PERSON_ROLES and is_name(candidate)) \
                 or (role == DATE and find_dates(candidate)) or (role in (ATTENDEES, APOLOGIES) and _names(candidate, is_name)):

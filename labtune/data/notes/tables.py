@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from labtune.data.notes.labels import DATE, label_role
+from labtune.data.notes.labels import DATE, PRESENTER, TOPIC, label_role
 
 _SEPARATOR_ROW = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _TASK_HEADERS = {"action", "actions", "task", "tasks", "item", "items", "what", "todo", "to do", "action item",
@@ -99,12 +99,17 @@ def read_table(table: Table, is_name) -> TableReading:
     # | Date | Speaker | Note taker | Topic | with the meeting in the one row below.
     header_roles = [label_role(h, table.rows[0][i] if table.rows and i < len(table.rows[0]) else "", is_name)
                     for i, h in enumerate(table.header)]
+    if PRESENTER in header_roles and TOPIC not in header_roles:  # Confluence: | Time | Item | Presenter | Notes |
+        header_roles = [TOPIC if role is None and re.fullmatch(r"(?:discussion\s+)?(?:item|topic)s?", h.strip(), re.I)
+                        else role for h, role in zip(table.header, header_roles)]
     if sum(r is not None for r in header_roles) >= 2 and len(table.rows) == 1:
         for header, role, value in zip(table.header, header_roles, table.rows[0]):
             if role == DATE and value:
                 reading.dates.append(value)
             elif role and value:
                 reading.fields.append((role, value, header))
+            elif len(value.split()) >= 3:  # | ... | Notes | "10 Gb per sample is enough" is what was said
+                reading.rows.append(f"{header}: {value}" if header else value)
         return reading
     for row in table.rows:
         reading.rows.append("; ".join(f"{h}: {c}" if h else c for h, c in zip(table.header, row) if c))
