@@ -86,6 +86,20 @@ def test_a_bullet_after_a_name_is_a_task_only_when_it_reads_as_one():
     assert [(f.kind, f.owner) for f in note.facts] == [("number", None), ("action", "Wen")]
 
 
+def test_a_table_of_names_and_roles_gives_the_roles():
+    note = parse("# Meeting 2025-11-11\n| Name | Role |\n|---|---|\n| Ana Lima | presenter |\n"
+                 "| Bo Tran | note taker |\n| Cy Dahl | chair |\n| Di Ek | guest |\n")
+    assert note.fields == {"Presenter": "Ana Lima", "Recorder": "Bo Tran", "Chair": "Cy Dahl"}
+    assert [f.text for f in note.facts] == ["Di Ek: guest"]
+
+
+def test_an_agendas_timed_lines_are_items_and_a_chat_needs_chat_time_stamps():
+    note = parse("# Meeting 2025-11-04\nAgenda\n10:00 – Ana Lima: soil fungi update\n"
+                 "10:20 – Bo Tran: pollen counts\n10:40-11:00 Cy Dahl: charcoal budget\n")
+    assert [f.text for f in note.facts] == ["Ana Lima: soil fungi update", "Bo Tran: pollen counts",
+                                            "Cy Dahl: charcoal budget"]
+
+
 def test_crlf_line_endings_parse_like_lf():
     lf = "Lab meeting on 3/24/2023\n\nPresenter: Ada Quill\nRecorder: Bo Tran\n\n1. Aim one\n2. Aim two\n"
     crlf = parse(lf.replace("\n", "\r\n"))

@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import re
 
-_MESSAGE = re.compile(r"^\s*\[?(?:\d{4}-\d\d-\d\d[ T])?\d{1,2}:\d\d(?::\d\d)?\s*(?:[AaPp]\.?[Mm]\.?)?\]?\s*[-–]?\s*"
-                      r"(?P<name>[^\W\d_][^:\[\]]{0,40}?):\s+(?P<text>\S.*)$")
+# A message's time stamp as chat programs write it: "[10:02]", "[2025-05-20 10:02]", "10:02 AM", "10:02:33"
+# (Zoom: "10:02:33 From Yuki Sato to Everyone:"). A bare "10:00 – Ana Lima: soil fungi" is an agenda's line.
+_STAMP = (r"(?:\[(?:\d{4}-\d\d-\d\d[ T])?\d{1,2}:\d\d(?::\d\d)?(?:\s*[AaPp]\.?[Mm]\.?)?\]|"
+          r"\d{1,2}:\d\d(?::\d\d)?\s*[AaPp]\.?[Mm]\.?|\d{1,2}:\d\d:\d\d)")
+_MESSAGE = re.compile(rf"^\s*{_STAMP}\s*(?:From\s+)?(?P<name>[^\W\d_][^:\[\]]{{0,40}}?)"
+                      r"(?:\s+to\s+(?:everyone|all|[^:]{1,40}))?\s*:\s+(?P<text>\S.*)$", re.I)
 _FIRST_PERSON = [
     (re.compile(r"\bI(?:'|’)m\b|\bI\s+am\b"), "{name} is"),
     (re.compile(r"\bI(?:'|’)ll\b"), "{name} will"),

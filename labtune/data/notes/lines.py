@@ -35,7 +35,9 @@ _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _BOLD_ONLY = re.compile(r"^\s*(\*\*|__)([^*_]+?)(\*\*|__)\s*:?\s*$")
 _NOTES_BY = re.compile(r"^(?P<section>notes|minutes)\s*\((?:(?:taken\s+)?by\s+)?(?P<name>[^()]+)\)\s*:?$", re.I)
 _NUMBERED = re.compile(r"^\s*(\d{1,3})[.)]\s+(.*\S)\s*$")
-_BULLET = re.compile(r"^\s*(?:[-*+•◦▪→]|->|=>)\s+(?:\[[ xX]\]\s*)?(.*\S)\s*$")
+# A list item; an agenda's timed line ("10:00 – Ana Lima: soil fungi", "10:20-10:40 Bo Tran") is one too.
+_BULLET = re.compile(r"^\s*(?:[-*+•◦▪→]|->|=>|\d{1,2}[:.h]\d\d(?:\s*[-–]\s*\d{1,2}[:.h]\d\d)?\s*(?:[AaPp]\.?[Mm]\.?)?"
+                     r"\s*[-–—|]?)\s+(?:\[[ xX]\]\s*)?(.*\S)\s*$")
 _ACTION_LINE = re.compile(r"^\s*(?:[-*+•]\s+)?(?:\[[ xX]\]\s*|TODO\b\s*[:\-–]?\s*|"
                           r"(?:To-?do|Action(?:\s+item)?|AI)\s*[:\-–]\s*)(.*\S)\s*$", re.I)
 ACTION_SECTION = re.compile(r"action\s*(?:items?|points?)?|actions|to-?dos?|tasks?|next\s+steps|follow[- ]?ups?", re.I)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from labtune.data.notes.labels import DATE, PRESENTER, TOPIC, label_role
+from labtune.data.notes.labels import DATE, PERSON_ROLES, PRESENTER, TOPIC, label_role
 
 _SEPARATOR_ROW = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _TASK_HEADERS = {"action", "actions", "task", "tasks", "item", "items", "what", "todo", "to do", "action item",
@@ -95,6 +95,19 @@ def read_table(table: Table, is_name) -> TableReading:
                     reading.fields.append((role, row[1], row[0]))
             elif row is not table.header:
                 reading.rows.append(f"{row[0]}: {row[1]}")
+        return reading
+    # | Name | Role | with one person per row: "Ana Lima | presenter".
+    headers = [h.strip().lower() for h in table.header]
+    names = [i for i, h in enumerate(headers) if h in ("name", "names", "who", "person", "member", "people")]
+    duties = [i for i, h in enumerate(headers) if h in ("role", "roles", "function", "duty", "job")]
+    if names and duties:
+        for row in table.rows:
+            name, duty = (row[names[0]] if names[0] < len(row) else ""), (row[duties[0]] if duties[0] < len(row) else "")
+            role = label_role(duty) if name and duty else None
+            if role in PERSON_ROLES:
+                reading.fields.append((role, name, duty))
+            elif name and duty:
+                reading.rows.append(f"{name}: {duty}")
         return reading
     # | Date | Speaker | Note taker | Topic | with the meeting in the one row below.
     header_roles = [label_role(h, table.rows[0][i] if table.rows and i < len(table.rows[0]) else "", is_name)
