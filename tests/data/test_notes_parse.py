@@ -100,6 +100,17 @@ def test_an_agendas_timed_lines_are_items_and_a_chat_needs_chat_time_stamps():
                                             "Cy Dahl: charcoal budget"]
 
 
+@pytest.mark.parametrize("value, topic", [("Ahmed Karimi, PhD candidate", None),
+                                          ("Prof. Ahmed Karimi, University of Lisbon", None),
+                                          ("Ahmed Karimi – visiting student", None),
+                                          ("Ahmed Karimi – soil imaging", "soil imaging"),
+                                          ("Ahmed Karimi on research data management", "research data management"),
+                                          ("@ahmed.karimi", None)])
+def test_who_the_speaker_is_is_no_topic_and_a_handle_is_a_name(value, topic):
+    note = parse(f"# Meeting 2025-12-02\nSpeaker: {value}\n")
+    assert (note.fields["Presenter"], note.fields.get("Topic")) == ("Ahmed Karimi", topic)
+
+
 def test_crlf_line_endings_parse_like_lf():
     lf = "Lab meeting on 3/24/2023\n\nPresenter: Ada Quill\nRecorder: Bo Tran\n\n1. Aim one\n2. Aim two\n"
     crlf = parse(lf.replace("\n", "\r\n"))

@@ -171,8 +171,20 @@ def split_name_and_topic(value: str, is_name=None) -> tuple[str, str] | None:
     for match in _NAME_THEN_TOPIC.finditer(value):
         name, topic = value[:match.start()].strip(), value[match.end():].strip(" .")
         if name and len(name.split()) <= 4 and named(name) and re.search(r"[^\W\d_]{3,}", topic):
-            return name, topic
+            described = re.fullmatch(r"\s*[,–—-]\s*", match[0]) and len(topic.split()) <= 5 \
+                and _DESCRIBES_PERSON.match(topic)  # "Ahmed Karimi, PhD candidate": who, not what
+            return name, "" if described else topic
     return None
+
+
+# Who the speaker is, not what the talk is about: "PhD candidate", "visiting from Lisbon", "University of Lisbon".
+_DESCRIBES_PERSON = re.compile(
+    r"^(?:an?\s+|our\s+)?(?:(?:visiting|guest|new|former|first-year|second-year|final-year|\d(?:st|nd|rd|th)[- ]year)\s+)?"
+    r"(?:ph\.?\s?d\.?|msc|m\.sc\.?|bsc|b\.sc\.?|master'?s|bachelor'?s|doctoral|undergrad\w*|grad(?:uate)?|postdoc\w*|"
+    r"post-doc\w*|research(?:er)?|student|candidate|fellow|professor|prof\.?|lecturer|technician|intern|pi|"
+    r"lab\s+manager|visitor|alumn\w*|speaker)\b|"
+    r"^(?:visiting\s+)?from\s+[A-Z]|^(?:the\s+)?(?:university|univ\.|dept\.?|department|institute|school|college|"
+    r"centre|center|faculty)\b", re.I)
 
 
 _TOPIC_THEN_NAME = re.compile(r"^(?P<topic>.+?)\s*(?:\((?P<paren>[^()]+)\)|\s[–—-]\s*(?P<dash>[^–—-]+)|,?\s+"

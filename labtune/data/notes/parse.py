@@ -254,6 +254,8 @@ def _meeting(path: Path, lines: list[str], heading: str | None, env: _Envelope, 
             if key in PERSON_ROLES:  # "Ana Lima (PhD student)", "Dr. Ana Lima": the name itself
                 bare = re.sub(r"^(?:dr|prof)\.?\s+|^@|\s*\([^)]*\)\s*$|,?\s+(?:ph\.?\s?d|m\.?sc|b\.?sc|m\.?d)\.?$", "",
                               fields[key], flags=re.I).strip()
+                if fields[key].startswith("@") and re.fullmatch(r"[^\W\d_]+(?:[._][^\W\d_]+)+", bare):
+                    bare = re.sub(r"[._]", " ", bare).title()  # a handle: "@ahmed.karimi" -> "Ahmed Karimi"
                 fields[key] = bare if is_name(bare) else fields[key]
             fields[key] = people.expand(fields[key])
     if TOPIC not in fields and title == path.stem and body.headings and not is_section_name(body.headings[0]):
