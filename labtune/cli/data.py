@@ -67,7 +67,8 @@ def register(app: typer.Typer, data_app: typer.Typer) -> None:
     def convert_command(
         src: Path = typer.Argument(..., help="Input data file."),
         out: Path = typer.Option(..., "-o", "--out", help="Output file (written atomically)."),
-        to: str = typer.Option(..., "--to", help="sharegpt (JSON) | alpaca (JSON) | openai (JSONL) | completion (JSONL, prompt and completion)."),
+        to: str = typer.Option(..., "--to", help="sharegpt (JSON) | alpaca (JSON) | openai (JSONL) | "
+                                                      "completion (JSONL, prompt and completion)."),
         format: Optional[str] = typer.Option(None, "--format", help=FORMAT_HELP),
         skip_invalid: bool = typer.Option(False, "--skip-invalid", help=SKIP_HELP),
     ) -> None:

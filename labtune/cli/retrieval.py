@@ -9,8 +9,8 @@ import typer
 
 
 def index(
-    notes_dir: Annotated[Path, typer.Argument(help="Folder of meeting notes (text, Markdown, email, HTML, "
-                                                   "Word, LibreOffice, RTF, PDF, CSV schedules; searched recursively).")],
+    notes_dir: Annotated[Path, typer.Argument(help="Folder of meeting notes (text, Markdown, email, HTML, Word, "
+                                                   "LibreOffice, RTF, PDF, CSV schedules; searched recursively).")],
     out: Annotated[Path, typer.Option("-o", "--out", "--output_dir",
                                       help="Index directory, or a run directory (the index goes in RUN/index).")],
     embeddings: Annotated[Optional[bool], typer.Option(

@@ -294,8 +294,11 @@ def _parse_completion(record, file: str, index: int, fmt: str = "completion") ->
                            file, index, "openai")
     except DataError as exc:  # messages[k] -> the list and position the user wrote
         k = re.match(r"messages\[(\d+)\](.*)", exc.field or "")
-        field = (f"prompt[{k[1]}]{k[2]}" if int(k[1]) < len(prompt) else f"completion[{int(k[1]) - len(prompt)}]{k[2]}") \
-            if k else ("completion" if exc.field == "messages" else exc.field)
+        if k:
+            at = int(k[1])
+            field = f"prompt[{at}]{k[2]}" if at < len(prompt) else f"completion[{at - len(prompt)}]{k[2]}"
+        else:
+            field = "completion" if exc.field == "messages" else exc.field
         raise DataError(exc.reason, file, index, rid, field) from None
     if not completion or any(m.get("role") != "assistant" for m in completion if isinstance(m, dict)):
         raise DataError("the completion must be the assistant's turn", file, index, rid, "completion")

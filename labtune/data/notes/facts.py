@@ -41,7 +41,8 @@ _WHEN_WORDS = re.compile(r"^(?:the\s+)?(?:(?:end|start|beginning|middle)\s+of\b|
                          r"eod|eow|eom|cob|mid-?\s?[a-z]+|early\s|late\s|(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?$|"
                          r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?\s|(?:the\s+)?\d{1,2}(?:st|nd|rd|th)\b|"
                          r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?(?:\s|$)|"
-                         r"(?:spring|summer|autumn|fall|winter)\b|week\s+\d+|(?:the\s+)?(?:next|following)\s+(?:meeting|week|month|session|lab\s+meeting)|"
+                         r"(?:spring|summer|autumn|fall|winter)\b|"
+                         r"week\s+\d+|(?:the\s+)?(?:next|following)\s+(?:meeting|week|month|session|lab\s+meeting)|"
                          r"\d{1,2}/\d{1,2}(?:/\d{2,4})?\b|\d{1,2}(?:st|nd|rd|th)?\s+[a-z]{3})", re.I)
 _DECISION = re.compile(r"^\s*(?:decision|decided|agreed|resolved|consensus)\s*[:\-–]|\b(?:we|the\s+group|the\s+lab|"
                        r"everyone|all)\s+(?:agreed|decided)\b|\bdecided\s+to\b|\bit\s+was\s+agreed\b", re.I)

@@ -29,7 +29,8 @@ from labtune.textfile import decode, marked_encoding, not_text
 # Documents that are not text files, each read by its library into the text the reader knows.
 DOCUMENTS = {".docx": (docx_to_markdown, "a Word document"), ".pdf": (pdf_to_text, "a PDF"),
              ".odt": (odt_to_markdown, "an OpenDocument text"), ".rtf": (rtf_to_plain, "a Rich Text document")}
-NOTE_SUFFIXES = (".md", ".txt", ".markdown", ".text", ".eml", ".org") + HTML_SUFFIXES + TABLE_SUFFIXES + tuple(DOCUMENTS)
+NOTE_SUFFIXES = (".md", ".txt", ".markdown", ".text", ".eml", ".org", *HTML_SUFFIXES, *TABLE_SUFFIXES,
+                 *DOCUMENTS)
 MAX_NOTE_BYTES = 5 * 1024 * 1024  # meeting notes are kilobytes; a bigger file is an export or a mistake
 MAX_DOCUMENT_BYTES = 50 * 2**20  # a document's pictures count in its size, not in its notes
 _SNIFF_BYTES = 8192

@@ -179,7 +179,8 @@ def split_name_and_topic(value: str, is_name=None) -> tuple[str, str] | None:
 
 # Who the speaker is, not what the talk is about: "PhD candidate", "visiting from Lisbon", "University of Lisbon".
 _DESCRIBES_PERSON = re.compile(
-    r"^(?:an?\s+|our\s+)?(?:(?:visiting|guest|new|former|first-year|second-year|final-year|\d(?:st|nd|rd|th)[- ]year)\s+)?"
+    r"^(?:an?\s+|our\s+)?"
+    r"(?:(?:visiting|guest|new|former|first-year|second-year|final-year|\d(?:st|nd|rd|th)[- ]year)\s+)?"
     r"(?:ph\.?\s?d\.?|msc|m\.sc\.?|bsc|b\.sc\.?|master'?s|bachelor'?s|doctoral|undergrad\w*|grad(?:uate)?|postdoc\w*|"
     r"post-doc\w*|research(?:er)?|student|candidate|fellow|professor|prof\.?|lecturer|technician|intern|pi|"
     r"lab\s+manager|visitor|alumn\w*|speaker)\b|"

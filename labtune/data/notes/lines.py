@@ -3,8 +3,8 @@ tables and prose paragraphs, each turned into fields or facts.
 
 A label is recognised at the start of a line or list item, bold or not, before a colon (or a dash or a
 question mark for role labels): `Presenter: A`, `**Notes:** B`, `- Speaker: C`, `Talk by - D`,
-`Who presented? E`, two on one line joined by `·`, `|`, `;` or `, `. A person's name before a colon ("Maria: will send the file") makes an action
-item, not a field; so does `TODO:`.
+`Who presented? E`, two on one line joined by `·`, `|`, `;` or `, `. A person's name before a colon
+("Maria: will send the file") makes an action item, not a field; so does `TODO:`.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ _BOLD_ONLY = re.compile(r"^\s*(\*\*|__)([^*_]+?)(\*\*|__)\s*:?\s*$")
 _NOTES_BY = re.compile(r"^(?P<section>notes|minutes)\s*\((?:(?:taken\s+)?by\s+)?(?P<name>[^()]+)\)\s*:?$", re.I)
 _NUMBERED = re.compile(r"^\s*(\d{1,3})[.)]\s+(.*\S)\s*$")
 # A list item; an agenda's timed line ("10:00 – Ana Lima: soil fungi", "10:20-10:40 Bo Tran") is one too.
-_BULLET = re.compile(r"^\s*(?:[-*+•◦▪→]|->|=>|\d{1,2}[:.h]\d\d(?:\s*[-–]\s*\d{1,2}[:.h]\d\d)?\s*(?:[AaPp]\.?[Mm]\.?)?"
-                     r"\s*[-–—|]?)\s+(?:\[[ xX]\]\s*)?(.*\S)\s*$")
+_BULLET = re.compile(r"^\s*(?:[-*+•◦▪→]|->|=>|\d{1,2}[:.h]\d\d(?:\s*[-–]\s*\d{1,2}[:.h]\d\d)?"
+                     r"\s*(?:[AaPp]\.?[Mm]\.?)?\s*[-–—|]?)\s+(?:\[[ xX]\]\s*)?(.*\S)\s*$")
 _ACTION_LINE = re.compile(r"^\s*(?:[-*+•]\s+)?(?:\[[ xX]\]\s*|TODO\b\s*[:\-–]?\s*|"
                           r"(?:To-?do|Action(?:\s+item)?|AI)\s*[:\-–]\s*)(.*\S)\s*$", re.I)
 ACTION_SECTION = re.compile(r"action\s*(?:items?|points?)?|actions|to-?dos?|tasks?|next\s+steps|follow[- ]?ups?", re.I)
@@ -56,7 +56,8 @@ def is_section_name(text: str) -> bool:
 _LABEL = re.compile(
     r"^\s*(?:[-*+•]\s+)?(?:\[[ xX]\]\s*)?(?:#{1,6}\s+)?(?P<open>\*\*|__|\*|_)?"
     r"(?P<key>[^\W\d_](?:[^\W\d_]|[ /'’().&-]){0,40}?)\s*"
-    r"(?:(?P=open)\s*(?P<c1>:)|(?P<c2>:)\s*(?P=open)|(?P<c3>:)|(?P=open)(?=\s+\S)|\s+(?P<dash>[-–—])\s+|(?P<ask>\?)\s+(?=\S))"
+    r"(?:(?P=open)\s*(?P<c1>:)|(?P<c2>:)\s*(?P=open)|(?P<c3>:)|(?P=open)(?=\s+\S)|\s+(?P<dash>[-–—])\s+|"
+    r"(?P<ask>\?)\s+(?=\S))"
     r"\s*(?P<value>.*?)\s*$")
 # A sentence's end after a word of two or more letters: "Dr. Ana Lima" and "J. Smith" are no end.
 _SENTENCE_END = re.compile(r"(?<=[^\W\d_]{2})(?<!\b(?:Dr|Mr|Ms|St|Jr|Sr))(?<!\b(?:Mrs))(?<!\bProf)[.;!]\s+(?=\S)")
@@ -124,7 +125,8 @@ def read_labels(line: str, is_name, roles_only: bool = False) -> list[Label]:
             if role or (colon and not roles_only and not labels):
                 label = Label(key, value, role, colon)
         if not label and k == 0 and len(split) > 1 and _only_a_date(piece):
-            label, leading_date = Label("Date", strip_markup(piece), DATE, True), True  # "**23.10.2025** · Speaker: Jan"
+            # "**23.10.2025** · Speaker: Jan": the date, then the labels
+            label, leading_date = Label("Date", strip_markup(piece), DATE, True), True
         if label:
             labels.append(label)
         elif labels:  # not a label: part of the previous value ("Attendees: Ana; Bo")

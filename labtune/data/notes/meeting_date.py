@@ -50,7 +50,8 @@ def day_in_month_folder(parts: list[str]) -> str | None:
         numeric = re.fullmatch(r"((?:19|20)\d\d)[-_.](\d{1,2})", folder)
         if numeric:
             return f"{numeric[1]}-{int(numeric[2]):02d}-{day:02d}"
-        if re.fullmatch(r"\d{1,2}", folder) and 1 <= int(folder) <= 12 and i and re.fullmatch(r"(?:19|20)\d\d", above[i - 1]):
+        month_under_year = i and re.fullmatch(r"(?:19|20)\d\d", above[i - 1])
+        if re.fullmatch(r"\d{1,2}", folder) and 1 <= int(folder) <= 12 and month_under_year:
             return f"{above[i - 1]}-{int(folder):02d}-{day:02d}"
     return None
 

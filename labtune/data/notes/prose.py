@@ -26,8 +26,8 @@ def _p(pattern: str) -> re.Pattern:
 # (role, pattern, where the name is). "before": the name ends where the pattern starts; "after": it starts at its end;
 # "clause": the name is all of its clause before the pattern.
 _STATEMENTS = [
-    (PRESENTER, _p(rf"\b(?:{_TALK_VERB}|presented)\s+{_DET}\s+{_TALK_NOUN}(?:\s+(?:this\s+week|today))?,?\s+(?:on|about|of)\s+"
-                   rf"{_OBJECT}"), "before"),
+    (PRESENTER, _p(rf"\b(?:{_TALK_VERB}|presented)\s+{_DET}\s+{_TALK_NOUN}(?:\s+(?:this\s+week|today))?,?\s+"
+                   rf"(?:on|about|of)\s+{_OBJECT}"), "before"),
     (PRESENTER, _p(rf"\b(?:presented|presents|talked|talks|spoke|speaks|reported|reports)\s+(?:on|about)\s+{_OBJECT}"),
      "before"),
     (PRESENTER, _p(rf"\b(?:walked|walks|took|takes|led|leads)\s+us\s+through\s+{_OBJECT}"), "before"),
@@ -44,8 +44,8 @@ _STATEMENTS = [
     (PRESENTER, _p(rf"\b{_TALK_NOUN}\s+(?:today\s+|this\s+week\s+)?{_BY}(?:given\s+|presented\s+|delivered\s+)?"
                    r"(?:by|from)\s+"), "after"),
     (PRESENTER, _p(r"\b(?:presented|given)\s+by\s+"), "after"),
-    (PRESENTER, _p(r"^\W*(?:today|this\s+week|tonight)\s*[:,–—-]\s*(?=[^\W\d_]+(?:\s+[^\W\d_]+){0,2}\s+(?:on|about)\s)"),
-     "after"),  # "Today: Ana on charcoal morphotypes."
+    (PRESENTER, _p(r"^\W*(?:today|this\s+week|tonight)\s*[:,–—-]\s*"
+                   r"(?=[^\W\d_]+(?:\s+[^\W\d_]+){0,2}\s+(?:on|about)\s)"), "after"),  # "Today: Ana on charcoal."
     (PRESENTER, _p(r"(?:\b(?:the|our|today's|this\s+week's)\s+|^)(?:speaker|presenter)\s+(?:was|is)\s+"), "after"),
     (PRESENTER, _p(r"\bpresenting\b(?=\s*(?:[,;.)]|$|\s+(?:today|this\s+week)\b))"), "before"),  # "ana presenting"
     (RECORDER, _p(r"\b(?:kept|keeps|took|takes|wrote|writes|recorded|records|is\s+taking|was\s+taking)\s+(?:the\s+)?"

@@ -102,7 +102,8 @@ def read_table(table: Table, is_name) -> TableReading:
     duties = [i for i, h in enumerate(headers) if h in ("role", "roles", "function", "duty", "job")]
     if names and duties:
         for row in table.rows:
-            name, duty = (row[names[0]] if names[0] < len(row) else ""), (row[duties[0]] if duties[0] < len(row) else "")
+            cell = dict(enumerate(row))
+            name, duty = cell.get(names[0], ""), cell.get(duties[0], "")
             role = label_role(duty) if name and duty else None
             if role in PERSON_ROLES:
                 reading.fields.append((role, name, duty))
