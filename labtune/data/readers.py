@@ -264,9 +264,7 @@ def _parse_alpaca(record, file: str, index: int, fmt: str = "alpaca") -> Convers
 
 
 def _parse_completion(record, file: str, index: int, fmt: str = "completion") -> Conversation:
-    """TRL's prompt-completion records (and OpenAI's legacy fine-tuning files): `prompt` and `completion`
-    as strings (the user turn and the answer) or as lists of messages (the conversation so far and the
-    assistant's turn)."""
+    """TRL's prompt-completion records: two strings, or two message lists (the conversation, the answer)."""
     if not isinstance(record, dict):
         raise DataError(f"wrong type: expected an object, got {_type(record)}", file, index)
     rid = _record_id(record)
@@ -281,10 +279,9 @@ def _parse_completion(record, file: str, index: int, fmt: str = "completion") ->
         raise DataError("wrong type: prompt and completion must both be strings or both arrays of messages",
                         file, index, rid, "completion")
     if isinstance(prompt, str):
-        if not prompt.strip():
-            raise DataError("empty content", file, index, rid, "prompt")
-        if not completion.strip():
-            raise DataError("empty content", file, index, rid, "completion")
+        for key, value in (("prompt", prompt), ("completion", completion)):
+            if not value.strip():
+                raise DataError("empty content", file, index, rid, key)
         messages = [Message("user", prompt), Message("assistant", completion)]
         if isinstance(record.get("system"), str) and record["system"].strip():
             messages.insert(0, Message("system", record["system"]))
@@ -294,11 +291,9 @@ def _parse_completion(record, file: str, index: int, fmt: str = "completion") ->
                            file, index, "openai")
     except DataError as exc:  # messages[k] -> the list and position the user wrote
         k = re.match(r"messages\[(\d+)\](.*)", exc.field or "")
-        if k:
-            at = int(k[1])
-            field = f"prompt[{at}]{k[2]}" if at < len(prompt) else f"completion[{at - len(prompt)}]{k[2]}"
-        else:
-            field = "completion" if exc.field == "messages" else exc.field
+        at = int(k[1]) if k else 0
+        listed, at = ("prompt", at) if at < len(prompt) else ("completion", at - len(prompt))
+        field = f"{listed}[{at}]{k[2]}" if k else ("completion" if exc.field == "messages" else exc.field)
         raise DataError(exc.reason, file, index, rid, field) from None
     if not completion or any(m.get("role") != "assistant" for m in completion if isinstance(m, dict)):
         raise DataError("the completion must be the assistant's turn", file, index, rid, "completion")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from labtune.data.notes.chatlog import chat_to_paragraphs
 from labtune.data.notes.dates import MONTHS, find_date
-from labtune.data.notes.frontmatter import split_front_matter
+from labtune.data.notes.envelope import Envelope, read_envelope
 from labtune.data.notes.labels import (
     APOLOGIES,
     ATTENDEES,
@@ -31,7 +31,6 @@ from labtune.data.notes.labels import (
     split_topic_and_name,
 )
 from labtune.data.notes.lines import is_section_name, walk
-from labtune.data.notes.mail import Email, parse_pasted_email
 from labtune.data.notes.meeting_date import MeetingDates, day_in_month_folder, path_parts
 from labtune.data.notes.meetings import split_meetings
 from labtune.data.notes.note import Fact, Note, NotesFolder
@@ -44,9 +43,6 @@ __all__ = ["MONTHS", "Fact", "FolderContext", "Note", "NotesFolder", "canonical_
            "parse_note", "read_notes"]
 
 PEOPLE_KEYS = (*PERSON_ROLES, ATTENDEES, APOLOGIES)
-_IGNORED_FRONT_MATTER = {"tags", "layout", "draft", "aliases", "slug", "id", "uid", "created", "modified", "updated",
-                         "categories", "type", "permalink", "lang"}
-
 
 @dataclass
 class FolderContext:
@@ -56,44 +52,6 @@ class FolderContext:
     day_first: bool | None = None
     folder_year: int | None = None
     people: People = field(default_factory=People)
-
-
-@dataclass
-class _Envelope:
-    """What a file says outside its body: email headers or YAML front matter."""
-
-    body: str
-    fields: list[tuple[str, str, str, str]] = field(default_factory=list)  # (key, value, label, source)
-    dates: list[tuple[str, str]] = field(default_factory=list)
-    title: str | None = None
-    email: Email | None = None
-    text: str = ""  # what the note's text keeps of it
-    problems: list[str] = field(default_factory=list)
-
-
-def _envelope(text: str, is_name) -> _Envelope:
-    mail = parse_pasted_email(text)
-    if mail:
-        env = _Envelope(mail.body, title=mail.subject, email=mail, text=mail.header_text)
-        if mail.subject:
-            env.dates.append((mail.subject, "email subject"))
-        return env
-    front, body, problem = split_front_matter(text)
-    env = _Envelope(body, text=text[:len(text) - len(body)].rstrip("\n"), problems=[problem] if problem else [])
-    for key, value in front.items():
-        role = label_role(key, value, is_name)
-        if role is None and key.casefold() in ("author", "authors") and is_name(value):
-            role = RECORDER  # who wrote the notes up, as an email's sender is
-        if role == TOPIC:
-            value = subject_of(value) or value  # title: "Lab meeting: Stream nitrate pulses" -> the subject
-        if role == DATE:
-            env.dates.append((value, "front matter"))
-        elif role:
-            env.fields.append((role, value, key, "front matter"))
-        elif key.lower() not in _IGNORED_FRONT_MATTER:
-            env.fields.append((key[:1].upper() + key[1:], value, key, "front matter"))
-    env.title = next((value for key, value, _, _ in env.fields if key == TOPIC), None)
-    return env
 
 
 def _lowercase_writer(text: str) -> bool:
@@ -171,7 +129,7 @@ def _subject(note_fields: dict, sources: dict, subject: str, source: str, is_nam
     _fields(note_fields, sources, TOPIC, subject, source)
 
 
-def _meeting(path: Path, lines: list[str], heading: str | None, env: _Envelope, dates: MeetingDates,
+def _meeting(path: Path, lines: list[str], heading: str | None, env: Envelope, dates: MeetingDates,
              context: FolderContext, segment_text: str) -> Note:
     people = context.people
     lowercase = _lowercase_writer(segment_text)
@@ -310,7 +268,7 @@ def parse_file(path: Path, text: str, context: FolderContext | None = None) -> l
     text = chat_to_paragraphs(text)
     if path.suffix.lower() == ".org":
         text = org_to_markdown(text)
-    env = _envelope(text, lambda v: looks_like_name(v) or context.people.is_person(v))
+    env = read_envelope(text, lambda v: looks_like_name(v) or context.people.is_person(v))
     years = [(env.email.sent.year, "the email's date")] if env.email and env.email.sent else []
     parts = path_parts(path, context.root)
     lines = env.body.split("\n")
