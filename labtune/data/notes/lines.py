@@ -59,8 +59,6 @@ _LABEL = re.compile(
     r"(?:(?P=open)\s*(?P<c1>:)|(?P<c2>:)\s*(?P=open)|(?P<c3>:)|(?P=open)(?=\s+\S)|\s+(?P<dash>[-–—])\s+|"
     r"(?P<ask>\?)\s+(?=\S))"
     r"\s*(?P<value>.*?)\s*$")
-# A sentence's end after a word of two or more letters: "Dr. Ana Lima" and "J. Smith" are no end.
-_SENTENCE_END = re.compile(r"(?<=[^\W\d_]{2})(?<!\b(?:Dr|Mr|Ms|St|Jr|Sr))(?<!\b(?:Mrs))(?<!\bProf)[.;!]\s+(?=\S)")
 _PAST = re.compile(r"\b(?:[a-z]{2,}ed|took|gave|spoke|wrote|kept|led|went|showed|was|were)\b", re.I)
 _PARENTHESES_WITH_LABELS = re.compile(r"\(([^()]*:[^()]*)\)")
 _RULE = re.compile(r"^\s*(?:-{3,}|\*{3,}|_{3,}|={3,})\s*$")  # a horizontal rule
@@ -249,9 +247,9 @@ class _Walker:
 
     def name_then_prose(self, value: str) -> tuple[str, str]:
         """A role's value that goes on past the name's sentence: (the name, the sentences after it)."""
-        end = _SENTENCE_END.search(value)
-        if end and self.is_name(value[:end.start() + 1].rstrip(".")) and len(value[end.end():].split()) >= 2:
-            return value[:end.start() + 1].rstrip("."), value[end.end():]
+        first, *rest = split_sentences(value) or [value]
+        if rest and self.is_name(first.rstrip(".")) and len(" ".join(rest).split()) >= 2:
+            return first.rstrip("."), " ".join(rest)
         return value, ""
 
     def walk(self, lines: list[str], title_index: int | None) -> Body:
