@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from labtune.data.notes.agendas import TIME_SLOT, agenda_slot
 from labtune.data.notes.dates import find_dates
 from labtune.data.notes.facts import find_owner, make_fact, strip_markup
 from labtune.data.notes.labels import (
@@ -36,8 +37,7 @@ _BOLD_ONLY = re.compile(r"^\s*(\*\*|__)([^*_]+?)(\*\*|__)\s*:?\s*$")
 _NOTES_BY = re.compile(r"^(?P<section>notes|minutes)\s*\((?:(?:taken\s+)?by\s+)?(?P<name>[^()]+)\)\s*:?$", re.I)
 _NUMBERED = re.compile(r"^\s*(\d{1,3})[.)]\s+(.*\S)\s*$")
 # A list item; an agenda's timed line ("10:00 – Ana Lima: soil fungi", "10:20-10:40 Bo Tran") is one too.
-_BULLET = re.compile(r"^\s*(?:[-*+•◦▪→]|->|=>|\d{1,2}[:.h]\d\d(?:\s*[-–]\s*\d{1,2}[:.h]\d\d)?"
-                     r"\s*(?:[AaPp]\.?[Mm]\.?)?\s*[-–—|]?)\s+(?:\[[ xX]\]\s*)?(.*\S)\s*$")
+_BULLET = re.compile(rf"^\s*(?:[-*+•◦▪→]|->|=>|{TIME_SLOT}\s*[-–—|]?)\s+(?:\[[ xX]\]\s*)?(.*\S)\s*$")
 _ACTION_LINE = re.compile(r"^\s*(?:[-*+•]\s+)?(?:\[[ xX]\]\s*|TODO\b\s*[:\-–]?\s*|"
                           r"(?:To-?do|Action(?:\s+item)?|AI)\s*[:\-–]\s*)(.*\S)\s*$", re.I)
 ACTION_SECTION = re.compile(r"action\s*(?:items?|points?)?|actions|to-?dos?|tasks?|next\s+steps|follow[- ]?ups?", re.I)
@@ -91,6 +91,7 @@ class Body:
     sections: dict[str, list[str]] = field(default_factory=dict)
     facts: list[Fact] = field(default_factory=list)
     statements: list[RoleStatement] = field(default_factory=list)
+    agenda: list[tuple[str, str]] = field(default_factory=list)  # timed slots: (speaker, title), ("", "") if no talk
 
 
 def _form_label(match: re.Match) -> str:
@@ -207,6 +208,9 @@ class _Walker:
             self.body.questions.append(content)
         else:
             self.body.items.append(content)
+            slot = agenda_slot(line, self.section, self.is_name, self.people.is_person)
+            if slot is not None:  # "10:00 – Ana Lima: flume sediment transport"
+                self.body.agenda.append(slot)
         self.fact(content, line, kind)
 
     def add_label(self, label: Label, line: str, lines: list[str], i: int) -> int:
@@ -352,6 +356,7 @@ class _Walker:
         for key, value, label in reading.fields:
             self.body.fields.append((key, value, label, "table"))
         self.body.dates += [(text, "table") for text in reading.dates]
+        self.body.agenda += reading.talks
         for task, owner, due, row in reading.actions:
             owner_name = self.people.expand(owner) if owner else None
             self.body.actions.append(task)

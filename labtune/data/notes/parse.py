@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from labtune.data.notes.agendas import agenda_roles, speakers_item
 from labtune.data.notes.chatlog import chat_to_paragraphs
 from labtune.data.notes.dates import MONTHS, find_date
 from labtune.data.notes.envelope import Envelope, read_envelope
@@ -36,7 +37,7 @@ from labtune.data.notes.meetings import split_meetings
 from labtune.data.notes.note import Fact, Note, NotesFolder
 from labtune.data.notes.orgmode import org_to_markdown
 from labtune.data.notes.people import People
-from labtune.data.notes.prose import role_statements, split_sentences
+from labtune.data.notes.prose import split_sentences
 from labtune.data.notes.titles import is_title_line, subject_of
 
 __all__ = ["MONTHS", "Fact", "FolderContext", "Note", "NotesFolder", "canonical_key", "find_date", "parse_file",
@@ -201,6 +202,8 @@ def _meeting(path: Path, lines: list[str], heading: str | None, env: Envelope, d
         _fields(fields, sources, statement.role, statement.name, f'sentence: "{statement.sentence}"')
         if statement.topic and statement.role == PERSON_ROLES[0]:
             _fields(fields, sources, TOPIC, statement.topic, f'sentence: "{statement.sentence}"')
+    for key, value in agenda_roles(body.agenda) if PRESENTER not in fields else []:  # several timed talks
+        _fields(fields, sources, key, value, "agenda")
     if title_subject:  # "hydrology meeting" names whose meeting it is: the topic when nothing says more
         _subject(fields, sources, title_subject, "title", is_name)
     if mail and heading is None and mail.sender and len(mail.sender.split()) > 1:
@@ -222,16 +225,8 @@ def _meeting(path: Path, lines: list[str], heading: str | None, env: Envelope, d
     if TOPIC not in fields and PRESENTER in fields:
         # The speaker's agenda item or opening line: "1. Tariq Haddad: calibrating the tower", "Priya: kits compared."
         opening = next((line.strip() for i, line in enumerate(lines) if line.strip() and i != title_index), "")
-        # An item stating the talk also names it: "2. Jonas presented membrane protein expression in insect cells."
-        for line in [*body.items, opening]:
-            pair = split_name_and_topic(line, is_name)
-            if not pair:
-                said = [s for s in role_statements(line, people.is_person) if s.role == PRESENTER and s.topic]
-                pair = (said[0].name, said[0].topic) if said else None
-            if pair and people.expand(pair[0]) == fields[PRESENTER]:
-                subject = re.split(r"(?<=[.!?])\s|\s[—–]\s|;\s", pair[1])[0]  # its first sentence or clause
-                _fields(fields, sources, TOPIC, subject.strip(" ."), f'line: "{line}"')
-                break
+        if own := speakers_item(fields[PRESENTER], [*body.items, opening], is_name, people):
+            _fields(fields, sources, TOPIC, own[0], f'line: "{own[1]}"')
 
     candidates = [(text, source) for text, source in env.dates if heading is None]
     said = _SAID_WHEN.search(mail.subject or "") if mail and mail.sent and heading is None else None

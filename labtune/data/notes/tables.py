@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from labtune.data.notes.agendas import table_slots
 from labtune.data.notes.labels import DATE, PERSON_ROLES, PRESENTER, TOPIC, label_role
 
 _SEPARATOR_ROW = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
@@ -30,6 +31,7 @@ class TableReading:
     dates: list[str] = field(default_factory=list)  # date cells of the meeting's own row
     actions: list[tuple[str, str | None, str | None, str]] = field(default_factory=list)  # task, owner, due, row
     rows: list[str] = field(default_factory=list)  # other rows, as "Header: cell; ..." text
+    talks: list[tuple[str, str]] = field(default_factory=list)  # a timed agenda's (speaker, title) per row
 
 
 def cells(line: str) -> list[str]:
@@ -116,6 +118,7 @@ def read_table(table: Table, is_name) -> TableReading:
     if PRESENTER in header_roles and TOPIC not in header_roles:  # Confluence: | Time | Item | Presenter | Notes |
         header_roles = [TOPIC if role is None and re.fullmatch(r"(?:discussion\s+)?(?:item|topic)s?", h.strip(), re.I)
                         else role for h, role in zip(table.header, header_roles)]
+    reading.talks = table_slots(header_roles, table.rows, is_name)  # | Time | Speaker | Title |, row by row
     if sum(r is not None for r in header_roles) >= 2 and len(table.rows) == 1:
         for header, role, value in zip(table.header, header_roles, table.rows[0]):
             if role == DATE and value:
