@@ -10,7 +10,9 @@ ways people write them; reported, not tuned on) and `unseen` (benchmarks/fixture
 dates and topics in the neat layout, for generalisation; `unseen-dayfirst` is the same folder and questions
 with every numeric date written day first, 09/01/2024, and written dates as "9 January 2024"); `layouts`
 (benchmarks/fixtures: five labs' folders of the notes reader's test cases, 27 meetings in some twenty
-layouts from chat logs to Word minutes and a CSV schedule, over two years). For each folder it prints the mean and the
+layouts from chat logs to Word minutes and a CSV schedule, over two years); `labnotes-asked` and `messy-asked`
+(the two bundled folders with questions written by someone who saw only the notes, never the phrasings
+training uses: 60 and 66 questions in every kind, worded as people type them). For each folder it prints the mean and the
 worst accuracy over the seeds per question kind (presenter, recorder, topic, content, reverse, ...),
 the same open-book (the run's notes index in the prompt, as chat and serve answer), the held-out
 self-check, whether the primary-colours probe was kept, the general perplexity change, tokens trained
@@ -42,6 +44,8 @@ FOLDERS = {
     "unseen-dayfirst": (FIXTURES / "unseen-labnotes-dayfirst",
                         FIXTURES / "unseen-labnotes-dayfirst-questions.jsonl"),
     "layouts": (FIXTURES / "layouts-labnotes", FIXTURES / "layouts-labnotes-questions.jsonl"),
+    "labnotes-asked": (LABNOTES, FIXTURES / "labnotes-asked-questions.jsonl"),
+    "messy-asked": (SAMPLES / "labnotes-messy", FIXTURES / "labnotes-messy-asked-questions.jsonl"),
 }
 PRIMARY = "What are the three primary colors?"
 

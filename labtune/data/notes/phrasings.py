@@ -47,16 +47,23 @@ TRAIN_REFS = ("the {d} lab meeting", "the lab meeting on {d}", "the {d} meeting"
 CHECK_REFS = ("the lab meeting held on {d}",)
 
 # Forward questions: {ref} names the meeting; {key} a field's name; {cue} words from a fact.
+# A role is asked with the words people use for it (talk, speaker, minutes, scribe, theme), and in the
+# possessive and the passive too: a run trained only on "Who ..." forms answered "Whose presentation was
+# it on DATE?" with the meeting's topic (docs/benchmarks.md, notes recipe).
 TRAIN_QUESTIONS = {
     "presenter": ["Who presented at {ref}?", "Who was the presenter at {ref}?", "Who gave the presentation at {ref}?",
                   "Which lab member presented at {ref}?", "Who was presenting at {ref}?",
-                  "Tell me who presented at {ref}.", "Who was the speaker at {ref}?", "Name the presenter of {ref}."],
+                  "Tell me who presented at {ref}.", "Who was the speaker at {ref}?", "Name the presenter of {ref}.",
+                  "Whose talk was it at {ref}?", "Who spoke at {ref}?", "Who gave the talk at {ref}?",
+                  "By whom was the talk at {ref} given?"],
     "recorder": ["Who recorded {ref}?", "Who was the recorder at {ref}?", "Who wrote the notes for {ref}?",
                  "Which lab member recorded {ref}?", "Who took minutes at {ref}?", "Tell me who recorded {ref}.",
-                 "Who was the note taker at {ref}?", "Name the recorder of {ref}."],
+                 "Who was the note taker at {ref}?", "Name the recorder of {ref}.", "Who kept the minutes at {ref}?",
+                 "Who was the scribe at {ref}?", "Who wrote up {ref}?", "By whom were the notes of {ref} taken?"],
     "topic": ["What was the topic of {ref}?", "What was {ref} about?", "What topic was covered at {ref}?",
               "What did {ref} focus on?", "Tell me the topic of {ref}.", "What did the lab discuss at {ref}?",
-              "What was the subject of {ref}?", "Which topic did {ref} cover?"],
+              "What was the subject of {ref}?", "Which topic did {ref} cover?", "What was discussed at {ref}?",
+              "What was the theme of {ref}?", "What was presented at {ref}?", "What was the talk at {ref} about?"],
     "field": ["What was the {key} of {ref}?", "What {key} is noted for {ref}?", "Tell me the {key} of {ref}.",
               "What do the notes give as the {key} of {ref}?"],
     "content": ["What did {ref} note about {cue}?", "What do the notes of {ref} say about {cue}?",
@@ -65,9 +72,11 @@ TRAIN_QUESTIONS = {
                 "Fill in the blank from the notes of {ref}: \"{blank}\"", "About {ref}: {asked}"],
 }
 CHECK_QUESTIONS = {
-    "presenter": ["Who did the presentation at {ref}?", "Can you tell me the presenter of {ref}?"],
-    "recorder": ["Who was in charge of the notes at {ref}?", "Can you tell me the recorder of {ref}?"],
-    "topic": ["What was on the agenda at {ref}?", "Can you tell me the topic of {ref}?"],
+    "presenter": ["Who did the presentation at {ref}?", "Can you tell me the presenter of {ref}?",
+                  "Whose presentation was {ref}?"],
+    "recorder": ["Who was in charge of the notes at {ref}?", "Can you tell me the recorder of {ref}?",
+                 "Who minuted {ref}?"],
+    "topic": ["What was on the agenda at {ref}?", "Can you tell me the topic of {ref}?", "What was covered at {ref}?"],
     "field": ["Can you tell me the {key} of {ref}?"],
     "content": ["Complete this line from the notes of {ref}: \"{blank}\""],
 }
