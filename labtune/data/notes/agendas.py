@@ -32,9 +32,13 @@ _OTHER_MEETING = re.compile(r"\b(?:next|upcoming|following|previous|last)\b", re
 NO_TALK = ("", "")
 
 
+def _first_clause(text: str) -> str:
+    return re.split(r"(?<=[.!?])\s|\s[—–]\s|;\s", text)[0].strip(" .")
+
+
 def _subject(text: str) -> str:
     """A talk's title: its first sentence or clause, without quotes around it."""
-    title = re.split(r"(?<=[.!?])\s|\s[—–]\s|;\s", text)[0].strip(" .")
+    title = _first_clause(text)
     quoted = re.fullmatch(r"[\"“‘'](.+)[\"”’']", title)
     return quoted[1].strip() if quoted else title
 
@@ -118,6 +122,5 @@ def speakers_item(presenter: str, lines: list[str], is_name, people: People) -> 
             said = [s for s in role_statements(line, people.is_person) if s.role == PRESENTER and s.topic]
             pair = (said[0].name, said[0].topic) if said else None
         if pair and people.expand(pair[0]) == presenter:
-            subject = re.split(r"(?<=[.!?])\s|\s[—–]\s|;\s", pair[1])[0]  # its first sentence or clause
-            return subject.strip(" ."), line
+            return _first_clause(pair[1]), line
     return None
