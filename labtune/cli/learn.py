@@ -11,7 +11,8 @@ from labtune.errors import LabtuneError
 
 
 def learn(
-    notes: Annotated[Optional[Path], typer.Argument(help="Folder of meeting notes (.md/.txt, read recursively).",
+    notes: Annotated[Optional[Path], typer.Argument(help="Folder of meeting notes (text, Markdown, email, HTML, "
+                                                    "Word, PDF, slides, spreadsheets; read recursively).",
                                                     show_default=False)] = None,
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Run directory to write (replaced if "
                                                    "it holds an earlier run).", show_default=False)] = None,

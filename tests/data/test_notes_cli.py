@@ -83,11 +83,13 @@ def test_a_folder_with_some_unusable_files_lists_each_with_its_reason(tmp_path):
         fh.truncate(100 * 2**20)  # sparse: 100 MB on paper, nothing on disk
     (notes / "undated.md").write_text("Presenter: Bo Tran\n", encoding="utf-8")
     (notes / "slides.pptx").write_bytes(b"PK\x03\x04")
+    (notes / "figure.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     result = CliRunner().invoke(app, ["data", "import-notes", str(notes), "-o", str(tmp_path / "o.json")])
     assert result.exit_code == 0, result.output
     assert "read 1 meetings from 1 files" in result.output
     for name, reason in [("latin1.txt", "not UTF-8 text"), ("binary.md", "binary file"), ("huge.txt", "too large"),
-                         ("undated.md", "no date"), ("slides.pptx", "not a notes file (.pptx)")]:
+                         ("undated.md", "no date"), ("figure.png", "not a notes file (.png)"),
+                         ("slides.pptx", "not a PowerPoint deck that can be read (BadZipFile)")]:
         # The console folds a long path anywhere, so spaces and line breaks are left out on both sides.
         assert "".join(f"skipped {notes / name}: {reason}".split()) in "".join(result.output.split()), name
 

@@ -27,7 +27,7 @@ def folder(tmp_path: Path, files: dict) -> Path:
 
 @pytest.mark.parametrize("files, message", [
     ({}, "no notes found"),
-    ({"slides.pptx": b"PK\x03\x04"}, r"no usable notes.*1 not a notes file"),
+    ({"figure.png": b"\x89PNG\r\n\x1a\n"}, r"no usable notes.*1 not a notes file"),
     ({"a.md": "   \n"}, r"no usable notes.*1 empty file"),
     ({"a.md": "Group meeting\n\nPresenter: Hana\n", "b.txt": "Ideas for the retreat\n"}, r"no usable notes.*2 no date"),
     ({"sub/scan.md": b"\x89PNG\r\n\x1a\n\x00\x00"}, r"no usable notes.*1 binary file"),

@@ -13,7 +13,7 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
-from labtune.data.notes.csv_notes import TABLE_SUFFIXES, table_to_markdown
+from labtune.data.notes.csv_notes import TABLE_SUFFIXES, NoMeetingsTable, table_to_markdown
 from labtune.data.notes.dates import day_first_from, order_evidence, years_in
 from labtune.data.notes.html_notes import HTML_SUFFIXES, html_to_markdown
 from labtune.data.notes.note import Note, NotesFolder
@@ -21,14 +21,17 @@ from labtune.data.notes.odt_notes import odt_to_markdown
 from labtune.data.notes.parse import PEOPLE_KEYS, FolderContext, parse_file
 from labtune.data.notes.pdf_notes import pdf_to_text
 from labtune.data.notes.people import People
+from labtune.data.notes.pptx_notes import pptx_to_markdown
 from labtune.data.notes.rtf_notes import rtf_to_plain
 from labtune.data.notes.word import docx_to_markdown
+from labtune.data.notes.xlsx_notes import xlsx_to_markdown
 from labtune.errors import LabtuneError
 from labtune.textfile import decode, marked_encoding, not_text
 
 # Documents that are not text files, each read by its library into the text the reader knows.
 DOCUMENTS = {".docx": (docx_to_markdown, "a Word document"), ".pdf": (pdf_to_text, "a PDF"),
-             ".odt": (odt_to_markdown, "an OpenDocument text"), ".rtf": (rtf_to_plain, "a Rich Text document")}
+             ".odt": (odt_to_markdown, "an OpenDocument text"), ".rtf": (rtf_to_plain, "a Rich Text document"),
+             ".xlsx": (xlsx_to_markdown, "an Excel workbook"), ".pptx": (pptx_to_markdown, "a PowerPoint deck")}
 NOTE_SUFFIXES = (".md", ".txt", ".markdown", ".text", ".eml", ".org", *HTML_SUFFIXES, *TABLE_SUFFIXES,
                  *DOCUMENTS)
 MAX_NOTE_BYTES = 5 * 1024 * 1024  # meeting notes are kilobytes; a bigger file is an export or a mistake
@@ -51,6 +54,8 @@ def _read_text(path: Path) -> tuple[str | None, str | None]:
         read, kind = DOCUMENTS[path.suffix.lower()]
         try:
             text = read(data)
+        except NoMeetingsTable as exc:
+            return None, f"a table that holds no meetings ({exc})"
         except Exception as exc:  # a damaged, locked or mislabelled file fails anywhere in its library
             return None, f"not {kind} that can be read ({type(exc).__name__})"
         return (text, None) if text.strip() else (None, "no text in it (a scan? notes are read from text)")
@@ -71,7 +76,7 @@ def _read_text(path: Path) -> tuple[str | None, str | None]:
     if path.suffix.lower() in TABLE_SUFFIXES:
         try:
             text = table_to_markdown(text, path.suffix)
-        except ValueError as exc:
+        except NoMeetingsTable as exc:
             return None, f"a table that holds no meetings ({exc})"
     if not text.strip():
         return None, "empty file"
