@@ -30,13 +30,21 @@ def to_openai(conv: Conversation) -> dict:
 
 
 def to_alpaca(conv: Conversation) -> dict:
-    """One user turn and one answer; an Alpaca source keeps its instruction/input split."""
-    roles = [m.role for m in conv.messages]
-    if roles != ["user", "assistant"]:
-        raise DataError(f"cannot be written as Alpaca: it needs exactly one user and one assistant message, "
+    """The last user turn and its answer; earlier turns as LLaMA-Factory's `history` pairs and a system
+    message as its `system`. An Alpaca source keeps its instruction/input split."""
+    turns = conv.turns
+    roles = [m.role for m in turns]
+    if len(roles) < 2 or roles[-2:] != ["user", "assistant"]:
+        raise DataError(f"cannot be written as Alpaca: it needs to end with a user and an assistant message, "
                         f"got {'/'.join(roles)}", conv.source, conv.index, conv.id, "messages")
-    parts = conv.meta.get("alpaca") or {"instruction": conv.messages[0].content, "input": ""}
-    return {"instruction": parts["instruction"], "input": parts["input"], "output": conv.messages[1].content}
+    *earlier, question, answer = turns
+    parts = conv.meta.get("alpaca") or {"instruction": question.content, "input": ""}
+    record = {"instruction": parts["instruction"], "input": parts["input"], "output": answer.content}
+    if conv.system is not None:
+        record["system"] = conv.system
+    if earlier:
+        record["history"] = [[earlier[i].content, earlier[i + 1].content] for i in range(0, len(earlier), 2)]
+    return record
 
 
 def to_completion(conv: Conversation) -> dict:

@@ -256,11 +256,35 @@ def _parse_alpaca(record, file: str, index: int, fmt: str = "alpaca") -> Convers
         raise DataError("empty content", file, index, rid, "instruction")
     # An empty `output` is kept: Stanford Alpaca trains it as EOS alone (its data has a few).
     user = values["instruction"] + ("\n\n" + values["input"] if values["input"] else "")
-    messages = [Message("user", user), Message("assistant", values["output"])]
+    earlier = _alpaca_history(record.get("history"), file, index, rid)
+    messages = [*earlier, Message("user", user), Message("assistant", values["output"])]
     if isinstance(record.get("system"), str) and record["system"].strip():
         messages.insert(0, Message("system", record["system"]))
-    return Conversation(messages, id=rid, source=file, index=index,
-                        meta={"alpaca": {"instruction": values["instruction"], "input": values["input"]}})
+    parts = {"instruction": values["instruction"], "input": values["input"]}
+    if earlier:
+        parts["turn"] = len(earlier)  # the turn (system message aside) the instruction/input split belongs to
+    return Conversation(messages, id=rid, source=file, index=index, meta={"alpaca": parts})
+
+
+def _alpaca_history(history, file: str, index: int, rid: str | None) -> list[Message]:
+    """LLaMA-Factory's `history`: earlier [instruction, answer] pairs, oldest first, as the turns before."""
+    if history is None:
+        return []
+    if not isinstance(history, list):
+        raise DataError(f"wrong type: expected a list of [instruction, answer] pairs, got {_type(history)}",
+                        file, index, rid, "history")
+    messages = []
+    for i, pair in enumerate(history):
+        if not (isinstance(pair, list) and len(pair) == 2):
+            raise DataError(f"wrong type: expected an [instruction, answer] pair, got {_type(pair)}"
+                            + (f" of {len(pair)}" if isinstance(pair, list) else ""), file, index, rid, f"history[{i}]")
+        for j, (role, text) in enumerate(zip(("user", "assistant"), pair)):
+            if not isinstance(text, str):
+                raise DataError(f"wrong type: expected a string, got {_type(text)}", file, index, rid, f"history[{i}][{j}]")
+            if not text.strip():
+                raise DataError("empty content", file, index, rid, f"history[{i}][{j}]")
+            messages.append(Message(role, text))
+    return messages
 
 
 def _parse_completion(record, file: str, index: int, fmt: str = "completion") -> Conversation:

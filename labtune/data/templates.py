@@ -146,9 +146,10 @@ class AlpacaTemplate(ChatTemplate):
         segs: list[Segment] = []
         if conv.system is not None:
             segs.append(Segment(conv.system + "\n\n", False))
+        alpaca = conv.meta.get("alpaca")
         for i, msg in enumerate(conv.turns):
             if msg.role == "user":
-                segs.append(Segment(self._block(msg, conv.meta.get("alpaca") if i == 0 else None), False))
+                segs.append(Segment(self._block(msg, alpaca if alpaca and i == alpaca.get("turn", 0) else None), False))
             else:
                 segs.append(Segment(f"{msg.content}{self.eot}", True))
         return _merge(segs)

@@ -127,9 +127,21 @@ def test_convert_to_prompt_completion_and_back(tmp_path, capsys, monkeypatch):
     assert [c.key() for c in read_file(out).conversations] == [c.key() for c in read_file(src).conversations]
 
 
-def test_convert_to_alpaca_refuses_multi_turn_and_leaves_the_old_output(tmp_path, capsys, monkeypatch):
+def test_convert_to_alpaca_writes_earlier_turns_as_history_and_reads_back_the_same(tmp_path, capsys, monkeypatch):
     src = tmp_path / "d.json"
-    src.write_text(J([sharegpt(human("a"), gpt("b")), sharegpt(human("a"), gpt("b"), human("c"), gpt("d"), id="x")]))
+    src.write_text(J([{"conversations": [{"from": "system", "value": "Be brief."}, human("a"), gpt("b"), human("c"),
+                                         gpt("d")]}, sharegpt(human("e"), gpt("f"))]))
+    out = tmp_path / "out.json"
+    assert run_cli(["data", "convert", str(src), "-o", str(out), "--to", "alpaca"], capsys, monkeypatch)[0] == 0
+    assert json.loads(out.read_text()) == [
+        {"instruction": "c", "input": "", "output": "d", "system": "Be brief.", "history": [["a", "b"]]},
+        {"instruction": "e", "input": "", "output": "f"}]
+    assert [c.key() for c in read_file(out).conversations] == [c.key() for c in read_file(src).conversations]
+
+
+def test_convert_to_alpaca_refuses_a_chat_that_ends_unanswered_and_leaves_the_old_output(tmp_path, capsys, monkeypatch):
+    src = tmp_path / "d.json"
+    src.write_text(J([sharegpt(human("a"), gpt("b")), sharegpt(human("a"), gpt("b"), human("c"), id="x")]))
     out = tmp_path / "out.json"
     out.write_text("previous")
     code, _, err = run_cli(["data", "convert", str(src), "-o", str(out), "--to", "alpaca"], capsys, monkeypatch)

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from labtune.data.readers import read_file
+from labtune.data.templates import get_template
 from labtune.errors import LabtuneError
 from testpaths import SHARED_DATA
 
@@ -54,6 +55,31 @@ def test_alpaca_input_is_appended_and_kept_apart(tmp_path):
     assert with_input.messages[0].content == "Add\n\n1 2"
     assert with_input.meta["alpaca"] == {"instruction": "Add", "input": "1 2"}
     assert without.messages[0].content == "Greet" and without.messages[1].content == "Hi"
+
+
+def test_alpaca_history_pairs_are_the_turns_before_and_the_alpaca_prompt_keeps_the_last_turns_input(tmp_path):
+    record = {"instruction": "Translate", "input": "cat", "output": "chat", "system": "You translate.",
+              "history": [["Hi", "Hello!"], ["Which languages?", "French."]]}
+    (conv,) = read_file(write(tmp_path / "a.json", [record])).conversations
+    assert [(m.role, m.content) for m in conv.messages] == [
+        ("system", "You translate."), ("user", "Hi"), ("assistant", "Hello!"), ("user", "Which languages?"),
+        ("assistant", "French."), ("user", "Translate\n\ncat"), ("assistant", "chat")]
+    text = "".join(s.text for s in get_template("alpaca").segments(conv))
+    assert text.count("### Instruction:\n") == 3 and text.count("### Input:\ncat") == 1
+    assert text.index("### Instruction:\nHi\n") < text.index("### Instruction:\nTranslate\n\n### Input:\ncat")
+
+
+def test_alpaca_history_of_the_wrong_shape_is_named_by_pair_and_place(tmp_path):
+    base = {"instruction": "q", "output": "a"}
+    records = [{**base, "history": "Hi"}, {**base, "history": [["Hi"]]}, {**base, "history": [["Hi", 3]]},
+               {**base, "history": [["Hi", "Hello"], [" ", "x"]]}, {**base, "history": []}]
+    result = read_file(write(tmp_path / "a.json", records), skip_invalid=True)
+    assert [(p.record, p.field, p.reason) for p in result.problems] == [
+        (0, "history", "wrong type: expected a list of [instruction, answer] pairs, got a string"),
+        (1, "history[0]", "wrong type: expected an [instruction, answer] pair, got an array of 1"),
+        (2, "history[0][1]", "wrong type: expected a string, got a number"),
+        (3, "history[1][0]", "empty content")]
+    assert len(result.conversations) == 1 and "turn" not in result.conversations[0].meta["alpaca"]
 
 
 def test_prompt_completion_records_as_strings_and_as_messages(tmp_path):
