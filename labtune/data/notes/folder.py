@@ -24,6 +24,7 @@ from labtune.data.notes.people import People
 from labtune.data.notes.pptx_notes import pptx_to_markdown
 from labtune.data.notes.rtf_notes import rtf_to_plain
 from labtune.data.notes.slack_notes import EXPORT_FILES, NotSlack, slack_day_to_chat
+from labtune.data.notes.transcripts import TRANSCRIPT_SUFFIXES, NotATranscript, transcript_to_chat
 from labtune.data.notes.word import docx_to_markdown
 from labtune.data.notes.xlsx_notes import xlsx_to_markdown
 from labtune.errors import LabtuneError
@@ -34,7 +35,7 @@ DOCUMENTS = {".docx": (docx_to_markdown, "a Word document"), ".pdf": (pdf_to_tex
              ".odt": (odt_to_markdown, "an OpenDocument text"), ".rtf": (rtf_to_plain, "a Rich Text document"),
              ".xlsx": (xlsx_to_markdown, "an Excel workbook"), ".pptx": (pptx_to_markdown, "a PowerPoint deck")}
 NOTE_SUFFIXES = (".md", ".txt", ".markdown", ".text", ".eml", ".org", *HTML_SUFFIXES, *TABLE_SUFFIXES,
-                 ".json", *DOCUMENTS)  # .json: a Slack export's days
+                 ".json", *TRANSCRIPT_SUFFIXES, *DOCUMENTS)  # .json: a Slack export's days
 MAX_NOTE_BYTES = 5 * 1024 * 1024  # meeting notes are kilobytes; a bigger file is an export or a mistake
 MAX_DOCUMENT_BYTES = 50 * 2**20  # a document's pictures count in its size, not in its notes
 _SNIFF_BYTES = 8192
@@ -80,6 +81,11 @@ def _read_text(path: Path) -> tuple[str | None, str | None]:
         try:
             text = slack_day_to_chat(text, path)
         except NotSlack as exc:
+            return None, str(exc)
+    if path.suffix.lower() in TRANSCRIPT_SUFFIXES:
+        try:
+            text = transcript_to_chat(text, path)
+        except NotATranscript as exc:
             return None, str(exc)
     if path.suffix.lower() in TABLE_SUFFIXES:
         try:
