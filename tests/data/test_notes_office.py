@@ -23,6 +23,7 @@ def _schedule(path, *, title_rows: bool = True) -> None:
     sheet.append(["Date", "Speaker", "Note taker", "Topic"])
     sheet.append([datetime(2024, 1, 16), "Aiko Mori", "Sven Berg", "snow chemistry"])
     sheet.append([datetime(2024, 1, 23), "Sven Berg", "Aiko Mori", "=\"ice cores\""])  # a formula, never computed
+    sheet.append([datetime(2024, 1, 30), None, None, "no meeting (holiday)"])
     logger = book.create_sheet("logger")
     logger.append(["date", "temperature"])
     logger.append([datetime(2024, 1, 16), 4.2])
@@ -39,7 +40,9 @@ def test_a_schedule_workbook_is_read_row_by_row_below_its_title_and_other_sheets
     read = read_notes(tmp_path)
     assert [(n.date, n.fields.get("Presenter"), n.fields.get("Recorder"), n.fields.get("Topic")) for n in read.notes] == [
         (date(2024, 1, 16), "Aiko Mori", "Sven Berg", "snow chemistry"),
-        (date(2024, 1, 23), "Sven Berg", "Aiko Mori", None)]  # a formula saved uncomputed has no value to read
+        (date(2024, 1, 23), "Sven Berg", "Aiko Mori", None),  # a formula saved uncomputed has no value to read
+        (date(2024, 1, 30), None, None, None)]
+    assert read.notes[-1].fields == {"Status": "no meeting (holiday)"}  # a called-off row has no topic
     assert [(p.name, why) for p, why in read.skipped] == [
         ("broken.xlsx", "not an Excel workbook that can be read (BadZipFile)"),
         ("logger.xlsx", "a table that holds no meetings (no column names a presenter, note taker or topic)")]

@@ -227,6 +227,8 @@ def _meeting(path: Path, lines: list[str], heading: str | None, env: Envelope, d
         opening = next((line.strip() for i, line in enumerate(lines) if line.strip() and i != title_index), "")
         if own := speakers_item(fields[PRESENTER], [*body.items, opening], is_name, people):
             _fields(fields, sources, TOPIC, own[0], f'line: "{own[1]}"')
+    if PRESENTER not in fields and _CALLED_OFF.search(fields.get(TOPIC, "")):  # a schedule's "no meeting (holiday)"
+        _fields(fields, sources, "Status", fields.pop(TOPIC), sources.pop(TOPIC))
 
     candidates = [(text, source) for text, source in env.dates if heading is None]
     said = _SAID_WHEN.search(mail.subject or "") if mail and mail.sent and heading is None else None
