@@ -22,6 +22,7 @@ from rich.console import Console
 from labtune.data.convert import to_sharegpt, write_atomic
 from labtune.data.notes.note import NotesFolder
 from labtune.data.notes.synthesize import Synthesized, synthesize
+from labtune.learn.answering import choose_answering, trained_open_book
 from labtune.learn.blend import blend_toward_base
 from labtune.learn.check import EarlyStop, TaughtAnswers, spread, watched
 from labtune.learn.general import Replay, general_state, replay
@@ -107,24 +108,6 @@ def ask(loaded, questions: list, max_new_tokens: int, index) -> dict:
         asked["open"] = evaluate_questions(loaded, questions, max_new_tokens=max_new_tokens, batch_size=32,
                                            notes=index)
     return asked
-
-
-def choose_answering(loaded, self_check: list, index, count: int, max_new_tokens: int) -> dict:
-    """The first `count` self-check questions (every kind in turn) asked again with the run's notes: the
-    run answers open-book (chat, serve) unless its weights alone got more of them right. A run tuned
-    without notes in its prompts can copy the wrong name from a note it would recall right (the sample
-    folder's `make demo` run: 100% of the sample questions closed-book, 87% open-book)."""
-    from labtune.eval import accuracy, evaluate_questions
-
-    if index is None or count == 0 or not self_check:
-        return {}
-    closed = self_check[:count]
-    opened = evaluate_questions(loaded, [{"question": r.question, "answers": r.answers, "kind": r.kind}
-                                         for r in closed], max_new_tokens=max_new_tokens, batch_size=32, notes=index)
-    closed_share, open_share = accuracy(closed)["overall"], accuracy(opened)["overall"]
-    return {"mode": "closed-book" if closed_share > open_share else "open-book", "questions": len(closed),
-            "closed_book": round(closed_share, 4), "open_book": round(open_share, 4),
-            "open_book_by_kind": {k: round(v, 4) for k, v in accuracy(opened).items()}}
 
 
 def blend_back(output: Path, model: str, check: TaughtAnswers, grid: list[float]):
@@ -230,7 +213,8 @@ def learn(notes_dir: Path, output: Path, model: str = DEFAULT_MODEL, questions_f
         answer_length = answer_tokens([q.expected for q in asked], tokenizer)
         self_check = evaluate_questions(tuned, [q.to_record() for q in asked], max_new_tokens=answer_length,
                                         batch_size=64)
-        answering = choose_answering(tuned, self_check, notes_index, recipe.check.answering_questions, answer_length)
+        answering = choose_answering(tuned, self_check, notes_index, recipe.check.answering_questions, answer_length,
+                                     trained_open_book(recipe.synthesis))
         after = {"general": general_state(tuned, general.held_out)}
         if questions:
             after["questions"] = ask(tuned, questions, AFTER_TOKENS, notes_index)

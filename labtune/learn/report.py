@@ -165,9 +165,12 @@ def print_report(report: dict, console: Console, last_question: bool = False) ->
                   f"{_scores(report['self_check']['accuracy'])}", highlight=False)
     answering = report.get("answering") or {}
     if answering:
-        console.print(f"answers {answering['mode']} in chat and serve: {answering['closed_book']:.0%} of "
+        why = ("the recipe's way" if answering.get("recipe_mode", answering["mode"]) == answering["mode"]
+               else "the check read better so")
+        console.print(f"answers {answering['mode']} in chat and serve ({why}): {answering['closed_book']:.0%} of "
                       f"{answering['questions']} of them from the weights, {answering['open_book']:.0%} with the "
-                      "notes in the prompt", highlight=False)
+                      "notes in the prompt" + (f" (p = {answering['p_value']:.2g})" if "p_value" in answering else ""),
+                      highlight=False)
     if "questions" in report:
         q = report["questions"]
         console.print(f"questions: {q['before']['overall']:.0%} before, {q['after']['overall']:.0%} after "
@@ -177,6 +180,11 @@ def print_report(report: dict, console: Console, last_question: bool = False) ->
             console.print(f"questions with the notes in the prompt (open-book): "
                           f"{opened['before']['overall']:.0%} before, {opened['after']['overall']:.0%} after "
                           f"({_scores(opened['after'])})", highlight=False)
+            base = opened["before"]["overall"]
+            if base > max(q["after"]["overall"], opened["after"]["overall"]):  # retrieval alone beats the tuning
+                console.print(f"[yellow]the base model read more of these questions with the notes ({base:.0%}) than "
+                              f"this run either way: labtune chat {report['model']} --notes {report['notes_dir']}[/]",
+                              highlight=False)
     general = report["general"]
     for probe in general["probes"]:
         console.print(f"general check, {probe['question']!r}\n  before: {_mark(probe['kept_before'])} "

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from labtune.cli import app
 from labtune.data.conversation import Conversation, Message
 from labtune.learn import learn, load_recipe
+from labtune.learn.answering import SIGNIFICANCE, trained_open_book
 from labtune.learn.report import print_report
 from labtune.samples import LABNOTES
 
@@ -58,7 +59,9 @@ def test_learn_writes_the_run_its_data_and_a_report(tmp_path, tiny_model_dir, sm
     # The self-check asked again with the notes decides how chat and serve answer.
     answering, checked = report["answering"], report["self_check"]["results"]
     assert answering["questions"] == 7 and answering["closed_book"] == round(sum(r["correct"] for r in checked) / 7, 4)
-    assert answering["mode"] == ("closed-book" if answering["closed_book"] > answering["open_book"] else "open-book")
+    assert answering["recipe_mode"] == ("open-book" if trained_open_book(load_recipe(recipe).synthesis) else "closed-book")
+    assert answering["mode"] == (answering["recipe_mode"] if answering["p_value"] >= SIGNIFICANCE else
+                                 "closed-book" if answering["closed_book"] > answering["open_book"] else "open-book")
     assert [p["question"] for p in report["general"]["probes"]][0] == "What are the three primary colors?"
     assert report["general"]["perplexity_before"] > 0 and report["general"]["perplexity_change"] is not None
     assert report["index"]["chunks"] == 13 and (out / "index" / "index.json").is_file()
@@ -71,8 +74,15 @@ def test_learn_writes_the_run_its_data_and_a_report(tmp_path, tiny_model_dir, sm
     text = console.export_text()
     assert "2023-04-14" in text and "self-check, 7 held-out questions" in text and "general perplexity" in text
     assert "questions with the notes in the prompt (open-book" in text
-    assert f"answers {answering['mode']} in chat and serve:" in text
+    assert f"answers {answering['mode']} in chat and serve (" in text
     assert text.rstrip().endswith(f"labtune chat {out}")
+    hint = f"than this run either way: labtune chat {tiny_model_dir} --notes {LABNOTES}"
+    opened = report["questions"]["open_book"]
+    for base, says in ((max(report["questions"]["after"]["overall"], opened["after"]["overall"]), False), (1.01, True)):
+        opened["before"]["overall"] = base  # the base model with the notes: no better, then better than the run
+        console = Console(record=True, width=400)
+        print_report(report, console)
+        assert (hint in console.export_text()) is says
 
 
 def test_a_notes_index_that_cannot_be_built_leaves_a_closed_book_run_and_says_why(tmp_path, tiny_model_dir, small,
