@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, timezone
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from labtune.data.notes.folder import read_notes
+from labtune.data.notes.slack_notes import NotSlack, slack_day_to_chat
 
 
 def _ts(hour: int, minute: int, day: int = 20) -> str:
@@ -54,3 +59,23 @@ def test_a_slack_day_saved_under_another_name_is_dated_by_its_first_message(tmp_
     _export(tmp_path, day_name="meeting.json")
     (note,) = read_notes(tmp_path).notes
     assert note.date == date(2025, 5, 20) and note.fields["Presenter"] == "Yuki Sato"
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.floats(allow_nan=True) | st.integers() | st.text(max_size=12),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+                         st.sampled_from(["ts", "text", "user", "subtype", "real_name", "profile"]), inner, max_size=4),
+                     max_leaves=12)
+
+
+_TS = st.one_of(st.sampled_from(["1747735320.000200", "1e400", "-1e20", "nan", ""]), st.floats(), st.integers(), _JSON)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.fixed_dictionaries({"ts": _TS}, optional={key: _JSON for key in (
+    "text", "user", "username", "subtype", "user_profile")}), max_size=4))
+def test_no_json_a_slack_day_can_hold_breaks_the_reader_it_is_a_chat_or_a_reason(messages):
+    try:
+        chat = slack_day_to_chat(json.dumps(messages), Path("lab-meeting") / "2025-05-20.json")
+    except NotSlack:
+        return
+    assert chat.startswith("#lab-meeting 2025-05-20\n")

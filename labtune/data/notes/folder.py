@@ -87,6 +87,8 @@ def _read_text(path: Path) -> tuple[str | None, str | None]:
             text = transcript_to_chat(text, path)
         except NotATranscript as exc:
             return None, str(exc)
+        except Exception as exc:  # noqa: BLE001 (a cue the library cannot take fails anywhere in it)
+            return None, f"not a transcript that can be read ({type(exc).__name__})"
     if path.suffix.lower() in TABLE_SUFFIXES:
         try:
             text = table_to_markdown(text, path.suffix)

@@ -43,14 +43,15 @@ def _is_speaker(line: str) -> bool:
             and not any(word.strip(".").lower() in _DECK_WORDS for word in line.split()))
 
 
-def _slide(slide, first: bool, named: bool) -> tuple[list[str], bool]:
-    """The slide's lines, and whether a speaker has been named by now."""
+def _slide(slide, first: bool) -> list[str]:
+    """The slide's lines; on the title slide, its first line that is a person's name as the presenter."""
     title = slide.shapes.title
     lines = [("# " if first else "## ") + " ".join(title.text.split()), ""] if title is not None and title.text.strip() else []
+    named = False
     for shape in _shapes(slide.shapes):
         if title is not None and shape.shape_id == title.shape_id:
             continue
-        if getattr(shape, "has_table", False) and shape.has_table:
+        if getattr(shape, "has_table", False):
             lines += _table(shape.table)
         elif shape.has_text_frame:
             for paragraph in shape.text_frame.paragraphs:
@@ -67,13 +68,10 @@ def _slide(slide, first: bool, named: bool) -> tuple[list[str], bool]:
         notes = slide.notes_slide.notes_text_frame
         if notes is not None and notes.text.strip():
             lines += ["", *(" ".join(p.text.split()) for p in notes.paragraphs if p.text.strip())]
-    return lines + [""], named
+    return lines + [""]
 
 
 def pptx_to_markdown(data: bytes) -> str:
     """The deck's text as Markdown; any error of a file that is not a presentation propagates."""
-    lines, named = [], False
-    for number, slide in enumerate(Presentation(io.BytesIO(data)).slides):
-        slide_lines, named = _slide(slide, number == 0, named)
-        lines += slide_lines
-    return "\n".join(lines)
+    slides = Presentation(io.BytesIO(data)).slides
+    return "\n".join(line for number, slide in enumerate(slides) for line in _slide(slide, number == 0))

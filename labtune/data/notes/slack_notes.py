@@ -75,12 +75,13 @@ def slack_day_to_chat(text: str, path: Path) -> str:
         raise NotSlack("JSON that is not a day of a Slack channel's export (a list of messages, each with a 'ts')")
     people = _people(path.parent)
     lines, first_day = [], None
-    for message in sorted((m for m in messages if _is_number(m["ts"])), key=lambda m: float(m["ts"])):
+    for message in sorted((m for m in messages if _is_time(m["ts"])), key=lambda m: float(m["ts"])):
         said = message.get("text")
-        if message.get("subtype") in _NOT_SAID or not isinstance(said, str) or not said.strip():
+        if str(message.get("subtype")) in _NOT_SAID or not isinstance(said, str) or not said.strip():
             continue
         profile = message.get("user_profile") if isinstance(message.get("user_profile"), dict) else {}
-        who = _name(profile) or people.get(message.get("user", "")) or message.get("username") or message.get("user") or "someone"
+        user, username = (value if isinstance(value, str) else "" for value in (message.get("user"), message.get("username")))
+        who = _name(profile) or people.get(user) or username or user or "someone"
         when = datetime.fromtimestamp(float(message["ts"]), timezone.utc)
         first_day = first_day or when.date().isoformat()
         first, *rest = _plain(said, people).strip().split("\n")
@@ -91,9 +92,9 @@ def slack_day_to_chat(text: str, path: Path) -> str:
     return f"#{path.parent.name} {day}\n" + "\n".join(lines) + "\n"
 
 
-def _is_number(value) -> bool:
+def _is_time(value) -> bool:
+    """A Slack `ts`: seconds since 1970 as a number or a string, within the years a chat can be from."""
     try:
-        float(value)
+        return 0 < float(value) < 4e9 and not isinstance(value, bool)
     except (TypeError, ValueError):
         return False
-    return True
