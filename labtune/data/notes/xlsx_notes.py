@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from labtune.data.notes.csv_notes import NoMeetingsTable, cell_text, rows_to_markdown
 
 _MAX_ROWS = 5000  # a semester's schedule is tens of rows; a logger's sheet can be a million
+_MAX_COLUMNS = 64  # and a handful of columns; a sheet's stated size can be any
 
 
 def xlsx_to_markdown(data: bytes) -> str:
@@ -20,7 +21,8 @@ def xlsx_to_markdown(data: bytes) -> str:
     try:
         tables, reasons = [], []
         for sheet in book.worksheets:
-            rows = [[cell_text(v) for v in row] for _, row in zip(range(_MAX_ROWS), sheet.iter_rows(values_only=True))]
+            cells = sheet.iter_rows(max_row=_MAX_ROWS, max_col=_MAX_COLUMNS, values_only=True)
+            rows = [[cell_text(v) for v in row] for row in cells]
             try:
                 tables.append(f"## {sheet.title}\n\n{rows_to_markdown(rows)}")
             except NoMeetingsTable as exc:
