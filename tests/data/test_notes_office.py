@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
+from odf import table as odf_table
+from odf import text as odf_text
+from odf.opendocument import OpenDocumentSpreadsheet
 from openpyxl import Workbook
 from pptx import Presentation
 from pptx.util import Inches
@@ -46,6 +49,45 @@ def test_a_schedule_workbook_is_read_row_by_row_below_its_title_and_other_sheets
     assert [(p.name, why) for p, why in read.skipped] == [
         ("broken.xlsx", "not an Excel workbook that can be read (BadZipFile)"),
         ("logger.xlsx", "a table that holds no meetings (no column names a presenter, note taker or topic)")]
+
+
+def _ods(path) -> None:
+    """A schedule as LibreOffice Calc saves it: a title row, date cells with their ISO value beside the text
+    they show, and the sheet's empty rest as repeated cells and rows."""
+    document = OpenDocumentSpreadsheet()
+    sheet = odf_table.Table(name="Spring 2024")
+
+    def row(values, repeat_empty_after: int = 1000):
+        line = odf_table.TableRow()
+        for value in values:
+            if isinstance(value, tuple):  # (ISO value, text shown)
+                cell = odf_table.TableCell(valuetype="date", datevalue=value[0])
+                cell.addElement(odf_text.P(text=value[1]))
+            else:
+                cell = odf_table.TableCell(valuetype="string")
+                cell.addElement(odf_text.P(text=value))
+            line.addElement(cell)
+        line.addElement(odf_table.TableCell(numbercolumnsrepeated=repeat_empty_after))
+        sheet.addElement(line)
+
+    row(["Lab meeting schedule"])
+    row(["Date", "Presenter", "Note taker", "Topic"])
+    row([("2024-01-16", "16/01/24"), "Aiko Mori", "Sven Berg", "snow chemistry"])
+    row([("2024-01-23T00:00:00", "23/01/24"), "Sven Berg", "Aiko Mori", "ice cores"])
+    sheet.addElement(odf_table.TableRow(numberrowsrepeated=1048570))
+    document.spreadsheet.addElement(sheet)
+    document.save(str(path))
+
+
+def test_a_libreoffice_schedule_is_read_by_its_cells_date_values(tmp_path):
+    _ods(tmp_path / "schedule.ods")
+    (tmp_path / "broken.ods").write_bytes(b"PK\x03\x04 not really a zip")
+    read = read_notes(tmp_path)
+    assert [(n.date, n.fields["Presenter"], n.fields["Recorder"], n.fields["Topic"]) for n in read.notes] == [
+        (date(2024, 1, 16), "Aiko Mori", "Sven Berg", "snow chemistry"),
+        (date(2024, 1, 23), "Sven Berg", "Aiko Mori", "ice cores")]
+    assert [(p.name, why) for p, why in read.skipped] == [
+        ("broken.ods", "not an OpenDocument spreadsheet that can be read (BadZipFile)")]
 
 
 def test_a_csv_schedule_may_have_its_title_above_the_header(tmp_path):

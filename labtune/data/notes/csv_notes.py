@@ -13,6 +13,9 @@ from labtune.data.notes.labels import PERSON_ROLES, TOPIC, label_role, looks_lik
 
 TABLE_SUFFIXES = (".csv", ".tsv")
 _HEADER_WITHIN = 10  # a sheet's header row comes after at most a title and a few notes
+# A workbook's sheet is read this far: a semester's schedule is tens of rows and a handful of columns, while a
+# logger's sheet can hold a million rows and a sheet's stated size can be any.
+MAX_SHEET_ROWS, MAX_SHEET_COLUMNS = 5000, 64
 
 
 class NoMeetingsTable(ValueError):
@@ -72,3 +75,17 @@ def rows_to_markdown(rows: list[list[str]]) -> str:
              for row in table]
     title = "".join(" ".join(c for c in row if c) + "\n\n" for row in above)
     return title + "\n".join([lines[0], "|" + " --- |" * width, *lines[1:]]) + "\n"
+
+
+def sheets_to_markdown(sheets) -> str:
+    """A workbook's sheets, (name, rows) each, as the schedule tables among them under a heading with the
+    sheet's name; NoMeetingsTable when no sheet is one."""
+    tables, reasons = [], []
+    for name, rows in sheets:
+        try:
+            tables.append(f"## {name}\n\n{rows_to_markdown(rows)}")
+        except NoMeetingsTable as exc:
+            reasons.append(str(exc))
+    if not tables:
+        raise NoMeetingsTable(reasons[0] if len(set(reasons)) == 1 else "no sheet names a presenter, note taker or topic")
+    return "\n".join(tables)

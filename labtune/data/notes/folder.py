@@ -17,6 +17,7 @@ from labtune.data.notes.csv_notes import TABLE_SUFFIXES, NoMeetingsTable, table_
 from labtune.data.notes.dates import day_first_from, order_evidence, years_in
 from labtune.data.notes.html_notes import HTML_SUFFIXES, html_to_markdown
 from labtune.data.notes.note import Note, NotesFolder
+from labtune.data.notes.ods_notes import ods_to_markdown
 from labtune.data.notes.odt_notes import odt_to_markdown
 from labtune.data.notes.parse import PEOPLE_KEYS, FolderContext, parse_file
 from labtune.data.notes.pdf_notes import pdf_to_text
@@ -33,7 +34,8 @@ from labtune.textfile import decode, marked_encoding, not_text
 # Documents that are not text files, each read by its library into the text the reader knows.
 DOCUMENTS = {".docx": (docx_to_markdown, "a Word document"), ".pdf": (pdf_to_text, "a PDF"),
              ".odt": (odt_to_markdown, "an OpenDocument text"), ".rtf": (rtf_to_plain, "a Rich Text document"),
-             ".xlsx": (xlsx_to_markdown, "an Excel workbook"), ".pptx": (pptx_to_markdown, "a PowerPoint deck")}
+             ".xlsx": (xlsx_to_markdown, "an Excel workbook"), ".ods": (ods_to_markdown, "an OpenDocument spreadsheet"),
+             ".pptx": (pptx_to_markdown, "a PowerPoint deck")}
 NOTE_SUFFIXES = (".md", ".txt", ".markdown", ".text", ".eml", ".org", *HTML_SUFFIXES, *TABLE_SUFFIXES,
                  ".json", *TRANSCRIPT_SUFFIXES, *DOCUMENTS)  # .json: a Slack export's days
 MAX_NOTE_BYTES = 5 * 1024 * 1024  # meeting notes are kilobytes; a bigger file is an export or a mistake

@@ -8,27 +8,17 @@ import io
 
 from openpyxl import load_workbook
 
-from labtune.data.notes.csv_notes import NoMeetingsTable, cell_text, rows_to_markdown
-
-_MAX_ROWS = 5000  # a semester's schedule is tens of rows; a logger's sheet can be a million
-_MAX_COLUMNS = 64  # and a handful of columns; a sheet's stated size can be any
+from labtune.data.notes.csv_notes import MAX_SHEET_COLUMNS, MAX_SHEET_ROWS, cell_text, sheets_to_markdown
 
 
 def xlsx_to_markdown(data: bytes) -> str:
-    """Every schedule sheet as a table under a heading with the sheet's name; NoMeetingsTable when no sheet
-    is one. Any error of a file that is not a workbook propagates."""
+    """Every schedule sheet as a table (`sheets_to_markdown`); any error of a file that is not a workbook
+    propagates."""
     book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
-        tables, reasons = [], []
-        for sheet in book.worksheets:
-            cells = sheet.iter_rows(max_row=_MAX_ROWS, max_col=_MAX_COLUMNS, values_only=True)
-            rows = [[cell_text(v) for v in row] for row in cells]
-            try:
-                tables.append(f"## {sheet.title}\n\n{rows_to_markdown(rows)}")
-            except NoMeetingsTable as exc:
-                reasons.append(str(exc))
+        return sheets_to_markdown(
+            (sheet.title, [[cell_text(v) for v in row]
+                           for row in sheet.iter_rows(max_row=MAX_SHEET_ROWS, max_col=MAX_SHEET_COLUMNS, values_only=True)])
+            for sheet in book.worksheets)
     finally:
         book.close()
-    if not tables:
-        raise NoMeetingsTable(reasons[0] if len(set(reasons)) == 1 else "no sheet names a presenter, note taker or topic")
-    return "\n".join(tables)
