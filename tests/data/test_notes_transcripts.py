@@ -27,6 +27,10 @@ Ivo Petrov: did you take?
 5
 00:01:23.000 --> 00:01:25.000
 Yuki Sato: Three per site, and the filters arrive on Friday.
+
+6
+00:01:26.000 --> 00:01:29.000
+So the question is: do we sample again in June?
 """
 
 TEAMS = """WEBVTT
@@ -68,6 +72,7 @@ def test_zoom_teams_and_otter_transcripts_are_read_as_the_meetings_chat(tmp_path
         (date(2024, 3, 5), "Mei Tanaka", "Tomás Ruiz", "the soil respiration data")]
     zoom = read.notes[0]
     assert "How many replicates per site did you take?" in [f.text for f in zoom.facts]  # one turn over two cues
+    assert "So the question is: do we sample again in June?" in [f.text for f in zoom.facts]  # no speaker's name
     assert "40 litres per second" in " ".join(f.text for f in read.notes[1].facts)
     assert {p.name: why for p, why in read.skipped} == {
         "notes.srt": "not a SubRip transcript (Invalid format)",

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import webvtt
 
+from labtune.data.notes.labels import looks_like_name
+
 TRANSCRIPT_SUFFIXES = {".vtt": "WebVTT", ".srt": "SubRip"}
 _SAID = re.compile(r"^(?P<name>[^\W\d_][^:]{0,40}?):\s+(?P<text>\S.*)$", re.S)
 _ZOOM_DAY = re.compile(r"(?:^|GMT|\D)(20\d\d)(\d\d)(\d\d)(?:[-_T]\d{4,6}|\D|$)")
@@ -35,7 +37,7 @@ def transcript_to_chat(text: str, path: Path) -> str:
             continue
         speaker = getattr(caption, "voice", None)
         named = None if speaker else _SAID.match(said)
-        if named:
+        if named and looks_like_name(named["name"]):  # "So the question is: why?" names nobody
             speaker, said = named["name"].strip(), named["text"]
         if turns and (speaker is None or speaker == turns[-1][1]):
             turns[-1][2] += " " + said  # the same voice going on, or a cue that names nobody
