@@ -1,5 +1,5 @@
-"""A meeting schedule kept in a spreadsheet (.csv, .tsv exported; .xlsx as saved by Excel or downloaded from
-Google Sheets) read into the Markdown table the notes reader knows (one row per meeting: date, presenter,
+"""A meeting schedule kept in a spreadsheet (.csv, .tsv exported; a workbook's sheets, `xlsx_notes` and
+`ods_notes`) read into the Markdown table the notes reader knows (one row per meeting: date, presenter,
 note taker, topic). A table with no column for a role or a topic is data, not notes (a logger's export
 also has dates). Rows above the header (a sheet's title, "Spring 2024") stay as text before the table."""
 

@@ -24,7 +24,7 @@ from labtune.data.notes.pdf_notes import pdf_to_text
 from labtune.data.notes.people import People
 from labtune.data.notes.pptx_notes import pptx_to_markdown
 from labtune.data.notes.rtf_notes import rtf_to_plain
-from labtune.data.notes.slack_notes import EXPORT_FILES, NotSlack, slack_day_to_chat
+from labtune.data.notes.slack_notes import NotSlack, slack_day_to_chat
 from labtune.data.notes.transcripts import TRANSCRIPT_SUFFIXES, NotATranscript, transcript_to_chat
 from labtune.data.notes.word import docx_to_markdown
 from labtune.data.notes.xlsx_notes import xlsx_to_markdown
@@ -78,8 +78,6 @@ def _read_text(path: Path) -> tuple[str | None, str | None]:
     if path.suffix.lower() in HTML_SUFFIXES:  # read as Markdown from here on, the folder's evidence included
         text = html_to_markdown(text)
     if path.suffix.lower() == ".json":
-        if path.name.lower() in EXPORT_FILES:
-            return None, "a Slack export's list of its workspace (people, channels), not a meeting"
         try:
             text = slack_day_to_chat(text, path)
         except NotSlack as exc:

@@ -66,6 +66,8 @@ def _plain(text: str, people: dict[str, str]) -> str:
 
 def slack_day_to_chat(text: str, path: Path) -> str:
     """The day's messages as a chat log headed by the channel and day; NotSlack when `text` is no such day."""
+    if path.name.lower() in EXPORT_FILES:
+        raise NotSlack("a Slack export's list of its workspace (people, channels), not a meeting")
     try:
         messages = json.loads(text)
     except ValueError as exc:
