@@ -8,6 +8,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from labtune.errors import LabtuneError
 
@@ -71,7 +72,8 @@ def main(reexec: bool = False) -> None:
             reexec_on_tcmalloc(sys.argv[1:])  # training commands only; returns when nothing is to be done
         app()
     except LabtuneError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        # escaped: a message quotes file names and values, and "[draft]" there is text, not a console style
+        Console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         Console(stderr=True).print("interrupted")

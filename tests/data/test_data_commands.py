@@ -152,3 +152,13 @@ def test_convert_to_alpaca_refuses_a_chat_that_ends_unanswered_and_leaves_the_ol
                            capsys, monkeypatch)
     assert code == 0 and "skipped 1 invalid record" in err and "wrote 1 records" in err
     assert json.loads(out.read_text()) == [{"instruction": "a", "input": "", "output": "b"}]
+
+
+def test_an_error_line_shows_square_brackets_as_written(tmp_path, capsys, monkeypatch):
+    src = tmp_path / "notes [draft].json"  # a file name and a problem both with brackets, as users write them
+    src.write_text(J([{"instruction": "q", "output": "a", "history": [["hi"]]}]))
+    code, _, err = run_cli(["data", "convert", str(src), "-o", str(tmp_path / "o.json"), "--to", "openai"],
+                           capsys, monkeypatch)
+    assert code == 2 and "Traceback" not in err
+    assert "notes [draft].json: record 0, field history[0]: wrong type: expected an [instruction, answer] pair" \
+        in " ".join(err.split())
