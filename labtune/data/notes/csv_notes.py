@@ -8,8 +8,10 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, datetime, time
+from pathlib import Path
 
 from labtune.data.notes.labels import PERSON_ROLES, TOPIC, label_role, looks_like_name
+from labtune.data.notes.note import NotNotes
 
 TABLE_SUFFIXES = (".csv", ".tsv")
 _HEADER_WITHIN = 10  # a sheet's header row comes after at most a title and a few notes
@@ -18,8 +20,11 @@ _HEADER_WITHIN = 10  # a sheet's header row comes after at most a title and a fe
 MAX_SHEET_ROWS, MAX_SHEET_COLUMNS = 5000, 64
 
 
-class NoMeetingsTable(ValueError):
+class NoMeetingsTable(NotNotes):
     """A table, but not a schedule of meetings."""
+
+    def __str__(self) -> str:
+        return f"a table that holds no meetings ({self.args[0]})"
 
 
 def _rows(text: str, suffix: str) -> list[list[str]]:
@@ -31,10 +36,10 @@ def _rows(text: str, suffix: str) -> list[list[str]]:
             if any(cell.strip() for cell in row)]
 
 
-def table_to_markdown(text: str, suffix: str) -> str:
-    """A CSV or TSV file's table as Markdown; ValueError when it is none, or names no meeting role or topic."""
+def table_to_markdown(text: str, path: Path) -> str:
+    """A CSV or TSV file's table as Markdown; NoMeetingsTable when it is none, or names no meeting role or topic."""
     try:
-        rows = _rows(text, suffix.lower())
+        rows = _rows(text, path.suffix.lower())
     except csv.Error as exc:  # an unclosed quote running past the field limit, a stray NUL
         raise NoMeetingsTable(f"not CSV that can be read: {exc}") from None
     return rows_to_markdown(rows)
@@ -85,7 +90,7 @@ def sheets_to_markdown(sheets) -> str:
         try:
             tables.append(f"## {name}\n\n{rows_to_markdown(rows)}")
         except NoMeetingsTable as exc:
-            reasons.append(str(exc))
+            reasons.append(exc.args[0])
     if not tables:
         raise NoMeetingsTable(reasons[0] if len(set(reasons)) == 1 else "no sheet names a presenter, note taker or topic")
     return "\n".join(tables)

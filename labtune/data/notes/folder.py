@@ -13,10 +13,10 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
-from labtune.data.notes.csv_notes import TABLE_SUFFIXES, NoMeetingsTable, table_to_markdown
+from labtune.data.notes.csv_notes import TABLE_SUFFIXES, table_to_markdown
 from labtune.data.notes.dates import day_first_from, order_evidence, years_in
 from labtune.data.notes.html_notes import HTML_SUFFIXES, html_to_markdown
-from labtune.data.notes.note import Note, NotesFolder
+from labtune.data.notes.note import Note, NotesFolder, NotNotes
 from labtune.data.notes.ods_notes import ods_to_markdown
 from labtune.data.notes.odt_notes import odt_to_markdown
 from labtune.data.notes.parse import PEOPLE_KEYS, FolderContext, parse_file
@@ -24,23 +24,39 @@ from labtune.data.notes.pdf_notes import pdf_to_text
 from labtune.data.notes.people import People
 from labtune.data.notes.pptx_notes import pptx_to_markdown
 from labtune.data.notes.rtf_notes import rtf_to_plain
-from labtune.data.notes.slack_notes import NotSlack, slack_day_to_chat
-from labtune.data.notes.transcripts import TRANSCRIPT_SUFFIXES, NotATranscript, transcript_to_chat
+from labtune.data.notes.slack_notes import slack_day_to_chat
+from labtune.data.notes.transcripts import TRANSCRIPT_SUFFIXES, transcript_to_chat
 from labtune.data.notes.word import docx_to_markdown
 from labtune.data.notes.xlsx_notes import xlsx_to_markdown
 from labtune.errors import LabtuneError
 from labtune.textfile import decode, marked_encoding, not_text
 
-# Documents that are not text files, each read by its library into the text the reader knows.
+# Each format read into the text the reader knows (Markdown, or a chat log), by its library: documents from
+# their bytes, text formats from their decoded text and path. A reader raises NotNotes when the file holds
+# no meeting (its message is the reason); any other error of a damaged or mislabelled file is "not KIND
+# that can be read", and the folder goes on.
 DOCUMENTS = {".docx": (docx_to_markdown, "a Word document"), ".pdf": (pdf_to_text, "a PDF"),
              ".odt": (odt_to_markdown, "an OpenDocument text"), ".rtf": (rtf_to_plain, "a Rich Text document"),
              ".xlsx": (xlsx_to_markdown, "an Excel workbook"), ".ods": (ods_to_markdown, "an OpenDocument spreadsheet"),
              ".pptx": (pptx_to_markdown, "a PowerPoint deck")}
-NOTE_SUFFIXES = (".md", ".txt", ".markdown", ".text", ".eml", ".org", *HTML_SUFFIXES, *TABLE_SUFFIXES,
-                 ".json", *TRANSCRIPT_SUFFIXES, *DOCUMENTS)  # .json: a Slack export's days
+TEXT_FORMATS = {**{suffix: (lambda text, path: html_to_markdown(text), "an HTML page") for suffix in HTML_SUFFIXES},
+                **{suffix: (table_to_markdown, "a table") for suffix in TABLE_SUFFIXES},
+                **{suffix: (transcript_to_chat, "a transcript") for suffix in TRANSCRIPT_SUFFIXES},
+                ".json": (slack_day_to_chat, "a day of a Slack export")}
+NOTE_SUFFIXES = (".md", ".txt", ".markdown", ".text", ".eml", ".org", *TEXT_FORMATS, *DOCUMENTS)
 MAX_NOTE_BYTES = 5 * 1024 * 1024  # meeting notes are kilobytes; a bigger file is an export or a mistake
 MAX_DOCUMENT_BYTES = 50 * 2**20  # a document's pictures count in its size, not in its notes
 _SNIFF_BYTES = 8192
+
+
+def _convert(read, kind: str, *content) -> tuple[str | None, str | None]:
+    """(the text `read` makes of `content`, None) or (None, why the file is skipped)."""
+    try:
+        return read(*content), None
+    except NotNotes as exc:
+        return None, str(exc)
+    except Exception as exc:  # noqa: BLE001 (a damaged, locked or mislabelled file fails anywhere in its library)
+        return None, f"not {kind} that can be read ({type(exc).__name__})"
 
 
 def _read_text(path: Path) -> tuple[str | None, str | None]:
@@ -56,12 +72,9 @@ def _read_text(path: Path) -> tuple[str | None, str | None]:
         return None, f"unreadable ({exc.strerror or exc})"
     if path.suffix.lower() in DOCUMENTS:
         read, kind = DOCUMENTS[path.suffix.lower()]
-        try:
-            text = read(data)
-        except NoMeetingsTable as exc:
-            return None, f"a table that holds no meetings ({exc})"
-        except Exception as exc:  # a damaged, locked or mislabelled file fails anywhere in its library
-            return None, f"not {kind} that can be read ({type(exc).__name__})"
+        text, reason = _convert(read, kind, data)
+        if reason:
+            return None, reason
         return (text, None) if text.strip() else (None, "no text in it (a scan? notes are read from text)")
     marked = marked_encoding(data)  # UTF-16's zero bytes are not a binary file's
     if marked is None and b"\x00" in data[:_SNIFF_BYTES]:
@@ -75,25 +88,11 @@ def _read_text(path: Path) -> tuple[str | None, str | None]:
             return None, not_text(data, exc)
     if marked and "\x00" in text[:_SNIFF_BYTES]:
         return None, "binary file, not text"
-    if path.suffix.lower() in HTML_SUFFIXES:  # read as Markdown from here on, the folder's evidence included
-        text = html_to_markdown(text)
-    if path.suffix.lower() == ".json":
-        try:
-            text = slack_day_to_chat(text, path)
-        except NotSlack as exc:
-            return None, str(exc)
-    if path.suffix.lower() in TRANSCRIPT_SUFFIXES:
-        try:
-            text = transcript_to_chat(text, path)
-        except NotATranscript as exc:
-            return None, str(exc)
-        except Exception as exc:  # noqa: BLE001 (a cue the library cannot take fails anywhere in it)
-            return None, f"not a transcript that can be read ({type(exc).__name__})"
-    if path.suffix.lower() in TABLE_SUFFIXES:
-        try:
-            text = table_to_markdown(text, path.suffix)
-        except NoMeetingsTable as exc:
-            return None, f"a table that holds no meetings ({exc})"
+    if path.suffix.lower() in TEXT_FORMATS:
+        read, kind = TEXT_FORMATS[path.suffix.lower()]
+        text, reason = _convert(read, kind, text, path)
+        if reason:
+            return None, reason
     if not text.strip():
         return None, "empty file"
     return text, None

@@ -7,6 +7,11 @@ from datetime import date
 from pathlib import Path
 
 
+class NotNotes(ValueError):
+    """A file in a format notes come in (a table, a chat export, a transcript) that holds no meeting;
+    its message is the reason the folder gives for skipping it."""
+
+
 @dataclass
 class Fact:
     """One thing a note records (a list item, a sentence, an action item, a decision, a number),

@@ -12,6 +12,8 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
+from labtune.data.notes.note import NotNotes
+
 _DAY = re.compile(r"\d{4}-\d\d-\d\d")
 # Slack's export writes these beside the channels' folders: the workspace, not a meeting.
 EXPORT_FILES = {"users.json", "channels.json", "groups.json", "dms.json", "mpims.json", "integration_logs.json",
@@ -21,7 +23,7 @@ _NOT_SAID = {"channel_join", "channel_leave", "channel_purpose", "channel_name",
 _USERS_UP_TO = 3  # users.json sits at the export's root: channel folder -> export root
 
 
-class NotSlack(ValueError):
+class NotSlack(NotNotes):
     """JSON, but not a day of a Slack channel."""
 
 

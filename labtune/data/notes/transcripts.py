@@ -14,13 +14,14 @@ from pathlib import Path
 import webvtt
 
 from labtune.data.notes.labels import looks_like_name
+from labtune.data.notes.note import NotNotes
 
 TRANSCRIPT_SUFFIXES = {".vtt": "WebVTT", ".srt": "SubRip"}
 _SAID = re.compile(r"^(?P<name>[^\W\d_][^:]{0,40}?):\s+(?P<text>\S.*)$", re.S)
 _ZOOM_DAY = re.compile(r"(?:^|GMT|\D)(20\d\d)(\d\d)(\d\d)(?:[-_T]\d{4,6}|\D|$)")
 
 
-class NotATranscript(ValueError):
+class NotATranscript(NotNotes):
     """A .vtt or .srt file that holds no cues."""
 
 
