@@ -90,6 +90,26 @@ def test_a_libreoffice_schedule_is_read_by_its_cells_date_values(tmp_path):
         ("broken.ods", "not an OpenDocument spreadsheet that can be read (BadZipFile)")]
 
 
+def test_an_excel_97_schedule_is_read_by_its_date_cells(tmp_path):
+    xlwt = pytest.importorskip("xlwt")  # writes .xls for the test; labtune reads it with xlrd
+    book, dated = xlwt.Workbook(), xlwt.easyxf(num_format_str="YYYY-MM-DD")
+    sheet = book.add_sheet("Spring 2024")
+    sheet.write(0, 0, "Lab meetings, spring term")
+    for r, row in enumerate([["Date", "Presenter", "Note taker", "Topic"],
+                             [datetime(2024, 1, 16), "Aiko Mori", "Sven Berg", "snow chemistry"],
+                             [datetime(2024, 1, 23), "Sven Berg", "Aiko Mori", "ice cores"]], start=2):
+        for c, value in enumerate(row):
+            sheet.write(r, c, value, dated) if isinstance(value, datetime) else sheet.write(r, c, value)
+    book.save(str(tmp_path / "schedule.xls"))
+    (tmp_path / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0 not really a workbook")
+    read = read_notes(tmp_path)
+    assert [(n.date, n.fields["Presenter"], n.fields["Recorder"], n.fields["Topic"]) for n in read.notes] == [
+        (date(2024, 1, 16), "Aiko Mori", "Sven Berg", "snow chemistry"),
+        (date(2024, 1, 23), "Sven Berg", "Aiko Mori", "ice cores")]
+    assert [(p.name, why) for p, why in read.skipped] == [
+        ("old.xls", "not an Excel 97-2003 workbook that can be read (XLRDError)")]
+
+
 def test_a_csv_schedule_may_have_its_title_above_the_header(tmp_path):
     (tmp_path / "schedule.csv").write_text("Lab meetings spring term,,\n,,\nDate,Presenter,Topic\n"
                                            "2024-02-06,Aiko Mori,firn density\n", encoding="utf-8")

@@ -27,6 +27,7 @@ from labtune.data.notes.rtf_notes import rtf_to_plain
 from labtune.data.notes.slack_notes import slack_day_to_chat
 from labtune.data.notes.transcripts import TRANSCRIPT_SUFFIXES, transcript_to_chat
 from labtune.data.notes.word import docx_to_markdown
+from labtune.data.notes.xls_notes import xls_to_markdown
 from labtune.data.notes.xlsx_notes import xlsx_to_markdown
 from labtune.errors import LabtuneError
 from labtune.textfile import decode, marked_encoding, not_text
@@ -38,7 +39,7 @@ from labtune.textfile import decode, marked_encoding, not_text
 DOCUMENTS = {".docx": (docx_to_markdown, "a Word document"), ".pdf": (pdf_to_text, "a PDF"),
              ".odt": (odt_to_markdown, "an OpenDocument text"), ".rtf": (rtf_to_plain, "a Rich Text document"),
              ".xlsx": (xlsx_to_markdown, "an Excel workbook"), ".ods": (ods_to_markdown, "an OpenDocument spreadsheet"),
-             ".pptx": (pptx_to_markdown, "a PowerPoint deck")}
+             ".xls": (xls_to_markdown, "an Excel 97-2003 workbook"), ".pptx": (pptx_to_markdown, "a PowerPoint deck")}
 TEXT_FORMATS = {**{suffix: (lambda text, path: html_to_markdown(text), "an HTML page") for suffix in HTML_SUFFIXES},
                 **{suffix: (table_to_markdown, "a table") for suffix in TABLE_SUFFIXES},
                 **{suffix: (transcript_to_chat, "a transcript") for suffix in TRANSCRIPT_SUFFIXES},
