@@ -38,13 +38,14 @@ class Stats:
     trainable_tokens: int = 0
     truncated: int = 0
     fully_masked: int = 0  # no trainable token left: training drops them
+    first_turn_left_out: int = 0  # ShareGPT records opening with the assistant's turn: left out, as FastChat does
     lengths: dict = field(default_factory=dict)  # token length before truncation: p50/p90/p99/max
     problems: list[str] = field(default_factory=list)
     _lengths: list[int] = field(default_factory=list, repr=False)
 
     def add(self, other: "Stats") -> None:
         for name in ("records", "valid", "invalid", "duplicates", "turns", "tokens", "trainable_tokens",
-                     "truncated", "fully_masked"):
+                     "truncated", "fully_masked", "first_turn_left_out"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self._lengths.extend(other._lengths)
         self.problems.extend(other.problems)
@@ -121,6 +122,7 @@ def _count(stats: Stats, conv: Conversation, template: ChatTemplate, tokenizer, 
     stats.trainable_tokens += trainable
     stats.truncated += len(enc.input_ids) > max_length
     stats.fully_masked += not kept.learnable
+    stats.first_turn_left_out += "left_out" in conv.meta
 
 
 def highlighted(conv: Conversation, template: ChatTemplate) -> Text:
@@ -145,7 +147,8 @@ def print_report(report: CheckReport, template: ChatTemplate, console: Console) 
             ("duplicates", lambda s: s.duplicates), ("turns", lambda s: s.turns), ("tokens", lambda s: s.tokens),
             ("trainable tokens", lambda s: s.trainable_tokens),
             ("length p50/90/99/max", lambda s: "/".join(str(s.lengths.get(k, "-")) for k in ("p50", "p90", "p99", "max"))),
-            ("truncated", lambda s: _warn(s.truncated)), ("fully masked", lambda s: _warn(s.fully_masked))]
+            ("truncated", lambda s: _warn(s.truncated)), ("fully masked", lambda s: _warn(s.fully_masked)),
+            ("first turn left out", lambda s: _warn(s.first_turn_left_out))]
     for label, value in rows:
         table.add_row(label, *[v if isinstance(v := value(s), Text) else str(v) for s in columns])
     console.print(table)
@@ -158,6 +161,9 @@ def print_report(report: CheckReport, template: ChatTemplate, console: Console) 
     if report.total.fully_masked:
         console.print(f"{report.total.fully_masked} samples have no trainable token left after truncation at "
                       f"{report.model_max_length} tokens: training drops them", style="yellow")
+    if report.total.first_turn_left_out:
+        console.print(f"{report.total.first_turn_left_out} ShareGPT records open with the assistant's turn: it is left "
+                      "out and the rest trained, as FastChat's training does", style="yellow", highlight=False)
     if report.example is not None:
         ex = report.example
         console.rule(f"example: {where(ex.source, ex.index, ex.id)} (highlighted = trained on)")

@@ -104,6 +104,9 @@ def load_dataset(specs: list[str], format: str | None = None, skip_invalid: bool
         log.warning("%s", problems_error(problems, hint="skipped (--skip-invalid)"))
 
     pool = [(i, conv) for i, (_, convs) in enumerate(per_file) for conv in convs]
+    if opened_by_assistant := sum("left_out" in conv.meta for _, conv in pool):
+        log.warning("%d ShareGPT records open with the assistant's turn: it is left out and the rest trained, as "
+                    "FastChat's training does", opened_by_assistant)
     if not pool:
         raise LabtuneError("no valid conversations in " + ", ".join(r.path for r, _ in per_file))
     rng.shuffle(pool)

@@ -63,8 +63,16 @@ def _parse_chat(record, file: str, index: int, fmt: str) -> Conversation:
         if not content.strip():
             raise error("empty content", f"{list_key}[{i}].{content_key}")
         messages.append(Message(ROLE_MAP[raw_role.lower()], content))
-    _check_order(messages, error, list_key, offset=len(messages) - len(items))
-    return Conversation(messages, id=rid, source=file, index=index)
+    places = ["system"] * (len(messages) - len(items)) + [f"{list_key}[{i}]" for i in range(len(items))]
+    meta = {}
+    first = next((i for i, m in enumerate(messages) if m.role != "system"), None)
+    if list_key == "conversations" and first is not None and messages[first].role == "assistant":
+        # FastChat's training leaves out a ShareGPT conversation's first turn when it is not the human's
+        # (ShareGPT dumps open with the bot's greeting): the same prompt is trained here, and `data check` counts it.
+        meta["left_out"] = places.pop(first)
+        del messages[first]
+    _check_order(messages, error, list_key, places)
+    return Conversation(messages, id=rid, source=file, index=index, meta=meta)
 
 
 def _text(content) -> str | None:
@@ -77,13 +85,14 @@ def _text(content) -> str | None:
     return None
 
 
-def _check_order(messages: list[Message], error, list_key: str, offset: int) -> None:
-    """An optional system message first, then user/assistant alternating, with an assistant turn."""
+def _check_order(messages: list[Message], error, list_key: str, places: list[str]) -> None:
+    """An optional system message first, then user/assistant alternating, with an assistant turn;
+    `places` names each message where the record holds it."""
     if not messages:
         raise error("empty conversation", list_key)
     expected = "user"
     for i, msg in enumerate(messages):
-        where = f"{list_key}[{i - offset}]" if i >= offset else "system"
+        where = places[i]
         if msg.role == "system":
             if i != 0:
                 raise error("system message is only allowed first", where)

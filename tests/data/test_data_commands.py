@@ -162,3 +162,20 @@ def test_an_error_line_shows_square_brackets_as_written(tmp_path, capsys, monkey
     assert code == 2 and "Traceback" not in err
     assert "notes [draft].json: record 0, field history[0]: wrong type: expected an [instruction, answer] pair" \
         in " ".join(err.split())
+
+
+def test_a_sharegpt_record_opening_with_the_bots_turn_trains_the_rest_as_fastchat_does(tmp_path, capsys, monkeypatch):
+    # FastChat's train.py: "Skip the first one if it is not from human" (source = source[1:])
+    path = tmp_path / "d.json"
+    path.write_text(J([sharegpt(gpt("Hello! How can I help?"), human("Hi"), gpt("Yo"), id="greeting"),
+                       sharegpt(human("Hi"), gpt("Yo"), id="plain")]))
+    code, out, _ = run_cli(["data", "render", str(path), "--template", "vicuna_v1.1", "--json"], capsys, monkeypatch)
+    assert code == 0
+    greeting, plain = json.loads(out)
+    assert greeting["text"] == plain["text"] and "Hello! How" not in greeting["text"]
+    code, out, _ = run_cli(["data", "check", str(path), "--template", "vicuna_v1.1", "--json"], capsys, monkeypatch)
+    assert code == 0 and json.loads(out)["total"]["first_turn_left_out"] == 1
+    code, out, _ = run_cli(["data", "check", str(path), "--template", "vicuna_v1.1"], capsys, monkeypatch)
+    assert "1 ShareGPT records open with the assistant's turn: it is left out" in out
+    (conv, _) = read_file(path).conversations
+    assert conv.meta["left_out"] == "conversations[0]" and [m.role for m in conv.messages] == ["user", "assistant"]
