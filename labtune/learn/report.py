@@ -18,6 +18,15 @@ def _results(results) -> list[dict]:
             for r in results]
 
 
+def untaught_items(synthesis, meetings) -> int:
+    """The items of the notes' text (list items, sentences, action items) that a recipe teaching only each
+    meeting's roles, topic and fields leaves out: questions about them are not in the run's weights, nor
+    read from its notes (it was never trained to)."""
+    if synthesis.content or synthesis.read_by_base or synthesis.open_book_content:
+        return 0
+    return sum(len(m.note.facts) for m in meetings)
+
+
 def _rounded(scores: dict) -> dict:
     return {k: round(v, 4) for k, v in scores.items()}
 
@@ -58,7 +67,8 @@ def build_report(*, notes_dir, run, model, seed, recipe, folder, made, replayed,
         "data": {"facts": len(made.lessons), "people": len(made.people), "qa": dict(made.kinds),
                  "conversations": len(made.conversations), "general_replay": replayed,
                  "self_check_questions": len(made.check),
-                 "read_by_base": {"asked": len(made.reading), "kept": read or 0}},
+                 "read_by_base": {"asked": len(made.reading), "kept": read or 0},
+                 "untaught_items": untaught_items(recipe.synthesis, made.meetings)},
         "train": train,
         "self_check": {"accuracy": _rounded(accuracy(self_check)), "results": _results(self_check)},
         "answering": answering or {},
@@ -147,6 +157,10 @@ def print_report(report: dict, console: Console, last_question: bool = False) ->
     console.print(notes)
     for skipped in report["skipped"]:
         console.print(f"[yellow]skipped {skipped['file']}: {skipped['why']}[/]", highlight=False)
+    if untaught := report["data"].get("untaught_items"):
+        console.print(f"[yellow]the notes also hold {untaught} items in their text (list items, sentences, action "
+                      f"items) that recipe {report['recipe']['name']} does not teach; for questions about them, "
+                      "--recipe notes-open-book trains the run to read its notes[/]", highlight=False)
     if "questions" in report:
         table = Table(title=f"questions ({report['questions']['file']}), before and after tuning", show_lines=True)
         table.add_column("question", ratio=2)

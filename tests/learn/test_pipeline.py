@@ -76,6 +76,11 @@ def test_learn_writes_the_run_its_data_and_a_report(tmp_path, tiny_model_dir, sm
     assert "questions with the notes in the prompt (open-book" in text
     assert f"answers {answering['mode']} in chat and serve (" in text
     assert text.rstrip().endswith(f"labtune chat {out}")
+    assert report["data"]["untaught_items"] == 0 and "does not teach" not in text  # this recipe teaches them
+    report["data"]["untaught_items"] = 60  # as the notes recipe reports it
+    console = Console(record=True, width=400)
+    print_report(report, console)
+    assert "the notes also hold 60 items in their text" in console.export_text()
     hint = f"than this run either way: labtune chat {tiny_model_dir} --notes {LABNOTES}"
     opened = report["questions"]["open_book"]
     for base, says in ((max(report["questions"]["after"]["overall"], opened["after"]["overall"]), False), (1.01, True)):

@@ -111,3 +111,13 @@ def test_the_recipes_keep_attention_frozen_and_their_weights_held_near_the_base(
     prompt = opened[0].messages[0].content
     assert any(card(note, actions=False) in prompt for note in notes)
     assert not [c for c in training_data(folder, plain, 0)[0].conversations if c.meta["kinds"] == ["open_book"]]
+
+
+def test_the_report_counts_the_notes_text_a_recipe_leaves_untaught():
+    from types import SimpleNamespace
+
+    from labtune.learn.report import untaught_items
+
+    meetings = [SimpleNamespace(note=SimpleNamespace(facts=["a", "b", "c"])), SimpleNamespace(note=SimpleNamespace(facts=["d"]))]
+    assert [untaught_items(load_recipe(name).synthesis, meetings) for name in ("notes", "notes-content", "notes-open-book")] \
+        == [4, 0, 0]
