@@ -66,7 +66,8 @@ def _parse_chat(record, file: str, index: int, fmt: str) -> Conversation:
     places = ["system"] * (len(messages) - len(items)) + [f"{list_key}[{i}]" for i in range(len(items))]
     meta = {}
     first = next((i for i, m in enumerate(messages) if m.role != "system"), None)
-    if list_key == "conversations" and first is not None and messages[first].role == "assistant":
+    if list_key == "conversations" and first is not None and first + 1 < len(messages) \
+            and messages[first].role == "assistant":
         # FastChat's training leaves out a ShareGPT conversation's first turn when it is not the human's
         # (ShareGPT dumps open with the bot's greeting): the same prompt is trained here, and `data check` counts it.
         meta["left_out"] = places.pop(first)

@@ -48,6 +48,8 @@ MALFORMED = [
      "field conversations[1]: roles do not alternate: user after user"),
     ("assistant-only-after-first", "d.json", J([sharegpt(gpt("a"), human("b"))]), [],
      "field conversations: no assistant turn (nothing to train on)"),
+    ("assistant-only", "d.json", J([sharegpt(gpt("a"))]), [],
+     "field conversations[0]: roles do not alternate: the first turn must be from the user"),
     ("openai-assistant-first", "o.jsonl", J({"messages": [{"role": "assistant", "content": "a"},
                                                           {"role": "user", "content": "b"}]}), [],
      "field messages[0]: roles do not alternate: the first turn must be from the user"),
