@@ -16,6 +16,7 @@ from rich.text import Text
 
 from labtune.data.conversation import Conversation
 from labtune.data.readers import problems_error, read_file
+from labtune.data.records import first_turns_left_out
 from labtune.data.templates import ChatTemplate
 from labtune.data.tokenize import Encoded, encode
 from labtune.errors import DataError, where
@@ -162,8 +163,7 @@ def print_report(report: CheckReport, template: ChatTemplate, console: Console) 
         console.print(f"{report.total.fully_masked} samples have no trainable token left after truncation at "
                       f"{report.model_max_length} tokens: training drops them", style="yellow")
     if report.total.first_turn_left_out:
-        console.print(f"{report.total.first_turn_left_out} ShareGPT records open with the assistant's turn: it is left "
-                      "out and the rest trained, as FastChat's training does", style="yellow", highlight=False)
+        console.print(first_turns_left_out(report.total.first_turn_left_out), style="yellow", highlight=False)
     if report.example is not None:
         ex = report.example
         console.rule(f"example: {where(ex.source, ex.index, ex.id)} (highlighted = trained on)")

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from labtune.data.conversation import Conversation
 from labtune.data.readers import problems_error, read_file
+from labtune.data.records import first_turns_left_out
 from labtune.errors import DataError, LabtuneError
 
 # Only a trailing `:<number>` is a weight, so `C:\data\x.json` and `a:b.json` stay paths.
@@ -105,8 +106,7 @@ def load_dataset(specs: list[str], format: str | None = None, skip_invalid: bool
 
     pool = [(i, conv) for i, (_, convs) in enumerate(per_file) for conv in convs]
     if opened_by_assistant := sum("left_out" in conv.meta for _, conv in pool):
-        log.warning("%d ShareGPT records open with the assistant's turn: it is left out and the rest trained, as "
-                    "FastChat's training does", opened_by_assistant)
+        log.warning("%s", first_turns_left_out(opened_by_assistant))
     if not pool:
         raise LabtuneError("no valid conversations in " + ", ".join(r.path for r, _ in per_file))
     rng.shuffle(pool)
