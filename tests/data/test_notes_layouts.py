@@ -238,6 +238,16 @@ def test_yaml_front_matter_with_snake_case_keys_and_the_date_only_there():
     assert note.facts[0].kind == "number" and note.facts[0].numbers == ["20 %"]
 
 
+@pytest.mark.parametrize("title, topic", [
+    ("Directed evolution round 4", "Directed evolution round 4"),
+    ("Lab meeting 12 - Aim 2 progress", "Aim 2 progress"),
+    ("Lab meeting 12 – Soil aggregates", "Soil aggregates"),
+])
+def test_a_number_that_numbers_the_subject_stays_in_the_topic(title, topic):
+    note = parse(f"---\ndate: 2025-01-28\npresenter: Sofia Brandao\ntitle: {title}\n---\n\nThe best variant wins.\n")
+    assert note.fields["Topic"] == topic
+
+
 def test_broken_yaml_front_matter_is_read_as_text_and_reported():
     note = parse("---\ndate: [2024-05-07\n---\nLab meeting 5/7/2024\nSpeaker: Lin Wu\n")
     assert note.fields["Presenter"] == "Lin Wu" and note.date == date(2024, 5, 7)

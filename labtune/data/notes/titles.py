@@ -36,6 +36,13 @@ def _is_filler(word: str) -> bool:
             or bool(re.fullmatch(r"[\d/.\-]+(?:st|nd|rd|th)?|'\d\d", bare)))
 
 
+def _numbers_the_subject(words: list[str]) -> bool:
+    """A last word of one or two digits after a word of the subject numbers it ("Directed evolution
+    round 4", "Aim 2"); after meeting words ("Lab meeting 12") it numbers the meeting."""
+    return (len(words) > 1 and bool(re.fullmatch(r"\d{1,2}", words[-1]))
+            and not _is_filler(words[-2]) and words[-2].lower() not in _EDGE_STOPWORDS)
+
+
 def subject_of(title: str) -> str | None:
     """The subject a title or subject line names, or None when it only names a meeting and a date."""
     text = re.sub(r"(\*\*|__|`)", "", title).strip().lstrip("#").strip()
@@ -58,6 +65,8 @@ def subject_of(title: str) -> str | None:
         while words and (_is_filler(words[0]) or words[0].lower() in _EDGE_STOPWORDS):
             words.pop(0)
         while words and (_is_filler(words[-1]) or words[-1].lower() in _EDGE_STOPWORDS):
+            if _numbers_the_subject(words):
+                break
             words.pop()
         if words:
             kept.append(" ".join(words))
