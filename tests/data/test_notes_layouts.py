@@ -217,6 +217,13 @@ def test_a_speaker_sentence_gives_the_subject_after_who_talked_about():
     assert (note.fields["Presenter"], note.fields["Topic"]) == ("Carla Mendes", "eelgrass wasting disease")
 
 
+@pytest.mark.parametrize("sentence", ["Yuki Tanaka is presenting today on phage receptor binding proteins.",
+                                      "Yuki Tanaka talked this week about phage receptor binding proteins."])
+def test_a_presenting_sentence_with_today_before_the_subject_gives_the_subject(sentence):
+    note = parse(f"Lab meeting, 25 Feb 2025\n\n{sentence}\nOmar will take notes.\n")
+    assert (note.fields["Presenter"], note.fields["Topic"]) == ("Yuki Tanaka", "phage receptor binding proteins")
+
+
 def test_a_persons_name_or_a_todo_is_never_a_field_key():
     note = parse("Lab meeting 4/2/2024\nPresenter: Ada Quill\nLocation: Room 12\n\nMaria: will send the file\n"
                  "TODO: clean the fume hood\nTODO Bo: book the van\nAda: agreed, after lunch.\n"

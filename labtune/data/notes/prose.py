@@ -28,7 +28,7 @@ def _p(pattern: str) -> re.Pattern:
 _STATEMENTS = [
     (PRESENTER, _p(rf"\b(?:{_TALK_VERB}|presented)\s+{_DET}\s+{_TALK_NOUN}(?:\s+(?:this\s+week|today))?,?\s+"
                    rf"(?:on|about|of)\s+{_OBJECT}"), "before"),
-    (PRESENTER, _p(rf"\b(?:presented|presents|talked|talks|spoke|speaks|reported|reports)\s+(?:on|about)\s+{_OBJECT}"),
+    (PRESENTER, _p(rf"\b(?:presented|presents|talked|talks|spoke|speaks|reported|reports)\s+(?:(?:today|this\s+week)\s+)?(?:on|about)\s+{_OBJECT}"),
      "before"),
     (PRESENTER, _p(rf"\b(?:walked|walks|took|takes|led|leads)\s+us\s+through\s+{_OBJECT}"), "before"),
     (PRESENTER, _p(rf"\b(?:went|goes)\s+(?:through|over)\s+{_OBJECT}"), "before"),
@@ -40,7 +40,7 @@ _STATEMENTS = [
     (PRESENTER, _p(rf"\b(?:was|is|am)\s+presenting\s+(?!on\b|about\b|today\b|this\b|next\b|by\b){_OBJECT}"), "before"),
     (PRESENTER, _p(r"\b(?:was|is)\s+(?:presenting|speaking|(?:the|our)\s+(?:speaker|presenter))\b"), "before"),
     (PRESENTER, _p(r"\b(?:presented|presents|spoke|gave\s+the\s+talk)\s*(?:[.;!]|$)"), "before"),
-    (PRESENTER, _p(rf"\b(?:presenting|talking|speaking)\s+(?:on|about)\s+{_OBJECT}"), "before"),
+    (PRESENTER, _p(rf"\b(?:presenting|talking|speaking)\s+(?:(?:today|this\s+week)\s+)?(?:on|about)\s+{_OBJECT}"), "before"),
     (PRESENTER, _p(rf"\b{_TALK_NOUN}\s+(?:today\s+|this\s+week\s+)?{_BY}(?:given\s+|presented\s+|delivered\s+)?"
                    r"(?:by|from)\s+"), "after"),
     (PRESENTER, _p(r"\b(?:presented|given)\s+by\s+"), "after"),
@@ -173,10 +173,17 @@ def opens_on_another_meeting(sentence: str) -> bool:
 def role_statements(sentence: str, is_person=None) -> list[RoleStatement]:
     """Every role the sentence states for this meeting, with the name it writes and, for a talk, its subject."""
     found: list[RoleStatement] = []
+    spans: dict[str, tuple[int, int]] = {}
     if len(sentence) > _LONGEST_SENTENCE or opens_on_another_meeting(sentence):
         return found  # a run-on line (a pasted log, a table flattened), or a sentence about the next meeting
     for role, pattern, side in _STATEMENTS:
         for match in pattern.finditer(sentence):
+            same = next((s for s in found if s.role == role), None)
+            if same is not None:
+                # "Yuki is presenting today on X": a pattern that found her without the talk overlaps one with it.
+                if role == PRESENTER and same.topic is None and match.start() < spans[PRESENTER][1]:
+                    same.topic = _topic(match)
+                continue
             clause_start = max(sentence.rfind(";", 0, match.start()), sentence.rfind(",", 0, match.start()))
             # The words before the role in its clause: "next wk farid presents" is about another meeting.
             left = sentence[max(clause_start + 1, match.start() - 40):match.start()]
@@ -189,14 +196,13 @@ def role_statements(sentence: str, is_person=None) -> list[RoleStatement]:
                 name = _name_after(sentence, match.end(), is_person)
             if not name or _OTHER_MEETING.search(left) or _AFTER_OTHER.search(sentence[match.end():match.end() + 20]):
                 continue
-            if any(s.role == role for s in found):
-                continue
             topic = _topic(match) if role == PRESENTER else None
             if role == PRESENTER and side == "after" and topic is None:  # "given by Elif Demir, on organoids"
                 after = sentence[match.end():]
                 rest = _TOPIC_AFTER_NAME.match(after[after.find(name.split()[-1]) + len(name.split()[-1]):])
                 topic = _topic(rest) if rest else None
             found.append(RoleStatement(role, name, topic, sentence))
+            spans[role] = match.span()
     for statement in found:  # "tomás presenting on flood models, aiko minutes": the talk ends at the next role
         for other in found:
             cut = re.search(rf",\s*{re.escape(other.name)}\b", statement.topic or "", re.I)
