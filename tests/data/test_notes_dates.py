@@ -16,6 +16,9 @@ from labtune.data.notes.dates import day_first_from, find_date, find_dates, orde
     ("the 2nd of June", (None, 6, 2)), ("Apr 14", (None, 4, 14)), ("14 Apr '23", (2023, 4, 14)),
     ("4/14/23", (2023, 4, 14)), ("Sept. 5, 2022", (2022, 9, 5)), ("mtg 13feb", (None, 2, 13)),
     ("Tuesday the 9th of April", (None, 4, 9)), ("1st March 2024", (2024, 3, 1)), ("Mar 3rd, 2024", (2024, 3, 3)),
+    # a range of days: its first day, with the year written after the last
+    ("retreat March 20-21, 2025", (2025, 3, 20)), ("retreat 20–21 Mar 2025", (2025, 3, 20)),
+    ("Mar 20 - Mar 21, 2025", (2025, 3, 20)), ("3 to 5 June 2024", (2024, 6, 3)),
 ])
 def test_find_dates_reads_each_spelling(text, parts):
     mentions = find_dates(text)
