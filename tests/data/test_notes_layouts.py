@@ -224,6 +224,14 @@ def test_a_presenting_sentence_with_today_before_the_subject_gives_the_subject(s
     assert (note.fields["Presenter"], note.fields["Topic"]) == ("Yuki Tanaka", "phage receptor binding proteins")
 
 
+@pytest.mark.parametrize("bracket, topic", [("nitrate leaching from cover crops", "nitrate leaching from cover crops"),
+                                           ("via Zoom", None), ("PhD student", None), ("standing in for Ben", None)])
+def test_a_presenter_label_with_the_talk_in_brackets_after_the_name(bracket, topic):
+    note = parse(f"### Thu 3 Apr 2025\nPresenting: Rosa Delgado ({bracket})\nTaking minutes: Ben Achebe\n"
+                 "- Leaching fell by 38% under rye.\n")
+    assert note.fields["Presenter"] == "Rosa Delgado" and note.fields.get("Topic") == topic
+
+
 def test_a_persons_name_or_a_todo_is_never_a_field_key():
     note = parse("Lab meeting 4/2/2024\nPresenter: Ada Quill\nLocation: Room 12\n\nMaria: will send the file\n"
                  "TODO: clean the fume hood\nTODO Bo: book the van\nAda: agreed, after lunch.\n"

@@ -160,12 +160,21 @@ def looks_like_name(value: str) -> bool:
 
 
 _NAME_THEN_TOPIC = re.compile(r"\s*(?:[–—:,]|\s-\s|\bon\b|\babout\b)\s*", re.I)
+_NAME_THEN_BRACKETED = re.compile(r"(?P<name>[^()]{2,60}?)\s*\((?P<topic>[^()]+)\)")
+# Brackets after a name that say how or whether the person takes part, not what the talk is about.
+_NOT_A_TALK = re.compile(r"^(?:via|over|from|in|at|on\s+(?:zoom|teams|leave)|remote\w*|online|zoom|teams|tb[cd]|to\s+be|"
+                         r"absent|away|sick|moved|postponed|rescheduled|replacing|instead|standing\s+in|joining|"
+                         r"for|with)\b", re.I)
 
 
 def split_name_and_topic(value: str, is_name=None) -> tuple[str, str] | None:
     """("Ana Lima", "qPCR primers") for "Ana Lima on qPCR primers" or "Ana Lima – qPCR primers": a talk
     label's value that names the speaker and then the subject. None when the value is no such pair."""
     named = is_name or looks_like_name
+    bracketed = _NAME_THEN_BRACKETED.fullmatch(value.strip())  # "Rosa Delgado (nitrate leaching from cover crops)"
+    if bracketed and named(bracketed["name"]) and len(re.findall(r"[^\W\d_]{3,}", bracketed["topic"])) >= 2 \
+            and not _DESCRIBES_PERSON.match(bracketed["topic"]) and not _NOT_A_TALK.match(bracketed["topic"]):
+        return bracketed["name"], bracketed["topic"].strip(" .")
     if named(value):
         return None
     for match in _NAME_THEN_TOPIC.finditer(value):
