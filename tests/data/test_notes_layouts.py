@@ -232,6 +232,15 @@ def test_a_presenter_label_with_the_talk_in_brackets_after_the_name(bracket, top
     assert note.fields["Presenter"] == "Rosa Delgado" and note.fields.get("Topic") == topic
 
 
+def test_labels_in_sentences_on_one_line_after_the_meetings_name():
+    note = parse('Lab meeting. Chair: Ines Ruiz. Presenter: Tom Baker. Minutes: Lea Wong.\n'
+                 'Tom\'s talk: "Cold tolerance in Arabidopsis accessions".\n- CBF3 expression peaked at 4 h.\n',
+                 "2025-05-06.md")
+    assert note.fields == {"Chair": "Ines Ruiz", "Presenter": "Tom Baker", "Recorder": "Lea Wong",
+                           "Topic": "Cold tolerance in Arabidopsis accessions"}
+    assert [f.text for f in note.facts] == ["CBF3 expression peaked at 4 h."]
+
+
 def test_a_persons_name_or_a_todo_is_never_a_field_key():
     note = parse("Lab meeting 4/2/2024\nPresenter: Ada Quill\nLocation: Room 12\n\nMaria: will send the file\n"
                  "TODO: clean the fume hood\nTODO Bo: book the van\nAda: agreed, after lunch.\n"

@@ -3,7 +3,7 @@ tables and prose paragraphs, each turned into fields or facts.
 
 A label is recognised at the start of a line or list item, bold or not, before a colon (or a dash or a
 question mark for role labels): `Presenter: A`, `**Notes:** B`, `- Speaker: C`, `Talk by - D`,
-`Who presented? E`, two on one line joined by `·`, `|`, `;` or `, `. A person's name before a colon
+`Who presented? E`, two on one line joined by `·`, `|`, `;`, `, ` or `. `. A person's name before a colon
 ("Maria: will send the file") makes an action item, not a field; so does `TODO:`.
 """
 
@@ -67,7 +67,10 @@ _FORM_SEPARATOR = re.compile(r"^(?P<key>\s*[^\W\d_][^\W\d_ ]*(?: [^\W\d_]+){0,3}
                              r"^(?P<key2>\s*(?:pres|spkr|min|mins|chr))\.\s+(?=\S)", re.I)
 _ABBREVIATED = {"pres": "Presenter", "spkr": "Speaker", "min": "Minutes", "mins": "Minutes", "chr": "Chair"}
 _STRONG_SEPARATOR = re.compile(r"(\s+[·|•]\s+|\s*;\s+|\t+|\s{3,})")
-_COMMA_BEFORE_LABEL = re.compile(r"(,\s+)(?=(?:\*\*|__)?[^\W\d_][^,:]{0,30}:)")
+_COMMA_BEFORE_LABEL = re.compile(r"([,.]\s+)(?=(?:\*\*|__)?[^\W\d_][^,.:]{0,30}:)")
+# A full stop after a word, not after an abbreviation ("Lea Wong." but "Ph.D.", "Jr.").
+_SENTENCE_END = re.compile(r"(?<=[^\W\d_]{3})(?<![A-Z][a-z]\.[A-Z])\.$")
+_QUOTED = re.compile(r"^[\"“]([^\"“”]+)[\"”]\.?$")
 _EMPTY_VALUE = re.compile(r"^[(\[]?(?:n/?a|none|nobody|-+|tbd|tba|tbc|\?+|—|–)?[)\]]?$", re.I)
 
 
@@ -126,6 +129,8 @@ def read_labels(line: str, is_name, roles_only: bool = False) -> list[Label]:
         if not label and k == 0 and len(split) > 1 and _only_a_date(piece):
             # "**23.10.2025** · Speaker: Jan": the date, then the labels
             label, leading_date = Label("Date", strip_markup(piece), DATE, True), True
+        if not label and k == 0 and len(split) > 1 and not find_dates(piece) and subject_of(piece) is None:
+            continue  # "Lab meeting. Chair: Ines Ruiz. Presenter: ...": the words before the labels name the meeting
         if label:
             labels.append(label)
         elif labels:  # not a label: part of the previous value ("Attendees: Ana; Bo")
@@ -134,6 +139,9 @@ def read_labels(line: str, is_name, roles_only: bool = False) -> list[Label]:
             return []
     if leading_date and not any(label.role not in (None, DATE) for label in labels[1:]):
         return []  # a date before text that labels nothing is a line of the notes
+    for label in labels:
+        if label.role in PERSON_ROLES or label.role == TOPIC:  # "Minutes: Lea Wong.", 'Talk: "Cold tolerance".'
+            label.value = _QUOTED.sub(r"\1", _SENTENCE_END.sub("", label.value))
     return labels
 
 
