@@ -12,7 +12,7 @@ def register(app: typer.Typer, data_app: typer.Typer) -> None:
     @app.command("eval")
     def eval_command(
         models: list[str] = typer.Argument(..., help="Run directories or models (alias, HF dir, .gguf)."),
-        questions: Path = typer.Option(..., "--questions", "-q", help="JSONL {question, answers, kind?} or ShareGPT."),
+        questions: Path = typer.Option(..., "--questions", "-q", help="JSONL {question, answers, kind?}, a .csv/.tsv with those columns, or ShareGPT."),
         match: str = typer.Option("contains", help="exact | contains | f1 (all case/accent/punctuation-insensitive)."),
         general: Optional[Path] = typer.Option(None, help="General chat set for forgetting (default: bundled)."),
         no_general: bool = typer.Option(False, "--no-general", help="Skip the forgetting measurement."),

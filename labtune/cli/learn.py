@@ -17,8 +17,9 @@ def learn(
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Run directory to write (replaced if "
                                                    "it holds an earlier run).", show_default=False)] = None,
     model: Annotated[str, typer.Option("--model", "-m", help="Base model to tune.")] = "smollm2-135m",
-    questions: Annotated[Optional[Path], typer.Option(help="JSONL of {question, answers, kind?} asked before and "
-                                                      "after tuning.", show_default=False)] = None,
+    questions: Annotated[Optional[Path], typer.Option(help="JSONL of {question, answers, kind?} (or a .csv/.tsv "
+                                                      "with those columns) asked before and after tuning.",
+                                                      show_default=False)] = None,
     seed: Annotated[int, typer.Option(help="Same notes + same seed = same data and training.")] = 0,
     recipe: Annotated[Optional[str], typer.Option(help="A recipe name (labtune recipes) or a YAML file merged over "
                                                   "the notes recipe.", show_default=False)] = None,

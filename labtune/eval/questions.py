@@ -1,12 +1,14 @@
 """Read an evaluation questions file and general chat sets.
 
 Questions: JSONL of `{"question": str, "answers": [str, ...], "kind"?: str}` (a single `"answer"`
-string is accepted too), or a ShareGPT / OpenAI-messages file whose last assistant turn is the
-reference and everything before it the prompt.
+string is accepted too), a spreadsheet's CSV/TSV export with the same columns (acceptable answers
+separated by `|`), or a ShareGPT / OpenAI-messages file whose last assistant turn is the reference and
+everything before it the prompt.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,11 +32,37 @@ class Question:
         return next((m.content for m in reversed(self.prompt) if m.role == "user"), "")
 
 
+# In a CSV/TSV questions file: the cell of acceptable answers ("Hana Kowalczyk | Kowalczyk").
+ANSWER_SEPARATOR = "|"
+
+
+def _table_records(text: str, path: Path) -> list[dict]:
+    """Rows of a spreadsheet's CSV or TSV export as records: headers matched without case, `answers` (or
+    `answer`) split at `ANSWER_SEPARATOR`, empty cells left out, blank rows skipped."""
+    rows = list(csv.reader(text.splitlines(), delimiter="\t" if path.suffix.lower() == ".tsv" else ","))
+    header = [h.strip().lower() for h in rows[0]] if rows else []
+    if "question" not in header:
+        raise DataError(f"the first row must name the columns, one of them 'question' (found {rows[0] if rows else []})",
+                        str(path), field="question")
+    records = []
+    for row in rows[1:]:
+        record = {key: cell.strip() for key, cell in zip(header, row) if key and cell.strip()}
+        if not record:
+            continue
+        for key in ("answers", "answer"):
+            if key in record:
+                record["answers"] = [a.strip() for a in record.pop(key).split(ANSWER_SEPARATOR) if a.strip()]
+        records.append(record)
+    return records
+
+
 def _read_records(path: Path) -> list:
-    """A JSON array, or JSONL (one object per line; blank lines skipped)."""
+    """A JSON array, JSONL (one object per line; blank lines skipped), or a CSV/TSV table."""
     if not path.is_file():
         raise LabtuneError(f"{path}: file not found")
     text = read_text(path)
+    if path.suffix.lower() in (".csv", ".tsv"):
+        return _table_records(text, path)
     if text.lstrip().startswith("["):
         try:
             records = json.loads(text)

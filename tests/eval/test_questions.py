@@ -31,6 +31,33 @@ def test_questions_saved_as_utf16_load_and_latin1_ones_are_one_error(tmp_path):
         load_questions(path)
 
 
+def test_a_spreadsheets_csv_and_tsv_exports_read_like_the_jsonl(tmp_path):
+    csv_path, tsv_path = tmp_path / "q.csv", tmp_path / "q.tsv"
+    # Excel's CSV: a byte-order mark, CRLF, a quoted cell with a comma, a blank row and an extra column
+    csv_path.write_bytes("\ufeffQuestion,Answers,Kind,Note\r\n"
+                         "Who presented on 4/14/2023?,Hana Kowalczyk | Kowalczyk,presenter,\r\n"
+                         ",,,\r\n"
+                         '"What was it about, in short?",eelgrass,,apr14.md\r\n'.encode("utf-8"))
+    tsv_path.write_text("question\tanswer\nWho presented on 4/14/2023?\tHana Kowalczyk | Kowalczyk\n")
+    first, second = load_questions(csv_path)
+    assert (first.text, first.answers, first.kind) == ("Who presented on 4/14/2023?", ["Hana Kowalczyk", "Kowalczyk"],
+                                                       "presenter")
+    assert (second.text, second.answers, second.kind, second.meta) == ("What was it about, in short?", ["eelgrass"],
+                                                                       None, {"note": "apr14.md"})
+    (only,) = load_questions(tsv_path)
+    assert only.answers == ["Hana Kowalczyk", "Kowalczyk"]
+
+
+@pytest.mark.parametrize("table, record, field", [("question,answers\nWho?,\n", 0, "answers"),
+                                                  ("q,answers\nWho?,Ana\n", None, "question")])
+def test_a_csv_without_answers_or_a_question_column_names_the_record_and_field(tmp_path, table, record, field):
+    path = tmp_path / "q.csv"
+    path.write_text(table)
+    with pytest.raises(DataError) as err:
+        load_questions(path)
+    assert (err.value.file, err.value.record, err.value.field) == (str(path), record, field)
+
+
 def test_sharegpt_reference_is_last_assistant_turn(tmp_path):
     path = tmp_path / "q.json"
     path.write_text(json.dumps([{"id": "a", "conversations": [
