@@ -1,34 +1,17 @@
-"""The arena's questions: the eval questions format with `answers` optional (with them, the reference
-judge can vote), a plain text file of one question per line, or a chat file whose last assistant turn
-is the reference. Without a file: the questions on the sample lab notes shipped with labtune.
+"""The arena's questions: the eval questions format (JSONL, a JSON array, or a `.csv`/`.tsv` table) with
+`answers` optional (with them, the reference judge can vote), a plain text file of one question per
+line, or a chat file whose last assistant turn is the reference. Without a file: the questions on the
+sample lab notes shipped with labtune.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from labtune.data.conversation import Message
 from labtune.errors import DataError, LabtuneError
-from labtune.eval.questions import Question, load_questions, question_from_dict
+from labtune.eval.questions import Question, load_questions, question_from_dict, read_question_records
 from labtune.textfile import read_text
-
-
-def _records(path: Path) -> list:
-    text = read_text(path)
-    if text.lstrip().startswith("["):
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"invalid JSON at line {exc.lineno} column {exc.colno}", str(path)) from None
-    records = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if line.strip():
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise DataError(f"line {number}: invalid JSON ({exc.msg})", str(path)) from None
-    return records
 
 
 def _question(record, path: Path, index: int) -> Question:
@@ -54,7 +37,7 @@ def load_arena_questions(path: str | Path | None) -> list[Question]:
         lines = [line.strip() for line in read_text(path).splitlines()]
         questions = [Question([Message("user", line)], [], None, i) for i, line in enumerate(lines) if line]
     else:
-        records = _records(path)
+        records = read_question_records(path)
         first = records[0] if records else None
         if isinstance(first, dict) and "question" not in first and ("conversations" in first or "messages" in first):
             questions = load_questions(path)

@@ -56,7 +56,7 @@ def _table_records(text: str, path: Path) -> list[dict]:
     return records
 
 
-def _read_records(path: Path) -> list:
+def read_question_records(path: Path) -> list:
     """A JSON array, JSONL (one object per line; blank lines skipped), or a CSV/TSV table."""
     if not path.is_file():
         raise LabtuneError(f"{path}: file not found")
@@ -125,7 +125,7 @@ def _question_from_conversation(conv: Conversation, path: Path) -> Question:
 def load_questions(path: str | Path) -> list[Question]:
     """Questions with acceptable answers; every error names the file, record and field."""
     path = Path(path)
-    records = _read_records(path)
+    records = read_question_records(path)
     if not records:
         raise DataError("no questions", str(path))
     first = records[0]

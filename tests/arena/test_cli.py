@@ -55,6 +55,16 @@ def test_unknown_runs_and_bad_questions_are_one_line_errors(tiny_model_dir, tmp_
     assert not (tmp_path / "v.db").exists()  # refused before the database is made
 
 
+def test_arena_questions_from_a_spreadsheet_with_and_without_answers(tmp_path):
+    from labtune.arena.questions import load_arena_questions
+
+    path = tmp_path / "q.csv"
+    path.write_text("Question,Answers\nWho presented?,Ana Lima | Lima\nWhat did you like?,\n")
+    first, second = load_arena_questions(path)
+    assert (first.text, first.answers) == ("Who presented?", ["Ana Lima", "Lima"])
+    assert (second.text, second.answers) == ("What did you like?", [])
+
+
 def test_reference_judge_then_leaderboard(tiny_model_dir, tiny_vicuna_run, questions_file, tmp_path, capsys,
                                           monkeypatch):
     db = tmp_path / "votes.db"
