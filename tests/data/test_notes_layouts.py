@@ -241,6 +241,13 @@ def test_labels_in_sentences_on_one_line_after_the_meetings_name():
     assert [f.text for f in note.facts] == ["CBF3 expression peaked at 4 h."]
 
 
+def test_a_presentation_section_holding_a_sentence_gives_the_talk_it_names():
+    note = parse('**Date:** Tuesday, September 2, 2025\n**Presenter(s):** Marco Rossi\n**Recorder:** Aisha Bello\n\n'
+                 '### Presentation\nMarco presented "Heat stress and pollen viability in tomato".\n'
+                 '* Pollen viability fell to 40% at 38 °C.\n')
+    assert (note.fields["Presenter"], note.fields["Topic"]) == ("Marco Rossi", "Heat stress and pollen viability in tomato")
+
+
 def test_a_persons_name_or_a_todo_is_never_a_field_key():
     note = parse("Lab meeting 4/2/2024\nPresenter: Ada Quill\nLocation: Room 12\n\nMaria: will send the file\n"
                  "TODO: clean the fume hood\nTODO Bo: book the van\nAda: agreed, after lunch.\n"

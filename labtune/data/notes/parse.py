@@ -37,7 +37,7 @@ from labtune.data.notes.meetings import split_meetings
 from labtune.data.notes.note import Fact, Note, NotesFolder
 from labtune.data.notes.orgmode import org_to_markdown
 from labtune.data.notes.people import People
-from labtune.data.notes.prose import split_sentences
+from labtune.data.notes.prose import role_statements, split_sentences
 from labtune.data.notes.titles import is_title_line, subject_of
 
 __all__ = ["MONTHS", "Fact", "FolderContext", "Note", "NotesFolder", "canonical_key", "find_date", "parse_file",
@@ -154,6 +154,9 @@ def _meeting(path: Path, lines: list[str], heading: str | None, env: Envelope, d
     for key, value, _label, source in (env.fields if heading is None else []) + body.fields:
         if key == TOPIC and len(sentences := split_sentences(value)) > 1:
             value = sentences[0].rstrip(".")  # "Omar's talk: FTIR spectra of the fibres. Polyester dominated."
+        if key == TOPIC and (talk := next((s.topic for s in role_statements(value, is_name)
+                                           if s.role == PRESENTER and s.topic), None)):
+            value = talk  # "### Presentation" over 'Marco presented "Heat stress in tomato".': the talk it names
         pair = split_name_and_topic(value, is_name) if key == PRESENTER else None
         if pair or (key == TOPIC and (pair := split_name_and_topic(value, is_name)) and _label_names_talk(_label)):
             _fields(fields, sources, PRESENTER, pair[0], source)  # "Speaker: Ana Lima – soil imaging"
