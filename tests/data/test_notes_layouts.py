@@ -248,6 +248,13 @@ def test_a_presentation_section_holding_a_sentence_gives_the_talk_it_names():
     assert (note.fields["Presenter"], note.fields["Topic"]) == ("Marco Rossi", "Heat stress and pollen viability in tomato")
 
 
+def test_attendees_as_mentions_are_a_list_of_names():
+    note = parse("# Weekly sync\n\nDate: @September 30, 2025\nAttendees: @Helen Park @Aisha Bello @Marco Rossi\n"
+                 "Presenter: @Marco Rossi\nScribe: @Helen Park\n\nTopic: Single-cell atlas of the tomato anther\n")
+    assert note.fields["Attendees"] == "Helen Park, Aisha Bello, Marco Rossi"
+    assert (note.fields["Presenter"], note.fields["Recorder"]) == ("Marco Rossi", "Helen Park")
+
+
 def test_a_persons_name_or_a_todo_is_never_a_field_key():
     note = parse("Lab meeting 4/2/2024\nPresenter: Ada Quill\nLocation: Room 12\n\nMaria: will send the file\n"
                  "TODO: clean the fume hood\nTODO Bo: book the van\nAda: agreed, after lunch.\n"

@@ -11,7 +11,7 @@ from collections import defaultdict
 
 from labtune.data.notes.labels import looks_like_name
 
-_SEPARATORS = re.compile(r"(\s*(?:,|;|&|/|\band\b)\s*)")
+_SEPARATORS = re.compile(r"(\s*(?:,|;|&|/|\band\b)\s*|\s+(?=@\w))")  # "@Ana Lima @Bo Tran": mentions
 # Capitalised words that start sentences or name groups, never one person.
 NOT_PEOPLE = {
     "the", "a", "an", "we", "i", "he", "she", "they", "it", "this", "that", "these", "those", "our", "their", "his",
@@ -86,6 +86,8 @@ class People:
 
     def expand(self, value: str) -> str:
         """Each name in `value` written as the folder writes it in full; unknown lowercase names capitalised."""
+        if value.lstrip().startswith("@") and value.count("@") > 1:  # "@Helen Park @Aisha Bello" (Notion, Slack)
+            value = ", ".join(person.lstrip("@") for person in split_people(value))
         if not looks_like_name(value):
             return value
         parts = _SEPARATORS.split(value)
