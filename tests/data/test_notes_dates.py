@@ -19,6 +19,8 @@ from labtune.data.notes.dates import day_first_from, find_date, find_dates, orde
     # a range of days: its first day, with the year written after the last
     ("retreat March 20-21, 2025", (2025, 3, 20)), ("retreat 20–21 Mar 2025", (2025, 3, 20)),
     ("Mar 20 - Mar 21, 2025", (2025, 3, 20)), ("3 to 5 June 2024", (2024, 6, 3)),
+    # file names, where an underscore separates words
+    ("LM_21Oct2025", (2025, 10, 21)), ("LM_Oct21_2025_final", (2025, 10, 21)), ("notes_21_Oct_2025", (2025, 10, 21)),
 ])
 def test_find_dates_reads_each_spelling(text, parts):
     mentions = find_dates(text)

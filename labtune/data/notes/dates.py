@@ -22,18 +22,22 @@ _MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|a
          r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 _WEEKDAY = r"(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?\.?"
 _ORD = r"(?:st|nd|rd|th)?"
-_YEAR = r"(?:(?:,?[ \t]*|-)(?P<year>(?:19|20)\d\d)\b|[ \t]*['’](?P<year2>\d\d)\b)?"
+# Word edges where an underscore counts as a space, as in file names ("LM_21Oct2025_final").
+_START, _END = r"(?<![^\W_])", r"(?![^\W_])"
+_YEAR = rf"(?:(?:,?[ \t_]*|-)(?P<year>(?:19|20)\d\d){_END}|[ \t]*['’](?P<year2>\d\d)\b)?"
 
 # Named-month forms; the weekday in front is kept to check which reading of a numeric date is meant.
 _NAMED = [
     # April 14th, 2024 / Apr 14 / Sept. 5, 2022
-    re.compile(rf"\b(?P<month>{_MONTH})(?:\s*|-)(?:the\s+)?(?P<day>\d{{1,2}}){_ORD}(?![:.]\d|%)\b{_YEAR}", re.I),
+    re.compile(rf"{_START}(?P<month>{_MONTH})(?:[\s_]*|-)(?:the\s+)?(?P<day>\d{{1,2}}){_ORD}(?![:.]\d|%){_END}{_YEAR}",
+               re.I),
     # 14 April 2024 / the 2nd of June / 9th of April / 13feb / 04-Jun-2024
-    re.compile(rf"\b(?:the\s+)?(?P<day>\d{{1,2}}){_ORD}(?:\s*|-)(?:of\s+)?(?P<month>{_MONTH})(?![a-z]){_YEAR}", re.I),
+    re.compile(rf"{_START}(?:the\s+)?(?P<day>\d{{1,2}}){_ORD}(?:[\s_]*|-)(?:of\s+)?(?P<month>{_MONTH})(?![a-z]){_YEAR}",
+               re.I),
     # A range of days is its first day, with the year written after the last: March 20-21, 2025 / 20–21 March 2025
-    re.compile(rf"\b(?P<month>{_MONTH})\s*(?P<day>\d{{1,2}}){_ORD}\s*(?:[-–—]|to)\s*(?:{_MONTH}\s*)?\d{{1,2}}{_ORD}"
+    re.compile(rf"{_START}(?P<month>{_MONTH})\s*(?P<day>\d{{1,2}}){_ORD}\s*(?:[-–—]|to)\s*(?:{_MONTH}\s*)?\d{{1,2}}{_ORD}"
                rf"(?![:.]\d|%)\b{_YEAR}", re.I),
-    re.compile(rf"\b(?P<day>\d{{1,2}}){_ORD}\s*(?:[-–—]|to)\s*\d{{1,2}}{_ORD}\s*(?:of\s+)?(?P<month>{_MONTH})(?![a-z])"
+    re.compile(rf"{_START}(?P<day>\d{{1,2}}){_ORD}\s*(?:[-–—]|to)\s*\d{{1,2}}{_ORD}\s*(?:of\s+)?(?P<month>{_MONTH})(?![a-z])"
                rf"{_YEAR}", re.I),
 ]
 _ISO = re.compile(r"(?<![\d.])(?P<year>(?:19|20)\d\d)(?P<sep>[-/._])(?P<month>\d{1,2})(?P=sep)(?P<day>\d{1,2})(?![\d])")
