@@ -9,6 +9,7 @@ everything before it the prompt.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,11 +40,12 @@ ANSWER_SEPARATOR = "|"
 def _table_records(text: str, path: Path) -> list[dict]:
     """Rows of a spreadsheet's CSV or TSV export as records: headers matched without case, `answers` (or
     `answer`) split at `ANSWER_SEPARATOR`, empty cells left out, blank rows skipped."""
-    rows = list(csv.reader(text.splitlines(), delimiter="\t" if path.suffix.lower() == ".tsv" else ","))
+    # A cell may hold a line break (a spreadsheet writes it quoted): the reader gets the text with its newlines.
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter="\t" if path.suffix.lower() == ".tsv" else ","))
     header = [h.strip().lower() for h in rows[0]] if rows else []
     if "question" not in header:
-        raise DataError(f"the first row must name the columns, one of them 'question' (found {rows[0] if rows else []})",
-                        str(path), field="question")
+        raise DataError(f"the first row must name the columns, one of them 'question' (found {header})", str(path),
+                        field="question")
     records = []
     for row in rows[1:]:
         record = {key: cell.strip() for key, cell in zip(header, row) if key and cell.strip()}

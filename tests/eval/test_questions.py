@@ -37,12 +37,12 @@ def test_a_spreadsheets_csv_and_tsv_exports_read_like_the_jsonl(tmp_path):
     csv_path.write_bytes("\ufeffQuestion,Answers,Kind,Note\r\n"
                          "Who presented on 4/14/2023?,Hana Kowalczyk | Kowalczyk,presenter,\r\n"
                          ",,,\r\n"
-                         '"What was it about, in short?",eelgrass,,apr14.md\r\n'.encode("utf-8"))
+                         '"What was it about,\r\nin short?",eelgrass,,apr14.md\r\n'.encode("utf-8"))
     tsv_path.write_text("question\tanswer\nWho presented on 4/14/2023?\tHana Kowalczyk | Kowalczyk\n")
     first, second = load_questions(csv_path)
     assert (first.text, first.answers, first.kind) == ("Who presented on 4/14/2023?", ["Hana Kowalczyk", "Kowalczyk"],
                                                        "presenter")
-    assert (second.text, second.answers, second.kind, second.meta) == ("What was it about, in short?", ["eelgrass"],
+    assert (second.text, second.answers, second.kind, second.meta) == ("What was it about,\r\nin short?", ["eelgrass"],
                                                                        None, {"note": "apr14.md"})
     (only,) = load_questions(tsv_path)
     assert only.answers == ["Hana Kowalczyk", "Kowalczyk"]

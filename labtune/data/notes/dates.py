@@ -35,10 +35,10 @@ _NAMED = [
     re.compile(rf"{_START}(?:the\s+)?(?P<day>\d{{1,2}}){_ORD}(?:[\s_]*|-)(?:of\s+)?(?P<month>{_MONTH})(?![a-z]){_YEAR}",
                re.I),
     # A range of days is its first day, with the year written after the last: March 20-21, 2025 / 20–21 March 2025
-    re.compile(rf"{_START}(?P<month>{_MONTH})\s*(?P<day>\d{{1,2}}){_ORD}\s*(?:[-–—]|to)\s*(?:{_MONTH}\s*)?\d{{1,2}}{_ORD}"
-               rf"(?![:.]\d|%)\b{_YEAR}", re.I),
-    re.compile(rf"{_START}(?P<day>\d{{1,2}}){_ORD}\s*(?:[-–—]|to)\s*\d{{1,2}}{_ORD}\s*(?:of\s+)?(?P<month>{_MONTH})(?![a-z])"
-               rf"{_YEAR}", re.I),
+    re.compile(rf"{_START}(?P<month>{_MONTH})\s*(?P<day>\d{{1,2}}){_ORD}\s*(?:[-–—]|to)\s*(?:{_MONTH}\s*)?"
+               rf"\d{{1,2}}{_ORD}(?![:.]\d|%)\b{_YEAR}", re.I),
+    re.compile(rf"{_START}(?P<day>\d{{1,2}}){_ORD}\s*(?:[-–—]|to)\s*\d{{1,2}}{_ORD}\s*(?:of\s+)?"
+               rf"(?P<month>{_MONTH})(?![a-z]){_YEAR}", re.I),
 ]
 _ISO = re.compile(r"(?<![\d.])(?P<year>(?:19|20)\d\d)(?P<sep>[-/._])(?P<month>\d{1,2})(?P=sep)(?P<day>\d{1,2})(?![\d])")
 _COMPACT = re.compile(r"(?<!\d)(?P<year>(?:19|20)\d\d)(?P<month>[01]\d)(?P<day>[0-3]\d)(?!\d)")

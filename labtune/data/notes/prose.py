@@ -17,6 +17,7 @@ _TALK_NOUN = r"(?:talk|presentation|update|overview|seminar|lecture|report|summa
 _OBJECT = r"(?P<topic>[^.;!?]{3,160})"
 _TALK_VERB = r"(?:gave|gives|delivered)"
 _BY = r"(?:was\s+|were\s+|is\s+|are\s+)?"
+_TODAY = r"(?:(?:today|this\s+week)\s+)?"  # "presenting today on X", "talked this week about X"
 
 
 def _p(pattern: str) -> re.Pattern:
@@ -28,8 +29,8 @@ def _p(pattern: str) -> re.Pattern:
 _STATEMENTS = [
     (PRESENTER, _p(rf"\b(?:{_TALK_VERB}|presented)\s+{_DET}\s+{_TALK_NOUN}(?:\s+(?:this\s+week|today))?,?\s+"
                    rf"(?:on|about|of)\s+{_OBJECT}"), "before"),
-    (PRESENTER, _p(rf"\b(?:presented|presents|talked|talks|spoke|speaks|reported|reports)\s+(?:(?:today|this\s+week)\s+)?(?:on|about)\s+{_OBJECT}"),
-     "before"),
+    (PRESENTER, _p(rf"\b(?:presented|presents|talked|talks|spoke|speaks|reported|reports)\s+{_TODAY}(?:on|about)\s+"
+                   rf"{_OBJECT}"), "before"),
     (PRESENTER, _p(rf"\b(?:walked|walks|took|takes|led|leads)\s+us\s+through\s+{_OBJECT}"), "before"),
     (PRESENTER, _p(rf"\b(?:went|goes)\s+(?:through|over)\s+{_OBJECT}"), "before"),
     (PRESENTER, _p(rf"\b(?:led|leads)\s+(?:the|a|our)\s+discussion\s+(?:of|on|about)\s+{_OBJECT}"), "before"),
@@ -40,7 +41,7 @@ _STATEMENTS = [
     (PRESENTER, _p(rf"\b(?:was|is|am)\s+presenting\s+(?!on\b|about\b|today\b|this\b|next\b|by\b){_OBJECT}"), "before"),
     (PRESENTER, _p(r"\b(?:was|is)\s+(?:presenting|speaking|(?:the|our)\s+(?:speaker|presenter))\b"), "before"),
     (PRESENTER, _p(r"\b(?:presented|presents|spoke|gave\s+the\s+talk)\s*(?:[.;!]|$)"), "before"),
-    (PRESENTER, _p(rf"\b(?:presenting|talking|speaking)\s+(?:(?:today|this\s+week)\s+)?(?:on|about)\s+{_OBJECT}"), "before"),
+    (PRESENTER, _p(rf"\b(?:presenting|talking|speaking)\s+{_TODAY}(?:on|about)\s+{_OBJECT}"), "before"),
     (PRESENTER, _p(rf"\b{_TALK_NOUN}\s+(?:today\s+|this\s+week\s+)?{_BY}(?:given\s+|presented\s+|delivered\s+)?"
                    r"(?:by|from)\s+"), "after"),
     (PRESENTER, _p(r"\b(?:presented|given)\s+by\s+"), "after"),
