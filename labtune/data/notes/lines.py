@@ -67,10 +67,7 @@ _FORM_SEPARATOR = re.compile(r"^(?P<key>\s*[^\W\d_][^\W\d_ ]*(?: [^\W\d_]+){0,3}
                              r"^(?P<key2>\s*(?:pres|spkr|min|mins|chr))\.\s+(?=\S)", re.I)
 _ABBREVIATED = {"pres": "Presenter", "spkr": "Speaker", "min": "Minutes", "mins": "Minutes", "chr": "Chair"}
 _STRONG_SEPARATOR = re.compile(r"(\s+[·|•]\s+|\s*;\s+|\t+|\s{3,})")
-_COMMA_BEFORE_LABEL = re.compile(r"([,.]\s+)(?=(?:\*\*|__)?[^\W\d_][^,.:]{0,30}:)")
-# A full stop after a word, not after an abbreviation ("Lea Wong." but "Ph.D.", "Jr.").
-_SENTENCE_END = re.compile(r"(?<=[^\W\d_]{3})(?<![A-Z][a-z]\.[A-Z])\.$")
-_QUOTED = re.compile(r"^[\"“]([^\"“”]+)[\"”]\.?$")
+_PUNCTUATION_BEFORE_LABEL = re.compile(r"([,.]\s+)(?=(?:\*\*|__)?[^\W\d_][^,.:]{0,30}:)")
 _EMPTY_VALUE = re.compile(r"^[(\[]?(?:n/?a|none|nobody|-+|tbd|tba|tbc|\?+|—|–)?[)\]]?$", re.I)
 
 
@@ -109,7 +106,7 @@ def read_labels(line: str, is_name, roles_only: bool = False) -> list[Label]:
     """The labels `line` opens with ([] when it is no label line)."""
     split: list[str] = []  # piece, separator, piece, separator, ...
     for k, piece in enumerate(_STRONG_SEPARATOR.split(line.strip())):  # indentation is no separator
-        split.extend(_COMMA_BEFORE_LABEL.split(piece) if k % 2 == 0 else [piece])
+        split.extend(_PUNCTUATION_BEFORE_LABEL.split(piece) if k % 2 == 0 else [piece])
     labels: list[Label] = []
     leading_date = False
     for k in range(0, len(split), 2):
@@ -139,9 +136,6 @@ def read_labels(line: str, is_name, roles_only: bool = False) -> list[Label]:
             return []
     if leading_date and not any(label.role not in (None, DATE) for label in labels[1:]):
         return []  # a date before text that labels nothing is a line of the notes
-    for label in labels:
-        if label.role in PERSON_ROLES or label.role == TOPIC:  # "Minutes: Lea Wong.", 'Talk: "Cold tolerance".'
-            label.value = _QUOTED.sub(r"\1", _SENTENCE_END.sub("", label.value))
     return labels
 
 

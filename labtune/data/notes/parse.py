@@ -106,9 +106,11 @@ _QUOTES = {'"': '"', "“": "”", "'": "'", "‘": "’", "«": "»"}
 
 
 def _unquoted(value: str) -> str:
-    """'"Sediment mats under hypoxia"' -> 'Sediment mats under hypoxia': a talk's title in quotes is the title."""
+    """'"Sediment mats under hypoxia"' (and '"...".' ending a sentence) -> 'Sediment mats under hypoxia': a
+    talk's title in quotes is the title."""
     value = re.sub(r"^([*_])(?!\1)(.+)(?<!\1)\1$", r"\2", value.strip()).strip()  # a title in italics
     close = _QUOTES.get(value[:1])
+    value = value[:-1] if close and value.endswith(close + ".") else value
     if close and len(value) > 2 and value.endswith(close) and value[0] not in value[1:-1] and close not in value[1:-1]:
         return value[1:-1].strip()
     return value
@@ -216,8 +218,8 @@ def _meeting(path: Path, lines: list[str], heading: str | None, env: Envelope, d
     for key in PEOPLE_KEYS:
         if key in fields:
             if key in PERSON_ROLES:  # "Ana Lima (PhD student)", "Dr. Ana Lima": the name itself
-                bare = re.sub(r"^(?:dr|prof)\.?\s+|^@|\s*\([^)]*\)\s*$|,?\s+(?:ph\.?\s?d|m\.?sc|b\.?sc|m\.?d)\.?$", "",
-                              fields[key], flags=re.I).strip()
+                bare = re.sub(r"^(?:dr|prof)\.?\s+|^@|\s*\([^)]*\)\s*$|,?\s+(?:ph\.?\s?d|m\.?sc|b\.?sc|m\.?d)\.?$|"
+                              r"(?<=[^\W\d_]{3})\.$", "", fields[key], flags=re.I).strip()  # "Minutes: Lea Wong."
                 if fields[key].startswith("@") and re.fullmatch(r"[^\W\d_]+(?:[._][^\W\d_]+)+", bare):
                     bare = re.sub(r"[._]", " ", bare).title()  # a handle: "@ahmed.karimi" -> "Ahmed Karimi"
                 fields[key] = bare if is_name(bare) else fields[key]
