@@ -19,8 +19,8 @@ from pathlib import Path
 CANDIDATES = ("run_closed", "run_open", "base_open")
 
 
-def log_likelihood(loaded, prompt, answer: str) -> float:
-    """Sum of the answer's token log-probabilities (with its end-of-turn token) after `prompt`."""
+def log_likelihood(loaded, prompt, answer: str) -> tuple[float, int]:
+    """Sum of the answer's token log-probabilities (with its end-of-turn token) after `prompt`, and their count."""
     import torch
 
     from labtune.data.tokenize import encode_prompt

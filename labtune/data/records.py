@@ -11,13 +11,14 @@ from labtune.data.conversation import Conversation, Message
 from labtune.errors import DataError
 
 # FastChat's roles and the OpenAI ones; anything else is refused rather than guessed.
+ROLE_MAP = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "system": "system"}
+
+
 def first_turns_left_out(count: int) -> str:
     """What `data check` and `train` say about the ShareGPT records whose opening assistant turn was left out."""
-    return (f"{count} ShareGPT records open with the assistant's turn: it is left out and the rest trained, "
+    records = "record opens" if count == 1 else "records open"
+    return (f"{count} ShareGPT {records} with the assistant's turn: it is left out and the rest trained, "
             "as FastChat's training does")
-
-
-ROLE_MAP = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "system": "system"}
 
 
 def json_type(value) -> str:

@@ -176,6 +176,6 @@ def test_a_sharegpt_record_opening_with_the_bots_turn_trains_the_rest_as_fastcha
     code, out, _ = run_cli(["data", "check", str(path), "--template", "vicuna_v1.1", "--json"], capsys, monkeypatch)
     assert code == 0 and json.loads(out)["total"]["first_turn_left_out"] == 1
     code, out, _ = run_cli(["data", "check", str(path), "--template", "vicuna_v1.1"], capsys, monkeypatch)
-    assert "1 ShareGPT records open with the assistant's turn: it is left out" in out
+    assert "1 ShareGPT record opens with the assistant's turn: it is left out" in out
     (conv, _) = read_file(path).conversations
     assert conv.meta["left_out"] == "conversations[0]" and [m.role for m in conv.messages] == ["user", "assistant"]
