@@ -41,7 +41,11 @@ def _table_records(text: str, path: Path) -> list[dict]:
     """Rows of a spreadsheet's CSV or TSV export as records: headers matched without case, `answers` (or
     `answer`) split at `ANSWER_SEPARATOR`, empty cells left out, blank rows skipped."""
     # A cell may hold a line break (a spreadsheet writes it quoted): the reader gets the text with its newlines.
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter="\t" if path.suffix.lower() == ".tsv" else ","))
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter="\t" if path.suffix.lower() == ".tsv" else ",",
+                               strict=True))
+    except csv.Error as exc:  # a quote left open: the rest of the file would be one cell
+        raise DataError(f"not a readable table ({exc})", str(path)) from None
     header = [h.strip().lower() for h in rows[0]] if rows else []
     if "question" not in header:
         raise DataError(f"the first row must name the columns, one of them 'question' (found {header})", str(path),

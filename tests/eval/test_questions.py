@@ -49,7 +49,8 @@ def test_a_spreadsheets_csv_and_tsv_exports_read_like_the_jsonl(tmp_path):
 
 
 @pytest.mark.parametrize("table, record, field", [("question,answers\nWho?,\n", 0, "answers"),
-                                                  ("q,answers\nWho?,Ana\n", None, "question")])
+                                                  ("q,answers\nWho?,Ana\n", None, "question"),
+                                                  ('question,answers\n"Who?,Ana\n', None, None)])
 def test_a_csv_without_answers_or_a_question_column_names_the_record_and_field(tmp_path, table, record, field):
     path = tmp_path / "q.csv"
     path.write_text(table)
